@@ -1,0 +1,75 @@
+"""Output layers with their cross-entropy loss and its gradient, computed from the logits.
+
+Arrays here are in the lecture's layout, one column per sample: ``Z: (n_out, m)``.
+Both losses are computed stably: BCE as softplus(z) − y·z, categorical cross-entropy by
+log-sum-exp, so a confident correct prediction gives a loss of exactly 0, never log(0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import sigmoid
+
+
+class SigmoidBCE:
+    """One sigmoid output and binary cross-entropy: L = −[y log ŷ + (1−y) log(1−ŷ)]."""
+
+    name = "sigmoid"
+
+    @staticmethod
+    def probabilities(Z: np.ndarray) -> np.ndarray:
+        """ŷ = σ(z) for ``Z: (1, m)``; returns (1, m)."""
+        return sigmoid(Z)
+
+    @staticmethod
+    def loss_and_delta(Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """Mean loss over the m columns of ``Z: (1, m)`` and ∂J/∂Z = (ŷ − y)/m, shape (1, m)."""
+        m = Z.shape[1]
+        z = Z[0]
+        target = y.astype(Z.dtype)
+        loss = float(np.mean(np.logaddexp(0.0, z) - target * z))
+        delta = (sigmoid(Z) - target) * (1.0 / m)
+        return loss, delta
+
+    @staticmethod
+    def labels(Z: np.ndarray) -> np.ndarray:
+        """Predicted class (ŷ ≥ 0.5 ⇔ z ≥ 0) for each column; returns (m,) int64."""
+        return (Z[0] >= 0.0).astype(np.int64)
+
+
+class SoftmaxCE:
+    """K softmax outputs and categorical cross-entropy: L = −log softmax(z)_y."""
+
+    name = "softmax"
+
+    @staticmethod
+    def probabilities(Z: np.ndarray) -> np.ndarray:
+        """softmax over the K rows of ``Z: (K, m)``; returns (K, m)."""
+        exp = np.exp(Z - Z.max(axis=0))
+        exp /= exp.sum(axis=0)
+        return exp
+
+    @staticmethod
+    def loss_and_delta(Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """Mean loss over the columns of ``Z: (K, m)`` and ∂J/∂Z = (softmax − onehot)/m."""
+        m = Z.shape[1]
+        columns = np.arange(m)
+        shifted = Z - Z.max(axis=0)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=0)
+        loss = float(np.mean(np.log(total) - shifted[y, columns]))
+        delta = exp / total
+        delta[y, columns] -= 1.0
+        delta *= 1.0 / m
+        return loss, delta
+
+    @staticmethod
+    def labels(Z: np.ndarray) -> np.ndarray:
+        """Predicted class (arg-max of the logits) for each column; returns (m,) int64."""
+        return Z.argmax(axis=0).astype(np.int64)
+
+
+def output_for(n_out: int) -> type[SigmoidBCE] | type[SoftmaxCE]:
+    """The output layer that goes with ``n_out`` units: 1 → sigmoid + BCE, K ≥ 2 → softmax + CE."""
+    return SigmoidBCE if n_out == 1 else SoftmaxCE

@@ -1,0 +1,156 @@
+"""The training loop, one parameter update at a time, as the lecture's gradient descent.
+
+``Trainer(MLP([2, 1]), SGD(α), X, y).step()`` repeated is exactly the lecture's algorithm:
+forward propagation, compute J, backward propagation, update.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import ConfigError, DivergenceError
+from .network import MLP
+from .optimizers import SGD, Adam
+
+
+class Trainer:
+    """Drives ``optimizer`` on ``net`` over the data ``X: (m, n_in)``, ``y: (m,)``.
+
+    ``batch_size=None`` (or ≥ m) is full-batch gradient descent; otherwise mini-batches come
+    from a seeded reshuffle at the start of every epoch. ``iteration`` counts parameter
+    updates, ``epoch`` counts completed passes over the data.
+    """
+
+    def __init__(
+        self,
+        net: MLP,
+        optimizer: SGD | Adam,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        batch_size: int | None = None,
+        l2: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
+        self.net = net
+        self.optimizer = optimizer
+        self.iteration = 0
+        self.epoch = 0
+        self.l2 = l2
+        self._rng = np.random.default_rng(seed)
+        self._grad = np.empty_like(net.params)
+        self._backup = np.empty_like(net.params)
+        self._position = 0  # index of the next sample of the epoch's order
+        self._order: np.ndarray | None = None
+        self.batch_size = batch_size
+        self.set_data(X, y)
+
+    # --- settings that can change between iterations -------------------------------------
+    @property
+    def l2(self) -> float:
+        """L2 coefficient λ of J = CE + (λ/2)·Σ‖W‖²."""
+        return self._l2
+
+    @l2.setter
+    def l2(self, value: float) -> None:
+        value = float(value)
+        if not math.isfinite(value) or value < 0.0:
+            raise ConfigError(f"L2 must be a non-negative number, got {value}")
+        self._l2 = value
+
+    @property
+    def batch_size(self) -> int | None:
+        """Samples per update; None means the full batch."""
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int | None) -> None:
+        if value is not None and (int(value) != value or value < 1):
+            raise ConfigError(f"batch size must be a positive integer or None, got {value}")
+        self._batch_size = None if value is None else int(value)
+        self._start_epoch_order()
+
+    def set_data(self, X: np.ndarray, y: np.ndarray) -> None:
+        """Train on new data from the next iteration on (the canvas was edited)."""
+        columns = self.net._columns(X)
+        self._labels = self.net._labels(y, columns.shape[1])
+        if columns.shape[1] == 0:
+            raise ConfigError("the training set is empty: add some points first")
+        self._columns = np.ascontiguousarray(columns)
+        self._start_epoch_order()
+
+    @property
+    def n_samples(self) -> int:
+        """Number of training samples m."""
+        return self._columns.shape[1]
+
+    @property
+    def iterations_per_epoch(self) -> int:
+        """Parameter updates in one pass over the data: ⌈m / batch size⌉."""
+        return -(-self.n_samples // self._effective_batch_size())
+
+    def _effective_batch_size(self) -> int:
+        size = self._batch_size
+        return self.n_samples if size is None else min(size, self.n_samples)
+
+    def _start_epoch_order(self) -> None:
+        self._position = 0
+        self._order = None
+
+    # --- training ---------------------------------------------------------------------
+    def _next_batch(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The next mini-batch as columns and labels, and whether it completes an epoch."""
+        size = self._effective_batch_size()
+        if size == self.n_samples:  # full batch: the order does not change the mean
+            return self._columns, self._labels, True
+        if self._order is None:
+            self._order = self._rng.permutation(self.n_samples)
+        batch = self._order[self._position : self._position + size]
+        self._position += size
+        ends_epoch = self._position >= self.n_samples
+        if ends_epoch:
+            self._start_epoch_order()
+        return self._columns[:, batch], self._labels[batch], ends_epoch
+
+    def step(self) -> float:
+        """One parameter update on one mini-batch; returns that batch's J before the update.
+
+        Raises DivergenceError, with the parameters restored to their values before the
+        update, when the loss, the gradient or the updated parameters are not finite.
+        """
+        columns, labels, ends_epoch = self._next_batch()
+        params = self.net.params
+        self._backup[...] = params
+        loss = self.net.loss_and_gradient(columns, labels, self._l2, self._grad)
+        self.optimizer.step([params], [self._grad])
+        if not (math.isfinite(loss) and np.isfinite(params).all()):
+            params[...] = self._backup
+            raise DivergenceError(
+                f"training diverged at iteration {self.iteration + 1} (loss {loss:.4g}): "
+                "lower the learning rate or reset the weights"
+            )
+        self.iteration += 1
+        self.epoch += ends_epoch
+        return loss
+
+    def run(self, iterations: int) -> list[float]:
+        """``iterations`` calls of ``step``; returns their losses."""
+        return [self.step() for _ in range(iterations)]
+
+    def reset_optimizer(self) -> None:
+        """Forget optimiser state (momentum, Adam moments), e.g. after re-initialising."""
+        self.optimizer.reset()
+
+    # --- evaluation -------------------------------------------------------------------
+    def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """``(J, accuracy)`` of the current network on ``X``, ``y`` (J without L2 term)."""
+        if len(y) == 0:
+            return math.nan, math.nan
+        columns = self.net._columns(X)
+        labels = self.net._labels(y, columns.shape[1])
+        logits = self.net._forward_columns(columns)[0][-1]
+        loss, _ = self.net.output.loss_and_delta(logits, labels)
+        accuracy = float(np.mean(self.net.output.labels(logits) == labels))
+        return loss, accuracy
