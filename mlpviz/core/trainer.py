@@ -123,8 +123,10 @@ class Trainer:
         columns, labels, ends_epoch = self._next_batch()
         params = self.net.params
         self._backup[...] = params
-        loss = self.net.loss_and_gradient(columns, labels, self._l2, self._grad)
-        self.optimizer.step([params], [self._grad])
+        # Overflow is expected when a run diverges; it is detected and reported below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = self.net.loss_and_gradient(columns, labels, self._l2, self._grad)
+            self.optimizer.step([params], [self._grad])
         if not (math.isfinite(loss) and np.isfinite(params).all()):
             params[...] = self._backup
             raise DivergenceError(

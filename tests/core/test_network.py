@@ -45,7 +45,9 @@ def test_backprop_matches_central_differences(activation, hidden, n_classes, l2)
     n_out = 1 if n_classes == 2 else n_classes
     net = MLP([2, *HIDDEN_SHAPES[hidden], n_out], activation, seed=1)
     # Biases away from zero so that ReLU kinks are not hit by the ±eps probes.
-    net.params[net.weight_count :] = np.random.default_rng(2).normal(0, 0.5, net.params.size - net.weight_count)
+    net.params[net.weight_count :] = np.random.default_rng(2).normal(
+        0, 0.5, net.params.size - net.weight_count
+    )
     X, y = data(n_classes)
     loss, dW, db = net.gradients(X, y, l2)
     analytic = np.concatenate([g.ravel() for g in dW] + [g.ravel() for g in db])

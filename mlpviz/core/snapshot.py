@@ -1,0 +1,30 @@
+"""What the training thread publishes and the views draw: an immutable picture of a run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .history import HistoryArrays
+from .network import MLP
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of training at one iteration.
+
+    ``net`` is a private copy of the network made for this snapshot: it is never trained
+    again, so any thread may read it. Losses and accuracies are measured on the whole
+    training and test sets (NaN when the test set is empty); the losses are J without the
+    L2 term.
+    """
+
+    net: MLP
+    iteration: int
+    epoch: int
+    train_loss: float
+    test_loss: float
+    train_accuracy: float
+    test_accuracy: float
+    updates_per_second: float
+    history: HistoryArrays
+    running: bool
