@@ -9,6 +9,16 @@ from pathlib import Path
 from typing import IO
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files readable by their owner only; saved files get the usual permissions.
+_FILE_MODE = 0o666 & ~_current_umask()
+
+
 def write_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> None:
     """Call ``write(f)`` on a temporary file beside ``path``, then rename it over ``path``.
 
@@ -22,6 +32,7 @@ def write_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], None]
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp_name, _FILE_MODE)
         os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

@@ -12,6 +12,16 @@ import numpy as np
 from .activations import sigmoid
 
 
+def _softplus(z: np.ndarray) -> np.ndarray:
+    """log(1 + e^z) = max(z, 0) + log1p(e^{−|z|}): exact for any z, never overflows."""
+    result = np.abs(z)
+    np.negative(result, out=result)
+    np.exp(result, out=result)
+    np.log1p(result, out=result)
+    result += np.maximum(z, 0.0)
+    return result
+
+
 class SigmoidBCE:
     """One sigmoid output and binary cross-entropy: L = −[y log ŷ + (1−y) log(1−ŷ)]."""
 
@@ -28,8 +38,11 @@ class SigmoidBCE:
         m = Z.shape[1]
         z = Z[0]
         target = y.astype(Z.dtype)
-        loss = float(np.mean(np.logaddexp(0.0, z) - target * z))
-        delta = (sigmoid(Z) - target) * (1.0 / m)
+        # L = softplus(z) − y·z = softplus(∓z), summed per sample: exact and never negative.
+        loss = float(_softplus(np.where(y.astype(bool), -z, z)).sum()) / m
+        delta = sigmoid(Z)
+        delta -= target
+        delta *= 1.0 / m
         return loss, delta
 
     @staticmethod
@@ -58,7 +71,7 @@ class SoftmaxCE:
         shifted = Z - Z.max(axis=0)
         exp = np.exp(shifted)
         total = exp.sum(axis=0)
-        loss = float(np.mean(np.log(total) - shifted[y, columns]))
+        loss = (float(np.log(total).sum()) - float(shifted[y, columns].sum())) / m
         delta = exp / total
         delta[y, columns] -= 1.0
         delta *= 1.0 / m

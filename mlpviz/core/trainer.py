@@ -14,6 +14,11 @@ from .errors import ConfigError, DivergenceError
 from .network import MLP
 from .optimizers import SGD, Adam
 
+# A run is diverging once a parameter leaves this range: on inputs of a few units the logits
+# are then in the tens of thousands, every sigmoid/tanh is saturated and nothing is learnt
+# any more, long before float64 overflows to inf. Converging runs stay far below it.
+MAX_PARAMETER = 1e5
+
 
 class Trainer:
     """Drives ``optimizer`` on ``net`` over the data ``X: (m, n_in)``, ``y: (m,)``.
@@ -78,13 +83,15 @@ class Trainer:
         self._labels = self.net._labels(y, columns.shape[1])
         if columns.shape[1] == 0:
             raise ConfigError("the training set is empty: add some points first")
-        self._columns = np.ascontiguousarray(columns)
+        # Samples stay rows in memory: a mini-batch gathers whole rows, then is viewed as
+        # columns (the BLAS calls take the transposed layout for free).
+        self._rows = np.ascontiguousarray(columns.T)
         self._start_epoch_order()
 
     @property
     def n_samples(self) -> int:
         """Number of training samples m."""
-        return self._columns.shape[1]
+        return self._rows.shape[0]
 
     @property
     def iterations_per_epoch(self) -> int:
@@ -104,7 +111,7 @@ class Trainer:
         """The next mini-batch as columns and labels, and whether it completes an epoch."""
         size = self._effective_batch_size()
         if size == self.n_samples:  # full batch: the order does not change the mean
-            return self._columns, self._labels, True
+            return self._rows.T, self._labels, True
         if self._order is None:
             self._order = self._rng.permutation(self.n_samples)
         batch = self._order[self._position : self._position + size]
@@ -112,13 +119,13 @@ class Trainer:
         ends_epoch = self._position >= self.n_samples
         if ends_epoch:
             self._start_epoch_order()
-        return self._columns[:, batch], self._labels[batch], ends_epoch
+        return self._rows[batch].T, self._labels[batch], ends_epoch
 
     def step(self) -> float:
         """One parameter update on one mini-batch; returns that batch's J before the update.
 
         Raises DivergenceError, with the parameters restored to their values before the
-        update, when the loss, the gradient or the updated parameters are not finite.
+        update, when the loss is not finite or a parameter is NaN or beyond ±MAX_PARAMETER.
         """
         columns, labels, ends_epoch = self._next_batch()
         params = self.net.params
@@ -127,10 +134,12 @@ class Trainer:
         with np.errstate(over="ignore", invalid="ignore"):
             loss = self.net.loss_and_gradient(columns, labels, self._l2, self._grad)
             self.optimizer.step([params], [self._grad])
-        if not (math.isfinite(loss) and np.isfinite(params).all()):
+        largest = np.abs(params).max()
+        if not (math.isfinite(loss) and largest <= MAX_PARAMETER):  # NaN fails too
             params[...] = self._backup
             raise DivergenceError(
-                f"training diverged at iteration {self.iteration + 1} (loss {loss:.4g}): "
+                f"training diverged at iteration {self.iteration + 1} "
+                f"(loss {loss:.4g}, largest weight {largest:.3g}): "
                 "lower the learning rate or reset the weights"
             )
         self.iteration += 1
@@ -150,9 +159,8 @@ class Trainer:
         """``(J, accuracy)`` of the current network on ``X``, ``y`` (J without L2 term)."""
         if len(y) == 0:
             return math.nan, math.nan
-        columns = self.net._columns(X)
-        labels = self.net._labels(y, columns.shape[1])
-        logits = self.net._forward_columns(columns)[0][-1]
+        logits = self.net._inference_logits(X)
+        labels = self.net._labels(y, logits.shape[1])
         loss, _ = self.net.output.loss_and_delta(logits, labels)
         accuracy = float(np.mean(self.net.output.labels(logits) == labels))
         return loss, accuracy

@@ -210,3 +210,13 @@ def test_bad_inputs_are_refused():
 
 def test_repr_names_the_architecture():
     assert repr(MLP([2, 4, 3], "relu")) == "MLP([2, 4, 3], hidden=relu, output=softmax, params=27)"
+
+
+def test_binary_loss_keeps_full_precision_for_large_logits():
+    """Σ softplus(z) − Σ y·z would cancel catastrophically; the loss must stay exact."""
+    net = MLP([2, 1], seed=0)
+    net.weights[0][...] = [[1.0, 0.0]]
+    X = np.array([[1e8, 0.0], [30.0, 0.0], [-2.0, 0.0]])
+    y = np.array([1, 1, 0])
+    expected = np.mean([0.0, np.log1p(np.exp(-30.0)), np.log1p(np.exp(-2.0))])
+    assert net.loss(X, y) == pytest.approx(expected, rel=1e-12)
