@@ -1,0 +1,626 @@
+"""The ``mlpviz`` command: opens the app, or trains headless and writes figures and numbers.
+
+    mlpviz                      open the app
+    mlpviz FILE.csv             open the app on a dataset
+    mlpviz gui [FILE.csv]       the same
+    mlpviz train … --out DIR    train without a window; write metrics.json, loss.csv,
+                                model.npz, dataset.csv and boundary.png into DIR
+
+Qt is imported only when it is needed (the app, or the PNG at the very end of a training
+run), so ``mlpviz train --help`` and argument errors answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+import numpy as np
+
+from mlpviz import __version__
+from mlpviz.core.activations import ACTIVATIONS, get_activation
+from mlpviz.core.config import (
+    MAX_HIDDEN_LAYERS,
+    MAX_NEURONS,
+    MAX_SEED,
+    HiddenLayer,
+    NetworkConfig,
+    TrainingConfig,
+)
+from mlpviz.core.datasets import (
+    MAX_CLASSES,
+    MAX_PRESET_POINTS,
+    PRESETS,
+    Dataset,
+    load_csv,
+    make_preset,
+    save_csv,
+)
+from mlpviz.core.errors import ConfigError, DatasetError, MlpvizError
+from mlpviz.core.model_io import save_model
+from mlpviz.core.network import INITS, MLP
+from mlpviz.core.optimizers import OPTIMIZERS
+from mlpviz.core.trainer import Trainer
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # the results could not be written
+EXIT_USAGE = 2  # bad arguments, bad data, or training diverged
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+MAX_ITERATIONS = 10_000_000
+MAX_LOGGED_ROWS = 10_001  # loss.csv holds every iteration up to 10,000 (plus iteration 0)
+MAX_TEST_RATIO = 0.9
+OUTPUT_FILES = ("metrics.json", "loss.csv", "model.npz", "dataset.csv", "boundary.png")
+DEFAULT_PRESET = "xor"
+DEFAULT_CLASSES = 2
+DEFAULT_POINTS = 200
+DEFAULT_NOISE = 0.1
+# mlpviz.render's limits, repeated because importing it would load Qt before any check.
+MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 128, 8192
+PROGRESS_INTERVAL = 0.1  # seconds between redraws of the progress bar
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``mlpviz`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    try:
+        args = _parser().parse_args(_with_command(list(sys.argv[1:] if argv is None else argv)))
+    except SystemExit as stop:  # --help, --version and argument errors end here
+        return int(stop.code or 0)
+    try:
+        if args.command == "gui":
+            return _open_app(args.csv)
+        return _train_command(args)
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing was written")
+        return EXIT_INTERRUPTED
+    except _OutputError as error:
+        _fail(str(error))
+        return EXIT_FAILURE
+    except MlpvizError as error:
+        _fail(str(error))
+        return EXIT_USAGE
+
+
+class _OutputError(MlpvizError):
+    """The results could not be written (disk full, no permission); exit status 1."""
+
+
+def _fail(message: str) -> None:
+    """The one line an error gets on stderr."""
+    print(f"mlpviz: error: {message}", file=sys.stderr)
+
+
+# --- command line ------------------------------------------------------------------------
+class _OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser that reports a mistake on one line and exits 2, like our own checks."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{message} (see '{self.prog} --help')")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _with_command(argv: list[str]) -> list[str]:
+    """No command means the app: ``mlpviz`` and ``mlpviz FILE.csv`` are ``mlpviz gui …``."""
+    if not argv or argv[0] not in {"gui", "train", "-h", "--help", "--version"}:
+        return ["gui", *argv]
+    return argv
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(
+        prog="mlpviz",
+        description="Watch a neural network learn. Without a command, opens the app.",
+        epilog="mlpviz FILE.csv opens the app on a dataset; "
+        "'mlpviz train --help' explains headless training.",
+    )
+    parser.add_argument("--version", action="version", version=f"mlpviz {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="{gui,train}")
+    gui = commands.add_parser("gui", help="open the app (the default)", description="Open the app.")
+    gui.add_argument("csv", nargs="?", metavar="FILE.csv", help="a dataset to open")
+    train = commands.add_parser(
+        "train",
+        help="train without a window and write the results into a directory",
+        description=(
+            "Train a network headless and write metrics.json, loss.csv, model.npz, "
+            "dataset.csv and boundary.png into DIR."
+        ),
+    )
+    _add_data_arguments(train)
+    _add_network_arguments(train)
+    _add_training_arguments(train)
+    _add_output_arguments(train)
+    return parser
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data")
+    group.add_argument(
+        "--preset",
+        metavar="NAME",
+        help=f"generated dataset: {', '.join(PRESETS)} (default: {DEFAULT_PRESET})",
+    )
+    group.add_argument("--data", metavar="FILE.csv", help="dataset file with header x1,x2,label")
+    group.add_argument(
+        "--classes", type=int, metavar="K", help=f"classes of a preset (default: {DEFAULT_CLASSES})"
+    )
+    group.add_argument(
+        "--points", type=int, metavar="N", help=f"points of a preset (default: {DEFAULT_POINTS})"
+    )
+    group.add_argument(
+        "--noise",
+        type=float,
+        metavar="F",
+        help=f"noise of a preset, 0…1 (default: {DEFAULT_NOISE})",
+    )
+    group.add_argument(
+        "--test-ratio",
+        type=float,
+        default=0.2,
+        metavar="F",
+        help="share of the points held out as test set, 0…0.9 (default: %(default)s)",
+    )
+
+
+def _add_network_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("network")
+    group.add_argument(
+        "--layers",
+        default="8,8",
+        metavar="SIZES",
+        help="hidden layer sizes, comma-separated; '' or 0 for none, the single neuron "
+        "(default: %(default)s)",
+    )
+    group.add_argument(
+        "--activation",
+        default="tanh",
+        metavar="NAME",
+        help="activation of every hidden layer, or one per layer comma-separated: "
+        f"{', '.join(ACTIVATIONS)} (default: %(default)s)",
+    )
+    group.add_argument(
+        "--init",
+        default="xavier",
+        choices=INITS,
+        help="weight initialisation (default: %(default)s)",
+    )
+
+
+def _add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("training")
+    group.add_argument(
+        "--optimizer", default="sgd", choices=OPTIMIZERS, help="optimiser (default: %(default)s)"
+    )
+    group.add_argument(
+        "--lr", type=float, default=0.1, metavar="F", help="learning rate α (default: %(default)s)"
+    )
+    group.add_argument(
+        "--batch-size", type=int, metavar="N", help="samples per update (default: the full set)"
+    )
+    group.add_argument(
+        "--l2", type=float, default=0.0, metavar="F", help="L2 coefficient λ (default: %(default)s)"
+    )
+    group.add_argument(
+        "--iterations",
+        type=int,
+        default=1000,
+        metavar="N",
+        help=f"parameter updates, 1…{MAX_ITERATIONS:,} (default: %(default)s)",
+    )
+    group.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="seed of the preset, the split, the weights and the batches (default: %(default)s)",
+    )
+
+
+def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument("--out", required=True, metavar="DIR", help="directory for the results")
+    group.add_argument(
+        "--image-size",
+        default="800",
+        metavar="PIXELS",
+        help="size of boundary.png: PIXELS for a square, or WIDTHxHEIGHT (default: %(default)s)",
+    )
+
+
+# --- the app -----------------------------------------------------------------------------
+def _open_app(csv_path: str | None) -> int:
+    if csv_path is not None and not Path(csv_path).is_file():
+        raise DatasetError(f"{csv_path}: file not found")
+    from mlpviz.gui.app import run_app  # Qt loads only here, so `mlpviz train` starts fast
+
+    return run_app(csv_path)
+
+
+# --- settings ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Settings:
+    """Everything a training run needs, checked before any work starts."""
+
+    network: NetworkConfig
+    training: TrainingConfig
+    iterations: int
+    test_ratio: float
+    seed: int
+    image_size: tuple[int, int]
+    out: Path
+
+
+def _settings(args: argparse.Namespace) -> _Settings:
+    """Validate the training arguments; a bad one raises ConfigError naming the option."""
+    _check_range("--iterations", args.iterations, 1, MAX_ITERATIONS)
+    _check_range("--seed", args.seed, 0, MAX_SEED)
+    if not 0.0 <= args.test_ratio <= MAX_TEST_RATIO:  # also rejects NaN
+        raise ConfigError(
+            f"--test-ratio must be between 0 and {MAX_TEST_RATIO}, got {args.test_ratio}"
+        )
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise ConfigError(f"--lr must be a positive number, got {args.lr}")
+    if args.batch_size is not None:
+        _check_range("--batch-size", args.batch_size, 1, None)
+    sizes = _layer_sizes(args.layers)
+    hidden = tuple(
+        HiddenLayer(size, name) for size, name in zip(sizes, _activations(args.activation, sizes))
+    )
+    training = TrainingConfig(
+        optimizer=args.optimizer,
+        learning_rate=args.lr,
+        batch_size=args.batch_size,
+        l2=args.l2,
+        shuffle_seed=args.seed,
+    )
+    return _Settings(
+        network=NetworkConfig(hidden, init=args.init, seed=args.seed),
+        training=training,
+        iterations=args.iterations,
+        test_ratio=args.test_ratio,
+        seed=args.seed,
+        image_size=_image_size(args.image_size),
+        out=_output_directory(args.out),
+    )
+
+
+def _check_range(option: str, value: int, low: int, high: int | None) -> None:
+    if value < low or (high is not None and value > high):
+        bound = f"at least {low}" if high is None else f"between {low} and {high:,}"
+        raise ConfigError(f"{option} must be {bound}, got {value}")
+
+
+def _layer_sizes(text: str) -> list[int]:
+    """``"8,8"`` → [8, 8]; ``""`` and ``"0"`` → [] (no hidden layer: the single neuron)."""
+    if text.strip() in ("", "0"):
+        return []
+    sizes = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or not 1 <= int(part) <= MAX_NEURONS:
+            raise ConfigError(
+                f"--layers {text!r}: {part!r} is not a layer size 1…{MAX_NEURONS}; "
+                "give sizes like 8,8, or '' for no hidden layer"
+            )
+        sizes.append(int(part))
+    if len(sizes) > MAX_HIDDEN_LAYERS:
+        raise ConfigError(f"--layers: at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(sizes)}")
+    return sizes
+
+
+def _activations(text: str, sizes: list[int]) -> list[str]:
+    """One activation name per hidden layer, from one name or a comma-separated list."""
+    names = [name.strip() for name in text.split(",")]
+    for name in names:  # checked even without hidden layers, so a typo never passes silently
+        get_activation(name)
+    if len(names) == 1:
+        return names * len(sizes)
+    if len(names) != len(sizes):
+        raise ConfigError(
+            f"--activation: {len(sizes)} hidden layers need 1 or {len(sizes)} names, "
+            f"got {len(names)}"
+        )
+    return names
+
+
+def _image_size(text: str) -> tuple[int, int]:
+    parts = text.lower().split("x")
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or not all(part.strip().isdigit() for part in parts):
+        raise ConfigError(
+            f"--image-size {text!r}: give PIXELS or WIDTHxHEIGHT, e.g. 800 or 1200x800"
+        )
+    width, height = (int(part) for part in parts)
+    if not (
+        MIN_IMAGE_SIDE <= width <= MAX_IMAGE_SIDE and MIN_IMAGE_SIDE <= height <= MAX_IMAGE_SIDE
+    ):
+        raise ConfigError(
+            f"--image-size: each side must be {MIN_IMAGE_SIDE} to {MAX_IMAGE_SIDE} pixels"
+        )
+    return width, height
+
+
+def _output_directory(text: str) -> Path:
+    """``--out`` as an absolute path; refused when it, or a parent, is a file."""
+    out = Path(text).expanduser().absolute()
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {text}: is a file, not a directory")
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"--out {text}: {parent} is a file, not a directory")
+    return out
+
+
+def _dataset(args: argparse.Namespace) -> tuple[Dataset, dict]:
+    """The dataset to train on, and how it was made (for metrics.json)."""
+    if args.data is not None:
+        if args.preset is not None:
+            raise ConfigError("give either --preset or --data, not both")
+        preset_only = [
+            option
+            for option, value in (
+                ("--classes", args.classes),
+                ("--points", args.points),
+                ("--noise", args.noise),
+            )
+            if value is not None
+        ]
+        if preset_only:
+            raise ConfigError(f"{', '.join(preset_only)} only apply to --preset, not to --data")
+        dataset = load_csv(args.data)
+        source = {"preset": None, "data": args.data, "noise": None}
+        return dataset, source | {"classes": dataset.n_classes, "points": len(dataset)}
+    preset = DEFAULT_PRESET if args.preset is None else args.preset
+    classes = DEFAULT_CLASSES if args.classes is None else args.classes
+    points = DEFAULT_POINTS if args.points is None else args.points
+    noise = DEFAULT_NOISE if args.noise is None else args.noise
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    _check_range("--classes", classes, 2, MAX_CLASSES)
+    _check_range("--points", points, 1, MAX_PRESET_POINTS)
+    if not 0.0 <= noise <= 1.0:
+        raise ConfigError(f"--noise must be between 0 and 1, got {noise}")
+    dataset = make_preset(preset, n=points, noise=noise, seed=args.seed, n_classes=classes)
+    source = {"preset": preset, "data": None, "noise": noise}
+    return dataset, source | {"classes": classes, "points": points}
+
+
+# --- training ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Run:
+    """A finished training run: the network, its data split and what was measured."""
+
+    net: MLP
+    dataset: Dataset
+    test_mask: np.ndarray
+    trainer: Trainer
+    loss_rows: list[tuple[int, float, float]]
+    seconds: float
+
+
+def _train_command(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    dataset, source = _dataset(args)
+    # The Trainer reports a divergence as one DivergenceError; NumPy's overflow warnings on
+    # the way there would only add noise to the one line the user gets.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        run = _train(settings, dataset)
+        metrics = _metrics(run, settings, source)
+    try:
+        _write_outputs(run, metrics, settings, _figure_title(source, settings, run))
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise _OutputError(f"cannot write the results into {settings.out}: {reason}") from None
+    print(_summary(metrics, settings.out))
+    return EXIT_OK
+
+
+def _train(settings: _Settings, dataset: Dataset) -> _Run:
+    """Train in memory; nothing touches the disk until the run has succeeded."""
+    mask = dataset.test_mask(settings.test_ratio, settings.seed)
+    train = Dataset(dataset.X[~mask], dataset.y[~mask])
+    test = Dataset(dataset.X[mask], dataset.y[mask])
+    net = settings.network.build(dataset.n_classes)
+    config = settings.training
+    trainer = Trainer(
+        net,
+        config.build_optimizer(),
+        train.X,
+        train.y,
+        batch_size=config.batch_size,
+        l2=config.l2,
+        seed=config.shuffle_seed,
+    )
+    logged = _logged_iterations(settings.iterations)
+    rows = [_measure(trainer, train, test)]
+    progress = _Progress(settings.iterations, sys.stderr)
+    start = time.perf_counter()
+    try:
+        for iteration in range(1, settings.iterations + 1):
+            batch_loss = trainer.step()
+            if iteration in logged:
+                rows.append(_measure(trainer, train, test))
+            progress.update(iteration, batch_loss)
+    finally:
+        progress.close()
+    return _Run(net, dataset, mask, trainer, rows, time.perf_counter() - start)
+
+
+def _logged_iterations(iterations: int) -> frozenset[int]:
+    """Every iteration up to MAX_LOGGED_ROWS − 1, else as many evenly spaced, last included."""
+    if iterations < MAX_LOGGED_ROWS:
+        return frozenset(range(1, iterations + 1))
+    spaced = np.rint(np.linspace(0, iterations, MAX_LOGGED_ROWS)).astype(np.int64)
+    return frozenset(spaced[1:].tolist())
+
+
+def _measure(trainer: Trainer, train: Dataset, test: Dataset) -> tuple[int, float, float]:
+    """``(iteration, train J, test J)`` on the full sets: cross-entropy without the L2 term."""
+    train_loss, _ = trainer.evaluate(train.X, train.y)
+    test_loss, _ = trainer.evaluate(test.X, test.y)
+    return trainer.iteration, train_loss, test_loss
+
+
+class _Progress:
+    """``[#####-----] 52%  it 520/1000  J 0.3121`` on a terminal, redrawn ≤ 10 times a second."""
+
+    WIDTH = 20
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self._total = total
+        self._stream = stream
+        self._enabled = stream.isatty()
+        self._last_draw = -math.inf
+        self._drawn = False
+
+    def update(self, iteration: int, loss: float) -> None:
+        """Redraw when enough time has passed, and always for the last iteration."""
+        if not self._enabled:
+            return
+        now = time.monotonic()
+        if now - self._last_draw < PROGRESS_INTERVAL and iteration < self._total:
+            return
+        self._last_draw = now
+        done = round(self.WIDTH * iteration / self._total)
+        bar = "#" * done + "-" * (self.WIDTH - done)
+        percent = 100 * iteration // self._total
+        self._stream.write(f"\r[{bar}] {percent:3d}%  it {iteration}/{self._total}  J {loss:.4g}")
+        self._stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        """End the bar's line, so what follows starts on a fresh one."""
+        if self._drawn:
+            self._stream.write("\n")
+            self._stream.flush()
+
+
+# --- results -----------------------------------------------------------------------------
+def _metrics(run: _Run, settings: _Settings, source: dict) -> dict:
+    """The content of metrics.json: final measurements, then every setting used."""
+    mask = run.test_mask
+    train_loss, train_accuracy = run.trainer.evaluate(run.dataset.X[~mask], run.dataset.y[~mask])
+    test_loss, test_accuracy = run.trainer.evaluate(run.dataset.X[mask], run.dataset.y[mask])
+    training = settings.training
+    hidden = settings.network.hidden
+    measured = {
+        "train_loss": train_loss,
+        "test_loss": test_loss,
+        "train_accuracy": train_accuracy,
+        "test_accuracy": test_accuracy,
+        "iterations": run.trainer.iteration,
+        "epochs": run.trainer.epoch,
+        "seconds": run.seconds,
+        "train_points": int((~mask).sum()),
+        "test_points": int(mask.sum()),
+    }
+    used = {
+        **source,
+        "layers": [layer.size for layer in hidden],
+        "activation": [layer.activation for layer in hidden],
+        "init": settings.network.init,
+        "optimizer": training.optimizer,
+        "lr": training.learning_rate,
+        "batch_size": training.batch_size,
+        "l2": training.l2,
+        "test_ratio": settings.test_ratio,
+        "seed": settings.seed,
+        "layer_sizes": list(run.net.layer_sizes),
+        "mlpviz_version": __version__,
+    }
+    return {key: _json_number(value) for key, value in (measured | used).items()}
+
+
+def _json_number(value: object) -> object:
+    """NaN (no test set) becomes null: JSON has no NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _loss_csv(rows: list[tuple[int, float, float]]) -> str:
+    """``iteration,train_loss,test_loss``; an empty test_loss means there is no test set."""
+    lines = ["iteration,train_loss,test_loss"]
+    for iteration, train_loss, test_loss in rows:
+        test = repr(test_loss) if math.isfinite(test_loss) else ""
+        lines.append(f"{iteration},{train_loss!r},{test}")
+    return "\n".join(lines) + "\n"
+
+
+def _figure_title(source: dict, settings: _Settings, run: _Run) -> str:
+    """``xor · [2, 8, 8, 1] tanh · sgd α = 0.1 · 1000 it``."""
+    name = source["preset"] or Path(source["data"]).name
+    activations = [layer.activation for layer in settings.network.hidden]
+    network = str(list(run.net.layer_sizes))
+    if activations:
+        network += " " + (activations[0] if len(set(activations)) == 1 else "/".join(activations))
+    training = f"{settings.training.optimizer} α = {settings.training.learning_rate:g}"
+    return f"{name} · {network} · {training} · {run.trainer.iteration} it"
+
+
+def _write_outputs(run: _Run, metrics: dict, settings: _Settings, title: str) -> None:
+    """Write every file into a staging directory beside DIR, then move each into DIR.
+
+    Each move is an atomic rename on the same file system, so DIR never holds a partial
+    file, and a failure before the moves leaves DIR exactly as it was.
+    """
+    from mlpviz.render import render_boundary_png  # Qt loads only once training succeeded
+
+    out = settings.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        metrics_text = json.dumps(metrics, indent=2, allow_nan=False) + "\n"
+        (staging / "metrics.json").write_text(metrics_text, encoding="utf-8")
+        (staging / "loss.csv").write_text(_loss_csv(run.loss_rows), encoding="utf-8")
+        save_model(run.net, staging / "model.npz")
+        save_csv(run.dataset, staging / "dataset.csv")
+        render_boundary_png(
+            run.net,
+            run.dataset,
+            staging / "boundary.png",
+            size=settings.image_size,
+            test_mask=run.test_mask,
+            title=title,
+        )
+        out.mkdir(exist_ok=True)
+        mode = _file_mode()
+        for name in OUTPUT_FILES:
+            os.chmod(staging / name, mode)  # temporary files are private; results are not
+            os.replace(staging / name, out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _file_mode() -> int:
+    """The permissions a new file gets under the user's umask (rw-r--r-- usually)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _summary(metrics: dict, out: Path) -> str:
+    """``train J 0.0123 acc 99.5% | test J 0.0456 acc 97.5% | 1000 it in 0.42 s → DIR``."""
+    train = f"train J {metrics['train_loss']:.4g} acc {100 * metrics['train_accuracy']:.1f}%"
+    if metrics["test_loss"] is None:
+        test = "no test set"
+    else:
+        test = f"test J {metrics['test_loss']:.4g} acc {100 * metrics['test_accuracy']:.1f}%"
+    timing = f"{metrics['iterations']} it in {metrics['seconds']:.2f} s"
+    return f"{train} | {test} | {timing} → {out}"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,446 @@
+"""Decision regions of a trained network drawn to a PNG file, without a window.
+
+Used by ``mlpviz train`` to make figures for slides. Qt paints into a ``QImage``; a
+``QApplication`` is created on the offscreen platform when the process has none and no
+display, so the rendering works in a headless process (a CI job, an SSH session).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+from PySide6.QtWidgets import QApplication
+
+from mlpviz.core.atomic import write_atomically
+from mlpviz.core.datasets import BOX, Dataset
+from mlpviz.core.network import MLP
+from mlpviz.gui.style import CLASS_COLORS, FOREGROUND
+
+MIN_SIZE = 128
+MAX_SIZE = 8192
+BASE_SIZE = 800.0  # the size at which the fonts, lines and points below are designed
+MIN_SCALE = 0.6  # small images keep text large enough to read
+MAX_GRID = 400  # the network is evaluated on at most MAX_GRID² points, then smoothly scaled
+REGION_STRENGTH = 0.42  # colour of a fully confident region, as a fraction toward the class colour
+REGION_FLOOR = 0.08  # colour of a fully unsure region (a tint, so the plane never looks empty)
+BOUNDARY_COLOR = "#2B2B2B"
+FRAME_COLOR = "#555555"
+# Pairs of crossed cell edges (0 bottom, 1 right, 2 top, 3 left) for each marching-squares
+# case; a case's bit k is set when corner k (bottom-left, bottom-right, top-right, top-left)
+# is above the level. The ambiguous saddles 5 and 10 are resolved below from the cell centre.
+_SEGMENTS: dict[int, tuple[tuple[int, int], ...]] = {
+    1: ((3, 0),),
+    2: ((0, 1),),
+    3: ((3, 1),),
+    4: ((1, 2),),
+    6: ((0, 2),),
+    7: ((3, 2),),
+    8: ((2, 3),),
+    9: ((0, 2),),
+    11: ((1, 2),),
+    12: ((1, 3),),
+    13: ((0, 1),),
+    14: ((3, 0),),
+}
+_SADDLES: dict[int, tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]] = {
+    # case: (segments when the centre is above the level, segments when it is below)
+    5: (((0, 1), (2, 3)), ((3, 0), (1, 2))),
+    10: (((3, 0), (1, 2)), ((0, 1), (2, 3))),
+}
+
+
+def render_boundary_png(
+    net: MLP,
+    dataset: Dataset,
+    path: str | os.PathLike,
+    *,
+    size: tuple[int, int] = (800, 800),
+    test_mask: np.ndarray | None = None,
+    title: str | None = None,
+) -> None:
+    """Write the decision regions of ``net`` with the points of ``dataset`` to a PNG file.
+
+    Regions take the class colours mixed by the predicted probabilities and lightened toward
+    white where the network is unsure; the decision boundary is drawn as a dark line; training
+    points are filled discs and the points selected by ``test_mask: (m,) bool`` hollow rings.
+    ``size`` is (width, height) in pixels. The file is replaced atomically.
+    """
+    width, height = _checked_size(size)
+    mask = _checked_mask(test_mask, len(dataset))
+    _ensure_application()
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    try:
+        _paint_figure(painter, net, dataset, mask, title, width, height)
+    finally:
+        painter.end()
+    png = _encode_png(image)
+    write_atomically(path, lambda handle: handle.write(png))
+
+
+# --- set-up ------------------------------------------------------------------------------
+def _checked_size(size: tuple[int, int]) -> tuple[int, int]:
+    width, height = (int(side) for side in size)
+    if not (MIN_SIZE <= width <= MAX_SIZE and MIN_SIZE <= height <= MAX_SIZE):
+        raise ValueError(f"image size must be {MIN_SIZE} to {MAX_SIZE} pixels a side, got {size}")
+    return width, height
+
+
+def _checked_mask(test_mask: np.ndarray | None, m: int) -> np.ndarray:
+    if test_mask is None:
+        return np.zeros(m, dtype=bool)
+    mask = np.asarray(test_mask, dtype=bool)
+    if mask.shape != (m,):
+        raise ValueError(f"test_mask must have shape ({m},), got {mask.shape}")
+    return mask
+
+
+# Kept on the module: Qt tears the application down when its Python object dies.
+_application: QApplication | None = None
+
+
+def _ensure_application() -> None:
+    """Make sure a QApplication exists; fonts cannot be rendered without one.
+
+    A QApplication rather than a QGuiApplication, so that a test session or a GUI started
+    later in the same process can still create widgets.
+    """
+    if QApplication.instance() is not None:
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    global _application
+    _application = QApplication(sys.argv[:1])
+
+
+def _encode_png(image: QImage) -> bytes:
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise OSError("Qt could not encode the image as PNG")
+    buffer.close()
+    return bytes(data.data())
+
+
+# --- layout ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Frame:
+    """Where the square plot sits in the image and which data range it shows."""
+
+    plot: QRectF  # the plot square, in pixels
+    low: float  # data coordinate at the left and bottom edges
+    high: float  # data coordinate at the right and top edges
+
+    def x_pixel(self, x: np.ndarray | float) -> np.ndarray | float:
+        return self.plot.left() + (x - self.low) / (self.high - self.low) * self.plot.width()
+
+    def y_pixel(self, y: np.ndarray | float) -> np.ndarray | float:
+        return self.plot.bottom() - (y - self.low) / (self.high - self.low) * self.plot.height()
+
+
+def _data_range(X: np.ndarray) -> tuple[float, float]:
+    """The box [-BOX, BOX], widened with a margin when the data reach beyond it."""
+    if len(X) == 0 or (X.min() >= -BOX and X.max() <= BOX):
+        return -BOX, BOX
+    low, high = min(-BOX, float(X.min())), max(BOX, float(X.max()))
+    margin = 0.04 * (high - low)
+    return low - margin, high + margin
+
+
+def _frame(width: int, height: int, scale: float, has_title: bool, X: np.ndarray) -> _Frame:
+    """The largest square plot that leaves room for tick labels, axis labels and title."""
+    left, right = 78 * scale, 26 * scale
+    top, bottom = (60 if has_title else 26) * scale, 70 * scale
+    side = max(1.0, min(width - left - right, height - top - bottom))
+    x0 = left + (width - left - right - side) / 2
+    y0 = top + (height - top - bottom - side) / 2
+    low, high = _data_range(X)
+    return _Frame(QRectF(x0, y0, side, side), low, high)
+
+
+# --- painting ----------------------------------------------------------------------------
+def _paint_figure(
+    painter: QPainter,
+    net: MLP,
+    dataset: Dataset,
+    test_mask: np.ndarray,
+    title: str | None,
+    width: int,
+    height: int,
+) -> None:
+    scale = max(MIN_SCALE, min(width, height) / BASE_SIZE)
+    frame = _frame(width, height, scale, bool(title), dataset.X)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    colors = _class_rgb()
+    probabilities, centres = _grid_probabilities(net, frame)
+    painter.drawImage(frame.plot, _region_image(probabilities, colors))
+    painter.save()
+    painter.setClipRect(frame.plot)
+    _paint_boundary(painter, frame, probabilities, centres, scale)
+    painter.restore()
+    _paint_points(painter, frame, dataset, test_mask, scale)  # unclipped: edge points stay whole
+    legend_row = _paint_axes(painter, frame, scale)
+    n_classes = max(net.n_classes, dataset.n_classes)
+    _paint_legend(painter, legend_row, n_classes, bool(test_mask.any()), scale)
+    if title:
+        _paint_title(painter, title, width, frame, scale)
+
+
+def _class_rgb() -> np.ndarray:
+    """The class colours as an (8, 3) float array in 0…255."""
+    return np.array([QColor(c).getRgb()[:3] for c in CLASS_COLORS], dtype=np.float64)
+
+
+def _grid_probabilities(net: MLP, frame: _Frame) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities (n, n, K) on an n×n grid of cell centres, row 0 at the bottom.
+
+    Returns them with the centres' data coordinates (n,). The whole grid goes through the
+    network in one ``predict_proba`` call.
+    """
+    n = int(min(MAX_GRID, max(32, frame.plot.width() // 2)))
+    step = (frame.high - frame.low) / n
+    centres = frame.low + (np.arange(n) + 0.5) * step
+    xx, yy = np.meshgrid(centres, centres)
+    proba = net.predict_proba(np.column_stack([xx.ravel(), yy.ravel()]))
+    if proba.shape[1] == 1:  # one sigmoid output: ŷ = P(class 1)
+        proba = np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
+    return proba.reshape(n, n, -1), centres
+
+
+def _region_image(probabilities: np.ndarray, colors: np.ndarray) -> QImage:
+    """Mix the class colours by probability and fade toward white as confidence drops."""
+    k = probabilities.shape[2]
+    mixed = probabilities @ colors[:k]
+    confidence = (probabilities.max(axis=2) - 1.0 / k) / (1.0 - 1.0 / k)
+    strength = REGION_FLOOR + (REGION_STRENGTH - REGION_FLOOR) * np.sqrt(confidence)
+    rgb = 255.0 + (mixed - 255.0) * strength[..., None]
+    pixels = np.ascontiguousarray(np.round(rgb[::-1]).astype(np.uint8))  # image row 0 is the top
+    rows, columns = pixels.shape[:2]
+    image = QImage(pixels.data, columns, rows, 3 * columns, QImage.Format.Format_RGB888)
+    return image.copy()  # detach from the NumPy buffer, which dies with this function
+
+
+def _paint_boundary(
+    painter: QPainter, frame: _Frame, probabilities: np.ndarray, centres: np.ndarray, scale: float
+) -> None:
+    """The decision boundary: where each class's probability equals the best other one."""
+    pen = QPen(QColor(BOUNDARY_COLOR), 2.2 * scale)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    painter.setPen(pen)
+    k = probabilities.shape[2]
+    # For two classes both margins are the same curve; drawing one is enough.
+    for cls in range(1 if k == 2 else k):
+        others = np.delete(probabilities, cls, axis=2).max(axis=2)
+        segments = marching_squares(probabilities[..., cls] - others, centres, centres)
+        lines = [
+            QLineF(frame.x_pixel(x1), frame.y_pixel(y1), frame.x_pixel(x2), frame.y_pixel(y2))
+            for x1, y1, x2, y2 in segments.tolist()
+        ]
+        painter.drawLines(lines)
+
+
+def marching_squares(values: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """The zero level set of ``values: (ny, nx)`` sampled at ``xs: (nx,)``, ``ys: (ny,)``.
+
+    Returns line segments as an (s, 4) array of ``x1, y1, x2, y2``; neighbouring segments
+    share their end points exactly, so they draw as continuous curves.
+    """
+    above = values > 0
+    corners = (values[:-1, :-1], values[:-1, 1:], values[1:, 1:], values[1:, :-1])
+    case = (
+        above[:-1, :-1] * 1 + above[:-1, 1:] * 2 + above[1:, 1:] * 4 + above[1:, :-1] * 8
+    ).astype(np.int8)
+    centre_above = sum(corners) > 0
+    pieces = []
+    for code, pairs in _SEGMENTS.items():
+        pieces.append(_segments_in(case == code, pairs, corners, xs, ys))
+    for code, (if_above, if_below) in _SADDLES.items():
+        pieces.append(_segments_in((case == code) & centre_above, if_above, corners, xs, ys))
+        pieces.append(_segments_in((case == code) & ~centre_above, if_below, corners, xs, ys))
+    return np.concatenate(pieces) if pieces else np.empty((0, 4))
+
+
+def _segments_in(
+    cells: np.ndarray,
+    pairs: tuple[tuple[int, int], ...],
+    corners: tuple[np.ndarray, ...],
+    xs: np.ndarray,
+    ys: np.ndarray,
+) -> np.ndarray:
+    """Segments joining the crossings of edge pairs ``pairs`` in the selected ``cells``."""
+    rows, cols = np.nonzero(cells)
+    values = [corner[rows, cols] for corner in corners]
+    found = []
+    for first, second in pairs:
+        x1, y1 = _edge_crossing(first, values, rows, cols, xs, ys)
+        x2, y2 = _edge_crossing(second, values, rows, cols, xs, ys)
+        found.append(np.column_stack([x1, y1, x2, y2]))
+    return np.concatenate(found)
+
+
+def _edge_crossing(
+    edge: int,
+    values: list[np.ndarray],
+    rows: np.ndarray,
+    cols: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the level crosses ``edge`` of each cell, by linear interpolation."""
+    start, end = ((0, 1), (1, 2), (3, 2), (0, 3))[edge]
+    a, b = values[start], values[end]
+    t = a / (a - b)
+    x0, x1 = xs[cols], xs[cols + 1]
+    y0, y1 = ys[rows], ys[rows + 1]
+    if edge in (0, 2):  # horizontal edge, left to right
+        return x0 + t * (x1 - x0), (y0 if edge == 0 else y1)
+    return (x1 if edge == 1 else x0), y0 + t * (y1 - y0)
+
+
+def _point_radius(m: int, scale: float) -> float:
+    """Smaller discs for crowded datasets, so the regions stay visible."""
+    return scale * float(np.clip(5.5 * math.sqrt(400 / max(m, 1)), 2.5, 5.5))
+
+
+def _paint_points(
+    painter: QPainter, frame: _Frame, dataset: Dataset, test_mask: np.ndarray, scale: float
+) -> None:
+    """Training points as filled discs with a white rim; test points as hollow rings."""
+    radius = _point_radius(len(dataset), scale)
+    xs = frame.x_pixel(dataset.X[:, 0])
+    ys = frame.y_pixel(dataset.X[:, 1])
+    for x, y, label, is_test in zip(xs, ys, dataset.y, test_mask):
+        color = CLASS_COLORS[int(label) % len(CLASS_COLORS)]
+        _paint_marker(painter, QPointF(float(x), float(y)), radius, color, bool(is_test), scale)
+
+
+def _paint_marker(
+    painter: QPainter, centre: QPointF, radius: float, color: str, hollow: bool, scale: float
+) -> None:
+    """A disc with a white rim, or a ring edged in translucent dark so it shows on any region."""
+    if hollow:
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(QColor(0, 0, 0, 70), 4.4 * scale))
+        painter.drawEllipse(centre, radius, radius)
+        painter.setPen(QPen(QColor(color), 2.4 * scale))
+    else:
+        painter.setBrush(QBrush(QColor(color)))
+        painter.setPen(QPen(QColor("white"), max(1.0, 1.4 * scale)))
+    painter.drawEllipse(centre, radius, radius)
+
+
+def _nice_step(span: float, target_ticks: int = 7) -> float:
+    """A round tick spacing (1, 2 or 5 × 10ⁿ) giving about ``target_ticks`` ticks."""
+    raw = span / target_ticks
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(f * power for f in (1.0, 2.0, 5.0, 10.0) if f * power >= raw)
+
+
+def _tick_label(value: float, step: float) -> str:
+    decimals = max(0, -math.floor(math.log10(step)))
+    text = f"{value:.{decimals}f}"
+    return "0" if text.lstrip("-") == f"{0:.{decimals}f}" else text.replace("-", "−")
+
+
+def _font(pixels: float, bold: bool = False) -> QFont:
+    font = QFont("DejaVu Sans")
+    font.setPixelSize(max(6, round(pixels)))
+    font.setBold(bold)
+    return font
+
+
+def _paint_axes(painter: QPainter, frame: _Frame, scale: float) -> QRectF:
+    """Frame, tick marks and labels on the bottom and left edges, and the x₁, x₂ labels.
+
+    Returns the row under the plot that holds the x₁ label, where the legend goes too.
+    """
+    plot = frame.plot
+    painter.setPen(QPen(QColor(FRAME_COLOR), max(1.0, 1.2 * scale)))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRect(plot)
+    painter.setFont(_font(15 * scale))
+    metrics = QFontMetricsF(painter.font())
+    step = _nice_step(frame.high - frame.low)
+    ticks = np.arange(math.ceil(frame.low / step), math.floor(frame.high / step) + 1) * step
+    labels = [_tick_label(float(value), step) for value in ticks]
+    tick = 6 * scale
+    label_right = plot.left() - tick - 5 * scale  # right edge of the left tick labels
+    painter.setPen(QPen(QColor(FOREGROUND), max(1.0, 1.2 * scale)))
+    for value, label in zip(ticks, labels):
+        x, y = frame.x_pixel(value), frame.y_pixel(value)
+        painter.drawLine(QLineF(x, plot.bottom(), x, plot.bottom() + tick))
+        painter.drawLine(QLineF(plot.left() - tick, y, plot.left(), y))
+        below = QRectF(
+            x - 50 * scale, plot.bottom() + tick + 2 * scale, 100 * scale, metrics.height()
+        )
+        painter.drawText(below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, label)
+        beside = QRectF(0, y - metrics.height() / 2, label_right, metrics.height())
+        painter.drawText(beside, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+    painter.setFont(_font(19 * scale))
+    axis_metrics = QFontMetricsF(painter.font())
+    row = plot.bottom() + tick + metrics.height() + 8 * scale
+    x_label = QRectF(plot.left(), row, plot.width(), axis_metrics.height())
+    painter.drawText(x_label, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, "x₁")
+    widest = max(metrics.horizontalAdvance(label) for label in labels)
+    y_right = label_right - widest - 8 * scale
+    y_label = QRectF(
+        0, plot.center().y() - axis_metrics.height() / 2, y_right, axis_metrics.height()
+    )
+    painter.drawText(y_label, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "x₂")
+    return x_label
+
+
+def _paint_legend(
+    painter: QPainter, row: QRectF, n_classes: int, has_test: bool, scale: float
+) -> None:
+    """Class colours at the left of ``row``; filled = training, hollow = test at its right."""
+    painter.setFont(_font(14 * scale))
+    metrics = QFontMetricsF(painter.font())
+    radius = 5.5 * scale
+    y = row.top() + QFontMetricsF(_font(19 * scale)).height() / 2
+    x = row.left()
+    for cls in range(n_classes):
+        text = f"class {cls}" if n_classes <= 3 else str(cls)
+        _paint_marker(painter, QPointF(x + radius, y), radius, CLASS_COLORS[cls], False, scale)
+        x += 2 * radius + 5 * scale
+        x = _paint_legend_text(painter, metrics, x, y, text) + 14 * scale
+    if not has_test:
+        return
+    entries = (("training", False), ("test", True))
+    x = row.right() - sum(
+        2 * radius + 19 * scale + metrics.horizontalAdvance(t) for t, _ in entries
+    )
+    for text, hollow in entries:
+        _paint_marker(painter, QPointF(x + radius, y), radius, FRAME_COLOR, hollow, scale)
+        x += 2 * radius + 5 * scale
+        x = _paint_legend_text(painter, metrics, x, y, text) + 14 * scale
+
+
+def _paint_legend_text(
+    painter: QPainter, metrics: QFontMetricsF, x: float, y: float, text: str
+) -> float:
+    """Draw ``text`` left-aligned at ``x``, centred on ``y``; returns where it ends."""
+    painter.setPen(QColor(FOREGROUND))
+    width = metrics.horizontalAdvance(text)
+    box = QRectF(x, y - metrics.height() / 2, width + 2, metrics.height())
+    painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+    return x + width
+
+
+def _paint_title(painter: QPainter, title: str, width: int, frame: _Frame, scale: float) -> None:
+    painter.setFont(_font(20 * scale, bold=True))
+    metrics = QFontMetricsF(painter.font())
+    room = width - 20 * scale
+    text = metrics.elidedText(title, Qt.TextElideMode.ElideRight, room)
+    box = QRectF(10 * scale, 0, room, frame.plot.top())
+    painter.setPen(QColor(FOREGROUND))
+    painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)

@@ -1,0 +1,434 @@
+"""The mlpviz command: headless training output, argument errors, the app branch."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mlpviz.cli
+from mlpviz.cli import main
+from mlpviz.core import load_model
+from mlpviz.core.datasets import load_csv, make_preset, save_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT_FILES = {"metrics.json", "loss.csv", "model.npz", "dataset.csv", "boundary.png"}
+METRIC_KEYS = {
+    "train_loss",
+    "test_loss",
+    "train_accuracy",
+    "test_accuracy",
+    "iterations",
+    "epochs",
+    "seconds",
+    "train_points",
+    "test_points",
+    "preset",
+    "data",
+    "classes",
+    "points",
+    "noise",
+    "layers",
+    "activation",
+    "init",
+    "optimizer",
+    "lr",
+    "batch_size",
+    "l2",
+    "test_ratio",
+    "seed",
+    "layer_sizes",
+    "mlpviz_version",
+}
+FAST = ["--iterations", "300", "--image-size", "320x240"]
+
+
+def train(out, *options):
+    """Run ``mlpviz train`` in this process; returns the exit status."""
+    return main(["train", *FAST, *options, "--out", str(out)])
+
+
+def read_metrics(out):
+    return json.loads((out / "metrics.json").read_text())
+
+
+def loss_rows(out):
+    lines = (out / "loss.csv").read_text().splitlines()
+    return lines[0], [line.split(",") for line in lines[1:]]
+
+
+@pytest.fixture(scope="module")
+def xor_run(tmp_path_factory):
+    """One default training run shared by the tests that only read its output."""
+    out = tmp_path_factory.mktemp("runs") / "xor"
+    assert train(out, "--seed", "3") == 0
+    return out
+
+
+# --- a successful run --------------------------------------------------------------------
+def test_writes_exactly_the_five_documented_files(xor_run):
+    assert {path.name for path in xor_run.iterdir()} == OUTPUT_FILES
+    assert [path.name for path in xor_run.parent.iterdir()] == ["xor"]  # no staging left
+
+
+def test_metrics_hold_the_results_and_every_setting(xor_run):
+    metrics = read_metrics(xor_run)
+    assert set(metrics) == METRIC_KEYS
+    assert metrics["iterations"] == 300
+    assert metrics["preset"] == "xor" and metrics["data"] is None
+    assert (metrics["classes"], metrics["points"], metrics["noise"]) == (2, 200, 0.1)
+    assert metrics["layers"] == [8, 8] and metrics["activation"] == ["tanh", "tanh"]
+    assert metrics["layer_sizes"] == [2, 8, 8, 1]
+    assert (metrics["optimizer"], metrics["lr"], metrics["batch_size"]) == ("sgd", 0.1, None)
+    assert (metrics["l2"], metrics["test_ratio"], metrics["seed"]) == (0.0, 0.2, 3)
+    assert (metrics["train_points"], metrics["test_points"]) == (160, 40)
+    assert metrics["train_accuracy"] > 0.9 and 0 < metrics["train_loss"] < 0.69
+    assert metrics["seconds"] > 0
+
+
+def test_loss_csv_has_one_row_per_iteration_from_the_untrained_network(xor_run):
+    header, rows = loss_rows(xor_run)
+    assert header == "iteration,train_loss,test_loss"
+    assert [int(row[0]) for row in rows] == list(range(301))
+    train_losses = [float(row[1]) for row in rows]
+    assert train_losses[-1] < train_losses[0]
+    assert train_losses[-1] == pytest.approx(read_metrics(xor_run)["train_loss"], rel=1e-12)
+
+
+def test_saved_model_reproduces_the_metrics_on_the_saved_dataset(xor_run):
+    metrics = read_metrics(xor_run)
+    net = load_model(xor_run / "model.npz")
+    data = load_csv(xor_run / "dataset.csv")
+    assert data == make_preset("xor", n=200, noise=0.1, seed=3)
+    test = data.test_mask(metrics["test_ratio"], metrics["seed"])
+    train_accuracy = np.mean(net.predict(data.X[~test]) == data.y[~test])
+    test_accuracy = np.mean(net.predict(data.X[test]) == data.y[test])
+    assert train_accuracy == metrics["train_accuracy"]
+    assert test_accuracy == metrics["test_accuracy"]
+
+
+def test_boundary_png_has_the_requested_size_and_many_colours(xor_run, qapp):
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(xor_run / "boundary.png"))
+    assert (image.width(), image.height()) == (320, 240)
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    colours = np.frombuffer(image.constBits(), np.uint32)
+    assert len(np.unique(colours)) > 200
+
+
+def test_prints_a_one_line_summary(tmp_path, capsys):
+    assert train(tmp_path / "out", "--preset", "linear", "--layers", "") == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no progress bar when stderr is not a terminal
+    summary = captured.out.strip()
+    assert "\n" not in summary
+    assert summary.startswith("train J ") and " | test J " in summary
+    assert "300 it in " in summary and summary.endswith(f"→ {tmp_path / 'out'}")
+
+
+@pytest.mark.parametrize("layers", ["", "0"])
+def test_no_hidden_layer_is_the_single_neuron(tmp_path, layers):
+    assert train(tmp_path, "--preset", "linear", "--layers", layers) == 0
+    metrics = read_metrics(tmp_path)
+    assert metrics["layer_sizes"] == [2, 1]
+    assert metrics["layers"] == [] and metrics["activation"] == []
+    assert metrics["test_accuracy"] == 1.0
+
+
+def test_three_class_spiral_gets_a_softmax_output(tmp_path):
+    assert train(tmp_path, "--preset", "spiral", "--classes", "3", "--optimizer", "adam") == 0
+    assert read_metrics(tmp_path)["layer_sizes"] == [2, 8, 8, 3]
+    net = load_model(tmp_path / "model.npz")
+    proba = net.predict_proba(np.zeros((4, 2)))
+    assert proba.shape == (4, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_one_activation_per_layer_and_mini_batches(tmp_path):
+    options = ["--layers", "6,4", "--activation", "relu, leaky_relu", "--batch-size", "32"]
+    assert train(tmp_path, *options, "--l2", "0.001", "--optimizer", "momentum") == 0
+    metrics = read_metrics(tmp_path)
+    assert metrics["activation"] == ["relu", "leaky_relu"]
+    assert metrics["batch_size"] == 32 and metrics["l2"] == 0.001
+    assert metrics["epochs"] == 300 // 5  # 160 training points: 5 batches an epoch
+
+
+def test_the_same_seed_gives_the_same_results(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    options = ["--preset", "moons", "--batch-size", "16", "--seed", "7"]
+    assert train(first, *options) == 0
+    assert train(second, *options) == 0
+    one, two = read_metrics(first), read_metrics(second)
+    del one["seconds"], two["seconds"]
+    assert one == two
+    for name in ("loss.csv", "dataset.csv"):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+
+
+def test_a_csv_dataset_without_test_set(tmp_path):
+    csv = tmp_path / "mine.csv"
+    save_csv(make_preset("gaussian", n=60, seed=1, n_classes=4), csv)
+    out = tmp_path / "out"
+    assert train(out, "--data", str(csv), "--test-ratio", "0") == 0
+    metrics = read_metrics(out)
+    assert (metrics["preset"], metrics["data"], metrics["noise"]) == (None, str(csv), None)
+    assert (metrics["classes"], metrics["points"]) == (4, 60)
+    assert metrics["test_loss"] is None and metrics["test_accuracy"] is None
+    _header, rows = loss_rows(out)
+    assert all(row[2] == "" for row in rows)
+    assert load_csv(out / "dataset.csv") == load_csv(csv)
+
+
+def test_long_runs_log_evenly_spaced_rows_with_the_first_and_last(tmp_path):
+    options = ["--points", "10", "--layers", "", "--iterations", "12000"]
+    assert main(["train", *options, "--image-size", "128", "--out", str(tmp_path)]) == 0
+    _header, rows = loss_rows(tmp_path)
+    iterations = np.array([int(row[0]) for row in rows])
+    assert len(iterations) == 10_001
+    assert (iterations[0], iterations[-1]) == (0, 12_000)
+    assert set(np.diff(iterations)) == {1, 2}
+
+
+def test_a_new_run_replaces_only_its_own_files(tmp_path, xor_run):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "loss.csv").write_text("old")
+    assert train(out, "--preset", "circles") == 0
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES | {"notes.txt"}
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "loss.csv").read_text().startswith("iteration,")
+
+
+def test_results_are_readable_by_others(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        assert train(tmp_path / "out", "--preset", "linear") == 0
+    finally:
+        os.umask(previous)
+    for path in (tmp_path / "out").iterdir():
+        assert path.stat().st_mode & 0o777 == 0o644, path.name
+
+
+def test_progress_bar_on_a_terminal(tmp_path, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert train(tmp_path, "--preset", "linear") == 0
+    drawn = terminal.getvalue()
+    assert drawn.startswith("\r[") and drawn.endswith("\n")
+    last = drawn.strip().split("\r")[-1]
+    assert last.startswith("[####################] 100%  it 300/300  J ")
+
+
+# --- errors: exit 2, one line, nothing written ---------------------------------------------
+def write_bad_csv(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("x1,x2,label\n1,2,0\n3,four,1\n")
+    return path
+
+
+def write_good_csv(tmp_path):
+    path = tmp_path / "good.csv"
+    save_csv(make_preset("linear", n=20), path)
+    return path
+
+
+BAD_ARGUMENTS = {
+    "unknown preset": (["--preset", "banana"], "unknown preset 'banana'"),
+    "missing data file": (["--data", "{tmp}/none.csv"], "file not found"),
+    "malformed data file": (["--data", "{bad}"], "line 3: x2 value 'four' is not a number"),
+    "preset and data": (["--preset", "xor", "--data", "{good}"], "either --preset or --data"),
+    "classes with data": (["--data", "{good}", "--classes", "3"], "--classes only apply"),
+    "too few classes": (["--preset", "spiral", "--classes", "1"], "--classes must be"),
+    "too many classes": (["--preset", "spiral", "--classes", "9"], "--classes must be"),
+    "classes of a binary preset": (["--preset", "xor", "--classes", "3"], "has 2 classes"),
+    "layer not a number": (["--layers", "8,x"], "'x' is not a layer size"),
+    "negative layer": (["--layers=-8"], "'-8' is not a layer size"),
+    "empty layer": (["--layers", "8,,8"], "'' is not a layer size"),
+    "layer too wide": (["--layers", "65"], "'65' is not a layer size 1…64"),
+    "too many layers": (["--layers", "2,2,2,2,2,2,2,2,2"], "at most 8 hidden layers"),
+    "unknown activation": (["--activation", "swish"], "unknown activation 'swish'"),
+    "activation count": (["--activation", "relu,tanh,relu"], "need 1 or 2 names, got 3"),
+    "zero learning rate": (["--lr", "0"], "--lr must be a positive number"),
+    "negative learning rate": (["--lr=-0.1"], "--lr must be a positive number"),
+    "NaN learning rate": (["--lr", "nan"], "--lr must be a positive number"),
+    "infinite learning rate": (["--lr", "inf"], "--lr must be a positive number"),
+    "zero batch size": (["--batch-size", "0"], "--batch-size must be at least 1"),
+    "negative L2": (["--l2=-1"], "L2 must be a non-negative number"),
+    "no iterations": (["--iterations", "0"], "--iterations must be between 1"),
+    "too many iterations": (["--iterations", "10000001"], "--iterations must be between 1"),
+    "test ratio too large": (["--test-ratio", "0.95"], "--test-ratio must be between 0"),
+    "negative test ratio": (["--test-ratio=-0.1"], "--test-ratio must be between 0"),
+    "no points": (["--points", "0"], "--points must be between 1"),
+    "noise above 1": (["--noise", "2"], "--noise must be between 0 and 1"),
+    "negative seed": (["--seed=-1"], "--seed must be between 0"),
+    "tiny image": (["--image-size", "20"], "--image-size: each side"),
+    "malformed image size": (["--image-size", "big"], "give PIXELS or WIDTHxHEIGHT"),
+    "argparse: not a number": (["--lr", "fast"], "invalid float value: 'fast'"),
+    "argparse: unknown option": (["--speed", "3"], "unrecognized arguments: --speed 3"),
+    "argparse: unknown optimizer": (["--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
+    "divergence": (["--preset", "xor", "--lr", "1e6"], "training diverged at iteration"),
+}
+
+
+def assert_one_error_line(stderr, expected):
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("mlpviz: error: ")
+    assert expected in lines[0]
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(("options", "expected"), BAD_ARGUMENTS.values(), ids=BAD_ARGUMENTS)
+def test_bad_arguments_exit_2_with_one_line_and_write_nothing(tmp_path, capsys, options, expected):
+    files = {"tmp": tmp_path, "bad": write_bad_csv(tmp_path), "good": write_good_csv(tmp_path)}
+    options = [option.format(**files) for option in options]
+    before = set(tmp_path.iterdir())
+    assert main(["train", *options, "--out", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert_one_error_line(captured.err, expected)
+    assert captured.out == ""
+    assert set(tmp_path.iterdir()) == before
+
+
+def test_out_must_not_be_a_file(tmp_path, capsys):
+    existing = tmp_path / "results"
+    existing.write_text("keep me")
+    assert main(["train", "--out", str(existing)]) == 2
+    assert_one_error_line(capsys.readouterr().err, "is a file, not a directory")
+    assert existing.read_text() == "keep me"
+    assert main(["train", "--out", str(existing / "below")]) == 2
+    assert_one_error_line(capsys.readouterr().err, "is a file, not a directory")
+
+
+def test_a_failed_run_leaves_previous_results_untouched(tmp_path, xor_run, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in OUTPUT_FILES:
+        (out / name).write_bytes((xor_run / name).read_bytes())
+    assert main(["train", "--lr", "1e6", "--out", str(out)]) == 2
+    for name in OUTPUT_FILES:
+        assert (out / name).read_bytes() == (xor_run / name).read_bytes()
+    assert [path.name for path in tmp_path.iterdir()] == ["out"]
+
+
+def test_the_missing_out_directory_is_created(tmp_path):
+    out = tmp_path / "figs" / "week 3"
+    assert train(out, "--preset", "linear") == 0
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES
+
+
+def test_ctrl_c_while_training_exits_130_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    real_step = mlpviz.cli.Trainer.step
+
+    def step_until_interrupted(trainer):
+        if trainer.iteration == 5:
+            raise KeyboardInterrupt
+        return real_step(trainer)
+
+    monkeypatch.setattr(mlpviz.cli.Trainer, "step", step_until_interrupted)
+    assert train(tmp_path / "out") == 130
+    assert_one_error_line(capsys.readouterr().err, "interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_while_writing_leaves_no_partial_output(tmp_path, capsys, monkeypatch):
+    import mlpviz.render
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mlpviz.render, "render_boundary_png", interrupted)
+    assert train(tmp_path / "out") == 130
+    assert_one_error_line(capsys.readouterr().err, "interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_write_failure_exits_1_with_one_line(tmp_path, capsys, monkeypatch):
+    def disk_full(net, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mlpviz.cli, "save_model", disk_full)
+    assert train(tmp_path / "out") == 1
+    assert_one_error_line(capsys.readouterr().err, "No space left on device")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- the app branch, help, version ---------------------------------------------------------
+@pytest.fixture
+def fake_app(monkeypatch):
+    """Replace mlpviz.gui.app so that no window opens; records run_app's arguments."""
+    calls = []
+    module = types.ModuleType("mlpviz.gui.app")
+    module.run_app = lambda csv_path=None: calls.append(csv_path) or 0
+    monkeypatch.setitem(sys.modules, "mlpviz.gui.app", module)
+    return calls
+
+
+def test_no_arguments_opens_the_app(fake_app):
+    assert main([]) == 0
+    assert fake_app == [None]
+
+
+@pytest.mark.parametrize("command", [["gui"], []])
+def test_a_csv_argument_opens_the_app_on_it(tmp_path, fake_app, command):
+    csv = write_good_csv(tmp_path)
+    assert main([*command, str(csv)]) == 0
+    assert fake_app == [str(csv)]
+
+
+def test_a_missing_csv_for_the_app_is_one_error_line(tmp_path, fake_app, capsys):
+    assert main([str(tmp_path / "nowhere.csv")]) == 2
+    assert_one_error_line(capsys.readouterr().err, "nowhere.csv: file not found")
+    assert fake_app == []
+
+
+def test_help_and_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == "mlpviz 0.1.0"
+    assert main(["train", "--help"]) == 0
+    assert "--out DIR" in capsys.readouterr().out
+
+
+def test_importing_the_cli_and_refusing_arguments_do_not_load_qt(tmp_path):
+    script = (
+        "import sys\n"
+        "from mlpviz.cli import main\n"
+        f"assert main(['train', '--lr', '0', '--out', {str(tmp_path)!r}]) == 2\n"
+        "assert not [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+# --- end to end ------------------------------------------------------------------------------
+def test_module_entry_point_trains_headless_end_to_end(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "QT_QPA_PLATFORM")}
+    out = tmp_path / "figs"
+    command = [sys.executable, "-m", "mlpviz.cli", "train", "--preset", "moons", *FAST]
+    result = subprocess.run(
+        [*command, "--out", str(out)], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.startswith("train J ") and result.stdout.count("\n") == 1
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES
+    assert read_metrics(out)["preset"] == "moons"
+    assert (out / "boundary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_main_py_passes_its_arguments_through():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--version"], capture_output=True, text=True
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "mlpviz 0.1.0")

@@ -1,0 +1,168 @@
+"""render_boundary_png: a PNG of the requested size, regions the right way up, boundary, points."""
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QColor, QImage
+
+from mlpviz.core import MLP
+from mlpviz.core.datasets import Dataset, make_preset
+from mlpviz.gui.style import CLASS_COLORS
+from mlpviz.render import REGION_STRENGTH, marching_squares, render_boundary_png
+
+
+@pytest.fixture(autouse=True)
+def _application(qapp):
+    """Fonts need a QApplication; pytest-qt's is the one render_boundary_png finds."""
+
+
+def network(W, b):
+    """A network with the given output weights and biases and no hidden layer."""
+    W = np.asarray(W, dtype=float)
+    net = MLP([2, W.shape[0]], seed=0)
+    net.weights[0] = W
+    net.biases[0] = np.asarray(b, dtype=float)
+    return net
+
+
+def pixels(path):
+    """The PNG at ``path`` as an (h, w, 3) uint8 RGB array."""
+    image = QImage(str(path))
+    assert not image.isNull(), "not a readable PNG"
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), -1)
+    return rows[:, : 3 * image.width()].reshape(image.height(), image.width(), 3).copy()
+
+
+def rgb(hex_color):
+    return np.array(QColor(hex_color).getRgb()[:3], dtype=float)
+
+
+def region_color(cls):
+    """The colour of a region where the network is sure of class ``cls``."""
+    return 255 + (rgb(CLASS_COLORS[cls]) - 255) * REGION_STRENGTH
+
+
+def count_near(image, color, tolerance=3):
+    return int((np.abs(image.astype(float) - color).max(axis=2) <= tolerance).sum())
+
+
+def dark_pixels(image, below=90):
+    return int((image.max(axis=2) < below).sum())
+
+
+SOME_POINTS = Dataset(np.array([[-4.0, -4.0], [4.0, 4.0]]), np.array([0, 1]))
+
+
+def test_writes_a_png_of_the_requested_size_and_leaves_no_temporary_file(tmp_path):
+    path = tmp_path / "figure.png"
+    render_boundary_png(network([[3.0, 1.0]], [0.0]), SOME_POINTS, path, size=(640, 480))
+    image = QImage(str(path))
+    assert (image.width(), image.height()) == (640, 480)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["figure.png"]
+
+
+def test_regions_are_the_right_way_up(tmp_path):
+    """Class 1 (orange) where x₂ > 0: the top half of the plot; class 0 (blue) below."""
+    path = tmp_path / "up.png"
+    render_boundary_png(network([[0.0, 8.0]], [0.0]), SOME_POINTS, path)
+    image = pixels(path)
+    top, bottom = image[150:250, 200:600], image[550:650, 200:600]
+    assert count_near(top, region_color(1)) > 0.9 * top.shape[0] * top.shape[1] - 200
+    assert count_near(bottom, region_color(0)) > 0.9 * bottom.shape[0] * bottom.shape[1] - 200
+
+
+def test_regions_left_and_right(tmp_path):
+    path = tmp_path / "side.png"
+    render_boundary_png(network([[8.0, 0.0]], [0.0]), SOME_POINTS, path)
+    image = pixels(path)
+    assert count_near(image[200:600, 150:300], region_color(0)) > 50_000
+    assert count_near(image[200:600, 550:700], region_color(1)) > 50_000
+
+
+def test_three_classes_show_three_region_colours(tmp_path):
+    angles = 2 * np.pi * np.arange(3) / 3
+    W = 6 * np.column_stack([np.cos(angles), np.sin(angles)])
+    data = make_preset("spiral", n=60, seed=0, n_classes=3)
+    path = tmp_path / "three.png"
+    render_boundary_png(network(W, np.zeros(3)), data, path)
+    image = pixels(path)
+    for cls in range(3):
+        assert count_near(image, region_color(cls)) > 20_000, f"class {cls} region missing"
+
+
+def test_the_decision_boundary_is_drawn(tmp_path):
+    """A plane cut in two has a dark boundary line that a one-class plane has not."""
+    data = make_preset("linear", n=40, seed=0)
+    cut, uniform = tmp_path / "cut.png", tmp_path / "uniform.png"
+    render_boundary_png(network([[1.0, 1.0]], [0.0]), data, cut)
+    render_boundary_png(network([[0.0, 0.0]], [9.0]), data, uniform)
+    line_pixels = dark_pixels(pixels(cut)) - dark_pixels(pixels(uniform))
+    assert line_pixels > 600  # the diagonal is about 980 px long and 2 px wide
+
+
+def test_test_points_are_hollow(tmp_path):
+    one_point = Dataset(np.array([[0.0, 3.0]]), np.array([1]))
+    net = network([[0.0, 0.0]], [-9.0])  # a class-0 region everywhere
+    filled, hollow = tmp_path / "filled.png", tmp_path / "hollow.png"
+    render_boundary_png(net, one_point, filled)
+    render_boundary_png(net, one_point, hollow, test_mask=np.array([True]))
+    orange = rgb(CLASS_COLORS[1])
+    for path, centre_is_orange in ((filled, True), (hollow, False)):
+        image = pixels(path)[:700]  # the plot, without the legend's orange disc below it
+        rows, cols = np.nonzero(np.abs(image.astype(float) - orange).max(axis=2) <= 2)
+        assert len(rows) > 30, "the point is not drawn in its class colour"
+        centre = image[round(rows.mean()), round(cols.mean())].astype(float)
+        assert (np.abs(centre - orange).max() <= 2) == centre_is_orange
+
+
+def test_points_beyond_the_box_are_inside_the_picture(tmp_path):
+    far = Dataset(np.array([[15.0, -15.0]]), np.array([1]))
+    path = tmp_path / "far.png"
+    render_boundary_png(network([[0.0, 0.0]], [-9.0]), far, path)
+    assert count_near(pixels(path), rgb(CLASS_COLORS[1]), tolerance=2) > 40
+
+
+def test_a_title_is_drawn_above_the_plot(tmp_path):
+    plain, titled = tmp_path / "plain.png", tmp_path / "titled.png"
+    net = network([[0.0, 0.0]], [9.0])  # no boundary line to cross the rows looked at
+    render_boundary_png(net, SOME_POINTS, plain)
+    render_boundary_png(net, SOME_POINTS, titled, title="xor · [2, 8, 8, 1]")
+    above_plot = (slice(0, 58), slice(200, 600))  # clear of the tick labels
+    # Text is near-black; the grey plot frame (which moves down for the title) is not counted.
+    assert dark_pixels(pixels(plain)[above_plot], below=60) == 0
+    assert dark_pixels(pixels(titled)[above_plot], below=60) > 100
+
+
+def test_marching_squares_traces_a_circle():
+    xs = np.linspace(-3, 3, 61)
+    X1, X2 = np.meshgrid(xs, xs)
+    segments = marching_squares(X1**2 + X2**2 - 4.0, xs, xs)
+    ends = segments.reshape(-1, 2)
+    np.testing.assert_allclose(np.hypot(ends[:, 0], ends[:, 1]), 2.0, atol=0.02)
+    lengths = np.hypot(segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1])
+    assert lengths.sum() == pytest.approx(4 * np.pi, rel=0.01)
+
+
+def test_marching_squares_resolves_saddles_by_the_cell_centre():
+    # Corners +1 at bottom-left and top-right, −1 elsewhere; the centre's mean is 0 → below.
+    values = np.array([[1.0, -1.0], [-1.0, 1.0]])
+    segments = marching_squares(values, np.array([0.0, 1.0]), np.array([0.0, 1.0]))
+    assert len(segments) == 2
+    midpoints = np.column_stack([segments[:, 0] + segments[:, 2], segments[:, 1] + segments[:, 3]])
+    # Each segment cuts off one positive corner: midpoints near (0.25, 0.25) and (0.75, 0.75).
+    np.testing.assert_allclose(sorted(midpoints[:, 0] / 2), [0.25, 0.75])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"size": (10, 800)}, "image size"),
+        ({"test_mask": np.array([True])}, "test_mask"),
+    ],
+)
+def test_invalid_arguments_are_refused_before_writing(tmp_path, kwargs, message):
+    path = tmp_path / "bad.png"
+    with pytest.raises(ValueError, match=message):
+        render_boundary_png(network([[1.0, 0.0]], [0.0]), SOME_POINTS, path, **kwargs)
+    assert not path.exists()
