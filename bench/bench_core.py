@@ -12,6 +12,7 @@ runs it: nn.Sequential + torch.optim.SGD, float32, default threads.
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 from collections.abc import Callable
@@ -21,24 +22,31 @@ import numpy as np
 from mlpviz.core import MLP, SGD, Trainer
 
 
-def median_seconds(call: Callable[[], object], repeats: int, min_time: float = 0.2) -> float:
-    """Median over ``repeats`` samples of the mean time of one call (each sample ≥ min_time)."""
+def calls_per_sample(call: Callable[[], object], min_time: float) -> int:
+    """How many calls make one timing sample last at least ``min_time`` seconds."""
     call()
     number = 1
     while True:
         start = time.perf_counter()
         for _ in range(number):
             call()
-        if time.perf_counter() - start >= min_time / 4:
-            break
+        if time.perf_counter() - start >= min_time:
+            return number
         number *= 2
-    samples = []
+
+
+def median_seconds(calls: list[Callable[[], object]], repeats: int, min_time: float = 0.05):
+    """Median time of one call of each callable; their samples are interleaved, so that a
+    noisy neighbour on the machine slows every contender alike."""
+    numbers = [calls_per_sample(call, min_time) for call in calls]
+    samples: list[list[float]] = [[] for _ in calls]
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            call()
-        samples.append((time.perf_counter() - start) / number)
-    return statistics.median(samples)
+        for call, number, times in zip(calls, numbers, samples):
+            start = time.perf_counter()
+            for _ in range(number):
+                call()
+            times.append((time.perf_counter() - start) / number)
+    return [statistics.median(times) for times in samples]
 
 
 def problem(n_in: int, n_classes: int, m: int, seed: int = 0):
@@ -73,7 +81,7 @@ def torch_model(torch, case: dict):
     sizes = case["sizes"]
     act = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[case["act"]]
     layers = []
-    for index, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for index, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(torch.nn.Linear(n_in, n_out))
         if index < len(sizes) - 2:
             layers.append(act())
@@ -120,7 +128,7 @@ def torch_grid(torch) -> Callable[[], object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=21)
     args = parser.parse_args()
     try:
         import torch
@@ -136,11 +144,12 @@ def main() -> None:
     print(f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else ", no torch"))
     print(f"{'case':44} {'mlpviz':>10} {'pytorch':>10} {'speed-up':>9}")
     for label, ours, key in rows:
-        mine = median_seconds(ours, args.repeats)
         theirs = None
-        if torch is not None:
+        if torch is None:
+            (mine,) = median_seconds([ours], args.repeats)
+        else:
             call = torch_grid(torch) if key == "c" else torch_step(torch, CASES[key])
-            theirs = median_seconds(call, args.repeats)
+            mine, theirs = median_seconds([ours, call], args.repeats)
         ratio = f"{theirs / mine:8.1f}×" if theirs else "      n/a"
         theirs_text = f"{theirs * 1e6:8.0f}µs" if theirs else "       n/a"
         print(f"{label:44} {mine * 1e6:8.0f}µs {theirs_text} {ratio}")

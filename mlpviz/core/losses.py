@@ -39,7 +39,7 @@ class SigmoidBCE:
         z = Z[0]
         target = y.astype(Z.dtype)
         # L = softplus(z) − y·z = softplus(∓z), summed per sample: exact and never negative.
-        loss = float(_softplus(np.where(y.astype(bool), -z, z)).sum()) / m
+        loss = float(np.add.reduce(_softplus(np.where(y.astype(bool), -z, z)))) / m
         delta = sigmoid(Z)
         delta -= target
         delta *= 1.0 / m
@@ -59,8 +59,8 @@ class SoftmaxCE:
     @staticmethod
     def probabilities(Z: np.ndarray) -> np.ndarray:
         """softmax over the K rows of ``Z: (K, m)``; returns (K, m)."""
-        exp = np.exp(Z - Z.max(axis=0))
-        exp /= exp.sum(axis=0)
+        exp = np.exp(Z - np.maximum.reduce(Z, axis=0))
+        exp /= np.add.reduce(exp, axis=0)
         return exp
 
     @staticmethod
@@ -68,10 +68,10 @@ class SoftmaxCE:
         """Mean loss over the columns of ``Z: (K, m)`` and ∂J/∂Z = (softmax − onehot)/m."""
         m = Z.shape[1]
         columns = np.arange(m)
-        shifted = Z - Z.max(axis=0)
+        shifted = Z - np.maximum.reduce(Z, axis=0)
         exp = np.exp(shifted)
-        total = exp.sum(axis=0)
-        loss = (float(np.log(total).sum()) - float(shifted[y, columns].sum())) / m
+        total = np.add.reduce(exp, axis=0)
+        loss = (float(np.add.reduce(np.log(total))) - float(np.add.reduce(shifted[y, columns]))) / m
         delta = exp / total
         delta[y, columns] -= 1.0
         delta *= 1.0 / m

@@ -5,8 +5,11 @@ Public arrays follow the lecture and PyTorch: samples are rows (``X: (m, n_in)``
 column per sample (``A: (n_l, m)``, the lecture's own layout): reductions over a few
 output units then run along contiguous rows, which is several times faster.
 
-All parameters live in one flat vector, weights first then biases; ``weights`` and
-``biases`` are views into it, so an optimiser can update the whole network in one call.
+All parameters live in one flat vector made of one block per layer, ``[W | b]`` of shape
+(n_l, n_{l−1} + 1); ``weights`` and ``biases`` are views into it, so an optimiser updates the
+whole network in one call. Each layer's input carries a last row of ones, so one matrix
+product ``[W | b] @ [A; 1]`` computes z = Wa + b, and one product ``δ @ [A; 1]ᵀ`` gives both
+∂J/∂W and ∂J/∂b: small networks are dominated by the number of NumPy calls.
 """
 
 from __future__ import annotations
@@ -74,8 +77,7 @@ class MLP:
         self.seed = seed
         self.output = output_for(self.layer_sizes[-1])
         self._hidden: list[Activation] = [get_activation(name) for name in self.activations]
-        self.params = np.zeros(self.parameter_count, dtype=self.dtype)
-        self.weights, self.biases = self._views(self.params)
+        self._attach(np.zeros(self.parameter_count, dtype=self.dtype))
         self._initialise(np.random.default_rng(seed))
 
     # --- structure -------------------------------------------------------------------
@@ -87,9 +89,13 @@ class MLP:
 
     @property
     def weight_count(self) -> int:
-        """Number of weights (the first part of ``params``)."""
+        """Number of weights (parameters that are not biases)."""
         sizes = self.layer_sizes
         return sum(n_out * n_in for n_in, n_out in itertools.pairwise(sizes))
+
+    def all_weights(self) -> np.ndarray:
+        """Every weight (no bias) of every layer in one new 1-D array, e.g. for a histogram."""
+        return np.concatenate([W.ravel() for W in self.weights])
 
     @property
     def n_classes(self) -> int:
@@ -101,18 +107,32 @@ class MLP:
         """Number of layers with parameters (hidden layers + output layer)."""
         return len(self.layer_sizes) - 1
 
+    def _blocks(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Views of ``flat`` as one ``[W | b]`` block per layer, shape (n_l, n_{l−1} + 1)."""
+        blocks, start = [], 0
+        for n_in, n_out in itertools.pairwise(self.layer_sizes):
+            blocks.append(flat[start : start + n_out * (n_in + 1)].reshape(n_out, n_in + 1))
+            start += n_out * (n_in + 1)
+        return blocks
+
     def _views(self, flat: np.ndarray) -> tuple[_ViewList, _ViewList]:
         """Views of ``flat`` shaped like the weights and biases of this network."""
-        sizes = self.layer_sizes
         weights, biases = _ViewList(), _ViewList()
-        start = 0
-        for n_in, n_out in itertools.pairwise(sizes):
-            list.append(weights, flat[start : start + n_out * n_in].reshape(n_out, n_in))
-            start += n_out * n_in
-        for n_out in sizes[1:]:
-            list.append(biases, flat[start : start + n_out])
-            start += n_out
+        for block in self._blocks(flat):
+            list.append(weights, block[:, :-1])
+            list.append(biases, block[:, -1])
         return weights, biases
+
+    def _attach(self, params: np.ndarray) -> None:
+        """Make ``params`` this network's parameter vector and build the views into it."""
+        self.params = params
+        self._param_blocks = self._blocks(params)
+        self.weights, self.biases = self._views(params)
+        self._weight_mask = np.ones_like(params)
+        for mask_block in self._blocks(self._weight_mask):
+            mask_block[:, -1] = 0.0
+        self._buffers: dict[int, list[np.ndarray]] = {}
+        self._grad_blocks: tuple[np.ndarray, list[np.ndarray]] | None = None
 
     def _initialise(self, rng: np.random.Generator) -> None:
         for W in self.weights:
@@ -129,9 +149,7 @@ class MLP:
         """An independent network with the same architecture and parameters."""
         clone = MLP.__new__(MLP)
         clone.__dict__.update(self.__dict__)
-        clone.__dict__.pop("_cached_grad_views", None)
-        clone.params = self.params.copy()
-        clone.weights, clone.biases = clone._views(clone.params)
+        clone._attach(self.params.copy())
         return clone
 
     def __repr__(self) -> str:
@@ -149,51 +167,79 @@ class MLP:
             raise ValueError(f"X must have shape (m, {self.layer_sizes[0]}), got {X.shape}")
         return X.T
 
-    def _forward_columns(
-        self, A: np.ndarray, keep_z: bool = False
-    ) -> tuple[list[np.ndarray] | None, list[np.ndarray]]:
-        """Forward pass in column layout for layers 1…L: ``(Z list or None, A list)``, (n_l, m).
+    def _with_ones(self, X: np.ndarray) -> np.ndarray:
+        """Validate ``X: (m, n_in)``; return it as columns with a row of ones, (n_in + 1, m)."""
+        columns = self._columns(X)
+        augmented = np.ones((columns.shape[0] + 1, columns.shape[1]), dtype=self.dtype)
+        augmented[:-1] = columns
+        return augmented
 
-        The last A is the output logits: the losses work from them. Without ``keep_z`` each
-        activation overwrites its Z in place (backprop needs only the activations).
+    def _layer_buffers(self, m: int) -> list[np.ndarray]:
+        """Per hidden layer an (n_l + 1, m) array whose last row is ones, reused between steps."""
+        buffers = self._buffers.get(m)
+        if buffers is None:
+            if len(self._buffers) > 4:  # the full batch, the batch size and the last batch
+                self._buffers.clear()
+            buffers = [np.ones((n + 1, m), dtype=self.dtype) for n in self.layer_sizes[1:-1]]
+            self._buffers[m] = buffers
+        return buffers
+
+    def _forward_columns(self, inputs: np.ndarray) -> list[np.ndarray]:
+        """Forward pass of ``inputs: (n_in + 1, m)`` (last row ones), for backpropagation.
+
+        Returns every layer's input as (n + 1, m) with its row of ones (inputs first, then
+        each hidden layer's activation), followed by the output logits (n_out, m). The hidden
+        arrays are buffers reused by the next call.
         """
-        zs: list[np.ndarray] | None = [] if keep_z else None
-        activations = []
-        last = self.depth - 1
-        for index, (W, b) in enumerate(zip(self.weights, self.biases)):
-            Z = W @ A
-            Z += b[:, None]
-            if zs is not None:
-                zs.append(Z)
-            if index == last:
-                A = Z
-            else:
-                A = self._hidden[index].forward(Z, out=None if keep_z else Z)
-            activations.append(A)
-        return zs, activations
+        layers = [inputs]
+        A = inputs
+        buffers = self._layer_buffers(inputs.shape[1])
+        for index, buffer in enumerate(buffers):
+            Z = buffer[:-1]
+            np.matmul(self._param_blocks[index], A, out=Z)
+            self._hidden[index].forward(Z, out=Z)
+            A = buffer
+            layers.append(A)
+        layers.append(self._param_blocks[-1] @ A)
+        return layers
 
     def forward(self, X: np.ndarray) -> Forward:
         """Forward propagation of ``X: (m, n_in)``; every layer's z and a as (m, n_l)."""
-        zs, activations = self._forward_columns(self._columns(X), keep_z=True)
-        activations[-1] = self.output.probabilities(zs[-1])
-        return Forward([Z.T for Z in zs], [A.T for A in activations])
+        A = self._with_ones(X)
+        zs, activations = [], []
+        for index, block in enumerate(self._param_blocks):
+            Z = block @ A
+            zs.append(Z.T)
+            if index == self.depth - 1:
+                activations.append(self.output.probabilities(Z).T)
+            else:
+                activation = self._hidden[index].forward(Z)
+                activations.append(activation.T)
+                A = np.vstack([activation, np.ones((1, Z.shape[1]), dtype=self.dtype)])
+        return Forward(zs, activations)
 
     def _inference_logits(self, X: np.ndarray) -> np.ndarray:
-        """Output logits (n_out, m), computed in cache-sized chunks with in-place operations.
+        """Output logits (n_out, m), computed block by block without keeping anything.
 
-        Nothing is kept for backpropagation here, so each chunk's intermediate arrays stay in
-        the CPU cache: a 200×200 grid is evaluated several times faster than in one piece.
+        Blocks of samples flow through small buffers that stay in the CPU cache, with the
+        activations applied in place: a 200×200 grid is evaluated about twice as fast as
+        layer by layer over all samples.
         """
         columns = self._columns(X)
         m = columns.shape[1]
         logits = np.empty((self.layer_sizes[-1], m), dtype=self.dtype)
-        for start in range(0, m, INFERENCE_CHUNK):
-            A = columns[:, start : start + INFERENCE_CHUNK]
-            for index, (W, b) in enumerate(zip(self.weights, self.biases)):
-                Z = W @ A
-                Z += b[:, None]
-                A = Z if index == self.depth - 1 else self._hidden[index].forward(Z, out=Z)
-            logits[:, start : start + INFERENCE_CHUNK] = A
+        block = min(INFERENCE_CHUNK, max(m, 1))
+        buffers = [np.ones((n + 1, block), dtype=self.dtype) for n in self.layer_sizes[:-1]]
+        for start in range(0, m, block):
+            count = min(block, m - start)
+            A = buffers[0][:, :count]
+            A[:-1] = columns[:, start : start + count]
+            for index, W_b in enumerate(self._param_blocks[:-1]):
+                Z = buffers[index + 1][:-1, :count]
+                np.matmul(W_b, A, out=Z)
+                self._hidden[index].forward(Z, out=Z)
+                A = buffers[index + 1][:, :count]
+            np.matmul(self._param_blocks[-1], A, out=logits[:, start : start + count])
         return logits
 
     def logits(self, X: np.ndarray) -> np.ndarray:
@@ -212,7 +258,7 @@ class MLP:
         """The data as seen by the last hidden layer, (m, n_{L−1}); ``X`` itself with none."""
         if self.depth == 1:
             return np.asarray(X, dtype=self.dtype)
-        return self._forward_columns(self._columns(X))[1][-2].T
+        return self._forward_columns(self._with_ones(X))[-2][:-1].T.copy()
 
     # --- loss and backpropagation ------------------------------------------------------
     def loss(self, X: np.ndarray, y: np.ndarray, l2: float = 0.0) -> float:
@@ -226,49 +272,45 @@ class MLP:
         self, X: np.ndarray, y: np.ndarray, l2: float = 0.0
     ) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
         """Exact backpropagation: ``(J, dW, db)`` with dW[l], db[l] shaped like W[l], b[l]."""
-        A = self._columns(X)
-        labels = self._labels(y, A.shape[1])
+        inputs = self._with_ones(X)
+        labels = self._labels(y, inputs.shape[1])
         grad = np.empty_like(self.params)
-        loss = self.loss_and_gradient(A, labels, l2, grad)
+        loss = self.loss_and_gradient(inputs, labels, l2, grad)
         dW, db = self._views(grad)
-        return loss, list(dW), list(db)
+        return loss, [g.copy() for g in dW], [g.copy() for g in db]
 
     def loss_and_gradient(
-        self, A: np.ndarray, labels: np.ndarray, l2: float, grad: np.ndarray
+        self, inputs: np.ndarray, labels: np.ndarray, l2: float, grad: np.ndarray
     ) -> float:
-        """J for the columns ``A: (n_in, m)``; writes ∂J/∂params into the flat ``grad``.
+        """J for ``inputs: (n_in + 1, m)`` (samples as columns, last row ones); writes
+        ∂J/∂params into the flat ``grad``.
 
         The hot path of training: no validation, no allocation of the gradient.
         """
-        _, activations = self._forward_columns(A)
-        loss, delta = self.output.loss_and_delta(activations[-1], labels)
-        dW, db = self._gradient_views(grad)
+        layers = self._forward_columns(inputs)
+        loss, delta = self.output.loss_and_delta(layers[-1], labels)
+        grad_blocks = self._gradient_blocks(grad)
         for layer in range(self.depth - 1, -1, -1):
-            A_prev = activations[layer - 1] if layer > 0 else A
-            np.matmul(delta, A_prev.T, out=dW[layer])
-            np.sum(delta, axis=1, out=db[layer])
+            A_prev = layers[layer]
+            np.matmul(delta, A_prev.T, out=grad_blocks[layer])  # [∂J/∂W | ∂J/∂b]
             if layer > 0:
                 delta = self.weights[layer].T @ delta
-                delta *= self._hidden[layer - 1].derivative(A_prev)
+                delta *= self._hidden[layer - 1].derivative(A_prev[:-1])
         if l2:
-            n_weights = self.weight_count
-            grad[:n_weights] += l2 * self.params[:n_weights]
+            grad += l2 * self.params * self._weight_mask
             loss += self._l2_penalty(l2)
         return loss
 
-    def _gradient_views(self, grad: np.ndarray) -> tuple[_ViewList, _ViewList]:
-        """Views of ``grad``, cached for the trainer's buffer that is reused every step."""
-        cached = self.__dict__.get("_cached_grad_views")
-        if cached is None or cached[0] is not grad:
-            cached = (grad, *self._views(grad))
-            self._cached_grad_views = cached
-        return cached[1], cached[2]
+    def _gradient_blocks(self, grad: np.ndarray) -> list[np.ndarray]:
+        """``[dW | db]`` views of ``grad``, cached for the trainer's reused buffer."""
+        if self._grad_blocks is None or self._grad_blocks[0] is not grad:
+            self._grad_blocks = (grad, self._blocks(grad))
+        return self._grad_blocks[1]
 
     def _l2_penalty(self, l2: float) -> float:
         if not l2:
             return 0.0
-        weights = self.params[: self.weight_count]
-        return 0.5 * l2 * float(np.dot(weights, weights))
+        return 0.5 * l2 * float(np.dot(self.params * self._weight_mask, self.params))
 
     def _labels(self, y: np.ndarray, m: int) -> np.ndarray:
         labels = np.asarray(y)

@@ -84,8 +84,10 @@ class Trainer:
         if columns.shape[1] == 0:
             raise ConfigError("the training set is empty: add some points first")
         # Samples stay rows in memory: a mini-batch gathers whole rows, then is viewed as
-        # columns (the BLAS calls take the transposed layout for free).
-        self._rows = np.ascontiguousarray(columns.T)
+        # columns (the BLAS calls take the transposed layout for free). The column of ones
+        # lets the network add its biases inside the matrix products.
+        self._rows = np.ones((columns.shape[1], columns.shape[0] + 1), dtype=self.net.dtype)
+        self._rows[:, :-1] = columns.T
         self._start_epoch_order()
 
     @property
@@ -134,7 +136,7 @@ class Trainer:
         with np.errstate(over="ignore", invalid="ignore"):
             loss = self.net.loss_and_gradient(columns, labels, self._l2, self._grad)
             self.optimizer.step([params], [self._grad])
-        largest = np.abs(params).max()
+        largest = np.maximum.reduce(np.abs(params))
         if not (math.isfinite(loss) and largest <= MAX_PARAMETER):  # NaN fails too
             params[...] = self._backup
             raise DivergenceError(

@@ -10,17 +10,21 @@ from mlpviz.core.activations import ACTIVATIONS
 
 
 def central_difference(net, X, y, l2, eps=1e-6):
-    """∂J/∂θ for every parameter θ by central differences, in the flat layout of net.params."""
-    grad = np.empty_like(net.params)
-    for i in range(net.params.size):
-        saved = net.params[i]
-        net.params[i] = saved + eps
+    """∂J/∂θ for every weight and bias θ by central differences, as lists like (dW, db)."""
+
+    def derivative(array, index):
+        saved = array[index]
+        array[index] = saved + eps
         plus = net.loss(X, y, l2)
-        net.params[i] = saved - eps
+        array[index] = saved - eps
         minus = net.loss(X, y, l2)
-        net.params[i] = saved
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad
+        array[index] = saved
+        return (plus - minus) / (2 * eps)
+
+    return [
+        [np.array([derivative(p, i) for i in np.ndindex(p.shape)]).reshape(p.shape) for p in ps]
+        for ps in (net.weights, net.biases)
+    ]
 
 
 def relative_error(a, b):
@@ -45,13 +49,14 @@ def test_backprop_matches_central_differences(activation, hidden, n_classes, l2)
     n_out = 1 if n_classes == 2 else n_classes
     net = MLP([2, *HIDDEN_SHAPES[hidden], n_out], activation, seed=1)
     # Biases away from zero so that ReLU kinks are not hit by the ±eps probes.
-    net.params[net.weight_count :] = np.random.default_rng(2).normal(
-        0, 0.5, net.params.size - net.weight_count
-    )
+    rng = np.random.default_rng(2)
+    for b in net.biases:
+        b[...] = rng.normal(0, 0.5, b.shape)
     X, y = data(n_classes)
     loss, dW, db = net.gradients(X, y, l2)
-    analytic = np.concatenate([g.ravel() for g in dW] + [g.ravel() for g in db])
-    numeric = central_difference(net, X, y, l2)
+    numeric_dW, numeric_db = central_difference(net, X, y, l2)
+    analytic = np.concatenate([g.ravel() for g in dW + db])
+    numeric = np.concatenate([g.ravel() for g in numeric_dW + numeric_db])
     assert loss == pytest.approx(net.loss(X, y, l2), rel=1e-12)
     assert relative_error(analytic, numeric) < 1e-6
 
@@ -220,3 +225,15 @@ def test_binary_loss_keeps_full_precision_for_large_logits():
     y = np.array([1, 1, 0])
     expected = np.mean([0.0, np.log1p(np.exp(-30.0)), np.log1p(np.exp(-2.0))])
     assert net.loss(X, y) == pytest.approx(expected, rel=1e-12)
+
+
+def test_all_weights_lists_every_weight_and_no_bias():
+    net = MLP([2, 3, 2], seed=0)
+    for b in net.biases:
+        b[...] = 100.0
+    weights = net.all_weights()
+    assert weights.shape == (2 * 3 + 3 * 2,)
+    assert not np.any(weights == 100.0)
+    np.testing.assert_array_equal(
+        np.sort(weights), np.sort(np.r_[net.weights[0].ravel(), net.weights[1].ravel()])
+    )
