@@ -18,6 +18,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from mlpviz.core.atomic import write_atomically
+from mlpviz.core.contour import marching_squares
 from mlpviz.core.datasets import BOX, Dataset
 from mlpviz.core.network import MLP
 from mlpviz.gui.style import CLASS_COLORS, FOREGROUND
@@ -31,28 +32,6 @@ REGION_STRENGTH = 0.42  # colour of a fully confident region, as a fraction towa
 REGION_FLOOR = 0.08  # colour of a fully unsure region (a tint, so the plane never looks empty)
 BOUNDARY_COLOR = "#2B2B2B"
 FRAME_COLOR = "#555555"
-# Pairs of crossed cell edges (0 bottom, 1 right, 2 top, 3 left) for each marching-squares
-# case; a case's bit k is set when corner k (bottom-left, bottom-right, top-right, top-left)
-# is above the level. The ambiguous saddles 5 and 10 are resolved below from the cell centre.
-_SEGMENTS: dict[int, tuple[tuple[int, int], ...]] = {
-    1: ((3, 0),),
-    2: ((0, 1),),
-    3: ((3, 1),),
-    4: ((1, 2),),
-    6: ((0, 2),),
-    7: ((3, 2),),
-    8: ((2, 3),),
-    9: ((0, 2),),
-    11: ((1, 2),),
-    12: ((1, 3),),
-    13: ((0, 1),),
-    14: ((3, 0),),
-}
-_SADDLES: dict[int, tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]] = {
-    # case: (segments when the centre is above the level, segments when it is below)
-    5: (((0, 1), (2, 3)), ((3, 0), (1, 2))),
-    10: (((3, 0), (1, 2)), ((0, 1), (2, 3))),
-}
 
 
 def render_boundary_png(
@@ -246,64 +225,6 @@ def _paint_boundary(
             for x1, y1, x2, y2 in segments.tolist()
         ]
         painter.drawLines(lines)
-
-
-def marching_squares(values: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """The zero level set of ``values: (ny, nx)`` sampled at ``xs: (nx,)``, ``ys: (ny,)``.
-
-    Returns line segments as an (s, 4) array of ``x1, y1, x2, y2``; neighbouring segments
-    share their end points exactly, so they draw as continuous curves.
-    """
-    above = values > 0
-    corners = (values[:-1, :-1], values[:-1, 1:], values[1:, 1:], values[1:, :-1])
-    case = (
-        above[:-1, :-1] * 1 + above[:-1, 1:] * 2 + above[1:, 1:] * 4 + above[1:, :-1] * 8
-    ).astype(np.int8)
-    centre_above = sum(corners) > 0
-    pieces = []
-    for code, pairs in _SEGMENTS.items():
-        pieces.append(_segments_in(case == code, pairs, corners, xs, ys))
-    for code, (if_above, if_below) in _SADDLES.items():
-        pieces.append(_segments_in((case == code) & centre_above, if_above, corners, xs, ys))
-        pieces.append(_segments_in((case == code) & ~centre_above, if_below, corners, xs, ys))
-    return np.concatenate(pieces) if pieces else np.empty((0, 4))
-
-
-def _segments_in(
-    cells: np.ndarray,
-    pairs: tuple[tuple[int, int], ...],
-    corners: tuple[np.ndarray, ...],
-    xs: np.ndarray,
-    ys: np.ndarray,
-) -> np.ndarray:
-    """Segments joining the crossings of edge pairs ``pairs`` in the selected ``cells``."""
-    rows, cols = np.nonzero(cells)
-    values = [corner[rows, cols] for corner in corners]
-    found = []
-    for first, second in pairs:
-        x1, y1 = _edge_crossing(first, values, rows, cols, xs, ys)
-        x2, y2 = _edge_crossing(second, values, rows, cols, xs, ys)
-        found.append(np.column_stack([x1, y1, x2, y2]))
-    return np.concatenate(found)
-
-
-def _edge_crossing(
-    edge: int,
-    values: list[np.ndarray],
-    rows: np.ndarray,
-    cols: np.ndarray,
-    xs: np.ndarray,
-    ys: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Where the level crosses ``edge`` of each cell, by linear interpolation."""
-    start, end = ((0, 1), (1, 2), (3, 2), (0, 3))[edge]
-    a, b = values[start], values[end]
-    t = a / (a - b)
-    x0, x1 = xs[cols], xs[cols + 1]
-    y0, y1 = ys[rows], ys[rows + 1]
-    if edge in (0, 2):  # horizontal edge, left to right
-        return x0 + t * (x1 - x0), (y0 if edge == 0 else y1)
-    return (x1 if edge == 1 else x0), y0 + t * (y1 - y0)
 
 
 def _point_radius(m: int, scale: float) -> float:

@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QImage
 from mlpviz.core import MLP
 from mlpviz.core.datasets import Dataset, make_preset
 from mlpviz.gui.style import CLASS_COLORS
-from mlpviz.render import REGION_STRENGTH, marching_squares, render_boundary_png
+from mlpviz.render import REGION_STRENGTH, render_boundary_png
 
 
 @pytest.fixture(autouse=True)
@@ -132,26 +132,6 @@ def test_a_title_is_drawn_above_the_plot(tmp_path):
     # Text is near-black; the grey plot frame (which moves down for the title) is not counted.
     assert dark_pixels(pixels(plain)[above_plot], below=60) == 0
     assert dark_pixels(pixels(titled)[above_plot], below=60) > 100
-
-
-def test_marching_squares_traces_a_circle():
-    xs = np.linspace(-3, 3, 61)
-    X1, X2 = np.meshgrid(xs, xs)
-    segments = marching_squares(X1**2 + X2**2 - 4.0, xs, xs)
-    ends = segments.reshape(-1, 2)
-    np.testing.assert_allclose(np.hypot(ends[:, 0], ends[:, 1]), 2.0, atol=0.02)
-    lengths = np.hypot(segments[:, 2] - segments[:, 0], segments[:, 3] - segments[:, 1])
-    assert lengths.sum() == pytest.approx(4 * np.pi, rel=0.01)
-
-
-def test_marching_squares_resolves_saddles_by_the_cell_centre():
-    # Corners +1 at bottom-left and top-right, −1 elsewhere; the centre's mean is 0 → below.
-    values = np.array([[1.0, -1.0], [-1.0, 1.0]])
-    segments = marching_squares(values, np.array([0.0, 1.0]), np.array([0.0, 1.0]))
-    assert len(segments) == 2
-    midpoints = np.column_stack([segments[:, 0] + segments[:, 2], segments[:, 1] + segments[:, 3]])
-    # Each segment cuts off one positive corner: midpoints near (0.25, 0.25) and (0.75, 0.75).
-    np.testing.assert_allclose(sorted(midpoints[:, 0] / 2), [0.25, 0.75])
 
 
 @pytest.mark.parametrize(
