@@ -1,0 +1,44 @@
+"""Fixtures for GUI tests: a main window with throw-away settings, and screenshot saving."""
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPointF, QSettings
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """QSettings in a temporary INI file, so tests never touch the user's settings."""
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    """A shown MainWindow whose training thread is stopped at the end of the test."""
+    from mlpviz.gui import MainWindow
+
+    main = MainWindow(settings=settings)
+    qtbot.addWidget(main)
+    main.resize(1366, 768)
+    main.show()
+    qtbot.waitExposed(main)
+    qtbot.waitUntil(lambda: main.last_snapshot is not None)
+    qtbot.wait(50)  # pyqtgraph's axes settle their width after the first paint
+    yield main
+    main.close()
+
+
+def save_screenshot(widget, name: str) -> Path:
+    """Save ``widget`` as test-artifacts/NAME.png for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    widget.grab().save(str(path))
+    return path
+
+
+def data_to_pixel(plot_widget, x: float, y: float):
+    """Widget pixel position of data coordinates (x, y) in a pyqtgraph PlotWidget."""
+    scene_point = plot_widget.plotItem.vb.mapViewToScene(QPointF(x, y))
+    return plot_widget.mapFromScene(scene_point)

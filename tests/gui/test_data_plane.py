@@ -1,0 +1,356 @@
+"""DataPlane: mouse editing emits intent, points and decision regions are drawn correctly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication, QMenu
+
+from mlpviz.core import MLP, Adam, Trainer
+from mlpviz.core.datasets import BOX, Dataset, make_preset
+from mlpviz.core.history import TrainingHistory
+from mlpviz.core.snapshot import Snapshot
+from mlpviz.gui.data_plane import (
+    BRUSH_RADIUS_PX,
+    WHITE_MIX,
+    DataPlane,
+    class_probabilities,
+    grid_for_view,
+    region_colors,
+)
+from mlpviz.gui.style import CLASS_COLORS, class_rgb, configure_pyqtgraph
+
+SHOTS = Path("/tmp/shots")
+
+
+@pytest.fixture
+def plane(qtbot):
+    configure_pyqtgraph()
+    widget = DataPlane()
+    qtbot.addWidget(widget)
+    widget.resize(600, 560)
+    widget.show()
+    qtbot.waitExposed(widget)
+    qtbot.wait(50)  # the axes settle their widths after the first paint; pixels move then
+    return widget
+
+
+def snapshot_of(net: MLP) -> Snapshot:
+    return Snapshot(net, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, TrainingHistory().arrays(), False)
+
+
+def pixel_of(plane: DataPlane, x: float, y: float) -> QPoint:
+    """Viewport pixel showing the data point (x, y)."""
+    scene = plane.getPlotItem().vb.mapViewToScene(QPointF(x, y))
+    return plane.mapFromScene(scene)
+
+
+def pixel_size(plane: DataPlane) -> float:
+    return max(plane.getPlotItem().vb.viewPixelSize())
+
+
+def scatter_of(plane: DataPlane) -> pg.ScatterPlotItem:
+    (item,) = [i for i in plane.getPlotItem().items if isinstance(i, pg.ScatterPlotItem)]
+    return item
+
+
+def image_of(plane: DataPlane) -> pg.ImageItem:
+    (item,) = [i for i in plane.getPlotItem().items if isinstance(i, pg.ImageItem)]
+    return item
+
+
+def visible_menus() -> list[QMenu]:
+    return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMenu) and w.isVisible()]
+
+
+def record(signal) -> list[tuple]:
+    emitted: list[tuple] = []
+    signal.connect(lambda *args: emitted.append(args))
+    return emitted
+
+
+def nearest_class(rgb: np.ndarray, n_classes: int) -> int:
+    """Index of the lightened class colour closest to ``rgb`` (uint8, 3)."""
+    palette = 255 * (WHITE_MIX + (1 - WHITE_MIX) * class_rgb()[:n_classes])
+    return int(np.argmin(np.linalg.norm(palette - rgb.astype(float), axis=1)))
+
+
+def image_pixel_at(plane: DataPlane, x: float, y: float) -> np.ndarray:
+    """The region image's RGB at data point (x, y)."""
+    image = image_of(plane)
+    rect = image.mapRectToView(image.boundingRect())
+    rows, cols = image.image.shape[:2]
+    col = int((x - rect.left()) / rect.width() * cols)
+    row = int((y - rect.top()) / rect.height() * rows)
+    return image.image[row, col]
+
+
+# --- small functions ------------------------------------------------------------------------
+def test_grid_covers_the_view_with_cell_centres_rows_bottom_up():
+    grid = grid_for_view((0.0, 10.0), (-5.0, 5.0), cells=10)
+    assert grid.shape == (100, 2)
+    assert grid[0] == pytest.approx([0.5, -4.5])
+    assert grid[9] == pytest.approx([9.5, -4.5])  # first row: x₁ increases along it
+    assert grid[10] == pytest.approx([0.5, -3.5])  # next row is higher in x₂
+    assert grid[-1] == pytest.approx([9.5, 4.5])
+
+
+def test_binary_output_becomes_two_class_probabilities():
+    output = np.array([[0.2], [0.9]])
+    assert class_probabilities(output) == pytest.approx(np.array([[0.8, 0.2], [0.1, 0.9]]))
+
+
+def test_region_colors_are_lightened_class_colours_and_paler_when_unsure():
+    colors = class_rgb()[:3]
+    confident = region_colors(np.eye(3), colors)
+    expected = 255 * (WHITE_MIX + (1 - WHITE_MIX) * colors)
+    assert confident.dtype == np.uint8 and confident.shape == (3, 3)
+    assert np.abs(confident.astype(float) - expected).max() <= 1
+    unsure = region_colors(np.full((1, 3), 1 / 3), colors)
+    assert unsure.astype(int).sum() > confident.astype(int).sum(axis=1).max()
+
+
+# --- editing by mouse ------------------------------------------------------------------------
+def test_left_click_requests_a_point_of_the_current_class_where_clicked(qtbot, plane):
+    plane.set_current_class(3)
+    with qtbot.waitSignal(plane.points_requested) as blocker:
+        qtbot.mouseClick(plane.viewport(), Qt.MouseButton.LeftButton, pos=pixel_of(plane, 2, -1))
+    points, label, _ = blocker.args
+    assert points.shape == (1, 2) and points.dtype == np.float64
+    assert points[0] == pytest.approx([2, -1], abs=1.5 * pixel_size(plane))
+    assert label == 3
+
+
+def test_every_click_is_a_new_stroke(qtbot, plane):
+    emitted = record(plane.points_requested)
+    qtbot.mouseClick(plane.viewport(), Qt.MouseButton.LeftButton, pos=pixel_of(plane, 0, 0))
+    qtbot.wait(600)  # longer than a double-click interval
+    qtbot.mouseClick(plane.viewport(), Qt.MouseButton.LeftButton, pos=pixel_of(plane, 3, 3))
+    assert len(emitted) == 2
+    assert emitted[0][2] != emitted[1][2]
+
+
+def test_clicking_on_an_existing_point_still_adds_one(qtbot, plane):
+    plane.set_dataset(Dataset(np.array([[1.0, 1.0]]), np.array([0])))
+    with qtbot.waitSignal(plane.points_requested):
+        qtbot.mouseClick(plane.viewport(), Qt.MouseButton.LeftButton, pos=pixel_of(plane, 1, 1))
+
+
+def test_right_click_near_a_point_requests_its_removal(qtbot, plane):
+    plane.set_dataset(Dataset(np.array([[1.0, 1.0], [-3.0, 2.0], [4.0, 4.0]]), np.array([0, 1, 0])))
+    near = pixel_of(plane, -3, 2) + QPoint(4, -3)
+    with qtbot.waitSignal(plane.point_removal_requested) as blocker:
+        qtbot.mouseClick(plane.viewport(), Qt.MouseButton.RightButton, pos=near)
+    assert blocker.args == [1]
+    assert visible_menus() == []
+
+
+def test_right_click_far_from_every_point_requests_nothing(qtbot, plane):
+    plane.set_dataset(Dataset(np.array([[1.0, 1.0]]), np.array([0])))
+    with qtbot.assertNotEmitted(plane.point_removal_requested, wait=50):
+        far = pixel_of(plane, 1, 1) + QPoint(15, 0)
+        qtbot.mouseClick(plane.viewport(), Qt.MouseButton.RightButton, pos=far)
+
+
+def drag(qtbot, plane, path: list[tuple[float, float]], button=Qt.MouseButton.LeftButton):
+    """Press at path[0], move through the path, release; pixels are fixed before a pan moves."""
+    viewport = plane.viewport()
+    pixels = [pixel_of(plane, x, y) for x, y in path]
+    qtbot.mousePress(viewport, button, pos=pixels[0])
+    for pixel in pixels[1:]:
+        qtbot.wait(30)  # slower than pyqtgraph's mouse-move rate limit and the brush interval
+        qtbot.mouseMove(viewport, pixel)
+    qtbot.mouseRelease(viewport, button, pos=pixels[-1])
+
+
+def test_brush_drag_sprays_points_near_the_path_in_one_stroke(qtbot, plane):
+    plane.set_current_class(1)
+    emitted = record(plane.points_requested)
+    path = [(-4.0, 0.0), *((-4.0 + 0.5 * i, 0.0) for i in range(1, 10))]
+    drag(qtbot, plane, path)
+    assert len(emitted) >= 4
+    assert {label for _, label, _ in emitted} == {1}
+    assert len({stroke for _, _, stroke in emitted}) == 1
+    points = np.concatenate([p for p, _, _ in emitted])
+    assert points.shape[0] >= len(emitted)
+    tolerance = (BRUSH_RADIUS_PX + 2) * pixel_size(plane)
+    assert np.abs(points[:, 1]).max() <= tolerance
+    assert points[:, 0].min() >= -4 - tolerance and points[:, 0].max() <= 0.5 + tolerance
+
+    drag(qtbot, plane, [(0.0, 3.0), (1.0, 3.0), (2.0, 3.0)])
+    assert emitted[-1][2] != emitted[0][2]
+
+
+def test_middle_drag_pans_in_draw_mode_without_adding_points(qtbot, plane):
+    before = plane.getPlotItem().vb.viewRange()[0][0]
+    with qtbot.assertNotEmitted(plane.points_requested):
+        drag(qtbot, plane, [(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)], Qt.MouseButton.MiddleButton)
+    assert plane.getPlotItem().vb.viewRange()[0][0] == pytest.approx(before - 2, abs=0.3)
+
+
+def test_pan_mode_left_drag_pans_and_right_click_opens_a_menu_without_export(qtbot, plane):
+    plane.set_draw_mode(False)
+    plane.set_dataset(Dataset(np.array([[1.0, 1.0]]), np.array([0])))
+    before = plane.getPlotItem().vb.viewRange()[0][0]
+    with (
+        qtbot.assertNotEmitted(plane.points_requested),
+        qtbot.assertNotEmitted(plane.point_removal_requested),
+    ):
+        drag(qtbot, plane, [(0.0, 0.0), (1.0, 0.0), (2.0, 0.0)])
+        qtbot.wait(600)
+        qtbot.mouseClick(plane.viewport(), Qt.MouseButton.RightButton, pos=pixel_of(plane, 1, 1))
+    assert plane.getPlotItem().vb.viewRange()[0][0] == pytest.approx(before - 2, abs=0.3)
+    (menu,) = visible_menus()
+    assert menu.actions()
+    assert not any("Export" in action.text() for action in menu.actions())
+    menu.close()
+
+
+def test_cursor_moves_are_reported_in_data_coordinates(qtbot, plane):
+    with qtbot.waitSignal(plane.cursor_moved) as blocker:
+        qtbot.mouseMove(plane.viewport(), pixel_of(plane, -2.5, 1.5))
+    assert blocker.args == pytest.approx([-2.5, 1.5], abs=1.5 * pixel_size(plane))
+
+
+# --- drawing the points ----------------------------------------------------------------------
+def test_points_are_drawn_in_their_class_colours(plane):
+    data = make_preset("gaussian", n=40, seed=1, n_classes=4)
+    plane.set_dataset(data)
+    scatter = scatter_of(plane)
+    assert len(scatter.data) == 40
+    fills = [brush.color().name().upper() for brush in scatter.data["brush"]]
+    assert fills == [CLASS_COLORS[label] for label in data.y]
+
+
+def test_test_points_are_hollow_and_can_be_hidden(plane):
+    data = make_preset("xor", n=50, seed=2)
+    mask = data.test_mask(0.2, seed=0)
+    plane.set_dataset(data, mask)
+    scatter = scatter_of(plane)
+    fills = [brush.color() for brush in scatter.data["brush"]]
+    pens = list(scatter.data["pen"])
+    for k in np.flatnonzero(mask):
+        assert fills[k].lightness() > 240
+        assert pens[k].widthF() >= 2
+        assert pens[k].color().hue() == pytest.approx(QColor(CLASS_COLORS[data.y[k]]).hue(), abs=6)
+    assert all(fills[k].name().upper() == CLASS_COLORS[data.y[k]] for k in np.flatnonzero(~mask))
+
+    plane.set_show_test_points(False)
+    assert len(scatter_of(plane).data) == int((~mask).sum())
+
+
+def test_hidden_test_points_are_not_removed_by_right_click(qtbot, plane):
+    plane.set_dataset(
+        Dataset(np.array([[1.0, 1.0], [3.0, 3.0]]), np.array([0, 1])), np.array([True, False])
+    )
+    plane.set_show_test_points(False)
+    with qtbot.assertNotEmitted(plane.point_removal_requested, wait=50):
+        qtbot.mouseClick(plane.viewport(), Qt.MouseButton.RightButton, pos=pixel_of(plane, 1, 1))
+
+
+def test_fit_view_shows_all_points_or_the_default_box(plane):
+    plane.set_dataset(Dataset(np.array([[20.0, 20.0], [26.0, 23.0]]), np.array([0, 1])))
+    plane.fit_view()
+    (x0, x1), (y0, y1) = plane.getPlotItem().vb.viewRange()
+    assert x0 < 20 < 26 < x1 and y0 < 20 < 23 < y1
+    plane.set_dataset(Dataset.empty())
+    plane.fit_view()
+    (x0, x1), (y0, y1) = plane.getPlotItem().vb.viewRange()
+    assert x0 <= -BOX and x1 >= BOX and y0 <= -BOX and y1 >= BOX
+    assert x1 - x0 < 3 * BOX
+
+
+# --- decision regions ------------------------------------------------------------------------
+def single_neuron(w1: float, w2: float, b: float) -> MLP:
+    net = MLP([2, 1])
+    net.weights[0] = np.array([[w1, w2]])
+    net.biases[0] = np.array([b])
+    return net
+
+
+def test_single_neuron_colours_each_side_and_draws_its_line(plane):
+    plane.show_snapshot(snapshot_of(single_neuron(4.0, 0.0, 0.0)))
+    image = image_of(plane)
+    assert image.isVisible()
+    assert image.image.shape == (150, 150, 3) and image.image.dtype == np.uint8
+    assert image.image.flags["C_CONTIGUOUS"]
+    assert nearest_class(image_pixel_at(plane, -3, 2), 2) == 0
+    assert nearest_class(image_pixel_at(plane, 3, -2), 2) == 1
+
+    segments = plane.boundary_segments
+    cell = 12 / 150
+    xs, ys = segments[:, [0, 2]], segments[:, [1, 3]]
+    assert np.abs(xs).max() < cell  # on the line x₁ = 0
+    assert ys.max() - ys.min() > 10  # across the whole view
+
+
+def test_three_classes_give_three_coloured_regions_without_a_line(plane):
+    net = MLP([2, 3])
+    net.weights[0] = np.array([[-4.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
+    net.biases[0] = np.array([0.0, 0.0, -8.0])
+    plane.show_snapshot(snapshot_of(net))
+    assert nearest_class(image_pixel_at(plane, -4, -4), 3) == 0
+    assert nearest_class(image_pixel_at(plane, 4, -4), 3) == 1
+    assert nearest_class(image_pixel_at(plane, 0, 5), 3) == 2
+    assert len(plane.boundary_segments) == 0
+
+
+def test_panning_recomputes_regions_over_the_new_view(qtbot, plane):
+    plane.show_snapshot(snapshot_of(single_neuron(4.0, 0.0, 0.0)))
+    plane.setXRange(10, 20, padding=0)
+
+    def covers_view():
+        image = image_of(plane)
+        shown = image.mapRectToView(image.boundingRect())
+        view = plane.getPlotItem().vb.viewRect()
+        return shown.left() == pytest.approx(view.left()) and shown.right() == pytest.approx(
+            view.right()
+        )
+
+    qtbot.waitUntil(covers_view)
+    assert nearest_class(image_pixel_at(plane, 15, 0), 2) == 1
+
+
+class CountingMLP(MLP):
+    """An MLP that counts how often the regions were computed."""
+
+    calls = 0
+
+    def predict_proba(self, X):
+        CountingMLP.calls += 1
+        return super().predict_proba(X)
+
+
+def test_a_burst_of_view_changes_recomputes_the_regions_once(qtbot, plane):
+    net = CountingMLP([2, 1])
+    plane.show_snapshot(snapshot_of(net))
+    CountingMLP.calls = 0
+    for width in (8, 7, 6, 5):  # like the steps of a wheel zoom
+        plane.setXRange(-width, width, padding=0)
+    qtbot.wait(20)
+    assert CountingMLP.calls == 1
+
+
+def test_clear_regions_hides_them(plane):
+    plane.show_snapshot(snapshot_of(single_neuron(1.0, 0.0, 0.0)))
+    plane.clear_regions()
+    assert not image_of(plane).isVisible()
+
+
+# --- screenshot for the eye --------------------------------------------------------------------
+def test_screenshot_of_a_trained_spiral(plane):
+    data = make_preset("spiral", n=300, noise=0.1, seed=0, n_classes=3)
+    mask = data.test_mask(0.2, seed=0)
+    net = MLP([2, 16, 16, 3], "tanh", seed=1)
+    Trainer(net, Adam(0.02), data.X[~mask], data.y[~mask]).run(300)
+    plane.set_dataset(data, mask)
+    plane.show_snapshot(snapshot_of(net.copy()))
+    accuracy = (net.predict(data.X[~mask]) == data.y[~mask]).mean()
+    assert accuracy > 0.9
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert plane.grab().save(str(SHOTS / "data_plane_spiral.png"))

@@ -1,0 +1,195 @@
+"""The main window driven as a user drives it: clicks, keys, toolbar buttons."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QPushButton, QSpinBox, QToolButton
+
+from mlpviz.core.datasets import Dataset
+
+from .conftest import data_to_pixel, save_screenshot
+
+
+def widget(window, cls, name):
+    found = window.findChild(cls, name)
+    assert found is not None, name
+    return found
+
+
+def wait_for_iteration(qtbot, window, iteration):
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration == iteration, timeout=5000)
+    return window.last_snapshot
+
+
+def clear(qtbot, window):
+    window._clear_points()
+    qtbot.waitUntil(lambda: len(window.dataset) == 0)
+
+
+def click_data(qtbot, window, x, y, button=Qt.LeftButton):
+    plane = window.data_plane
+    qtbot.mouseClick(plane.viewport(), button, pos=data_to_pixel(plane, x, y))
+
+
+def test_opens_with_a_small_two_class_dataset_and_a_single_neuron(window):
+    assert window.objectName() == "mainWindow"
+    assert len(window.dataset) > 0 and window.dataset.n_classes == 2
+    assert window.last_snapshot.net.layer_sizes == (2, 1)
+    for name in (
+        "dataPlane",
+        "networkEditor",
+        "networkDiagram",
+        "lossPlot",
+        "weightsPlot",
+        "playButton",
+        "stepButton",
+        "stepEpochButton",
+        "resetButton",
+        "learningRateInput",
+        "batchSizeInput",
+        "optimizerInput",
+        "addLayerButton",
+        "removeLayerButton",
+        "iterationLabel",
+        "statusBar",
+    ):
+        assert window.findChild(object, name) is not None, name
+    for k in range(8):
+        assert window.findChild(QPushButton, f"classButton{k}") is not None
+    save_screenshot(window, "main-window-start")
+
+
+def test_clicking_adds_a_point_of_the_chosen_class_and_right_click_removes_it(qtbot, window):
+    clear(qtbot, window)
+    qtbot.mouseClick(widget(window, QPushButton, "classButton1"), Qt.LeftButton)
+    click_data(qtbot, window, 2.0, -1.5)
+    assert len(window.dataset) == 1
+    np.testing.assert_allclose(window.dataset.X[0], [2.0, -1.5], atol=0.1)
+    assert window.dataset.y[0] == 1
+    click_data(qtbot, window, 2.0, -1.5, Qt.RightButton)
+    assert len(window.dataset) == 0
+
+
+def test_undo_and_redo_every_edit(qtbot, window):
+    original = window.dataset
+    click_data(qtbot, window, -3.0, 3.0)
+    edited = window.dataset
+    assert len(edited) == len(original) + 1
+    qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
+    assert window.dataset == original
+    qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    assert window.dataset == edited
+
+
+def test_step_advances_exactly_one_iteration_and_changes_the_weights(qtbot, window):
+    before = window.last_snapshot
+    assert before.iteration == 0
+    qtbot.mouseClick(widget(window, QToolButton, "stepButton"), Qt.LeftButton)
+    after = wait_for_iteration(qtbot, window, 1)
+    assert not np.array_equal(before.net.params, after.net.params)
+    assert window.findChild(object, "iterationLabel").text().startswith("Iteration 1")
+
+
+def test_play_then_pause(qtbot, window):
+    play = widget(window, QToolButton, "playButton")
+    qtbot.mouseClick(play, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration > 20, timeout=5000)
+    qtbot.mouseClick(play, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not window.last_snapshot.running, timeout=5000)
+    stopped_at = window.last_snapshot.iteration
+    qtbot.wait(200)
+    assert window.last_snapshot.iteration == stopped_at
+    assert not play.isChecked()
+
+
+def test_reset_returns_to_the_initial_weights(qtbot, window):
+    initial = window.last_snapshot.net.params.copy()
+    qtbot.mouseClick(widget(window, QToolButton, "stepButton"), Qt.LeftButton)
+    wait_for_iteration(qtbot, window, 1)
+    qtbot.mouseClick(widget(window, QToolButton, "resetButton"), Qt.LeftButton)
+    snapshot = wait_for_iteration(qtbot, window, 0)
+    np.testing.assert_array_equal(snapshot.net.params, initial)
+
+
+def test_adding_and_removing_layers_rebuilds_the_network(qtbot, window):
+    qtbot.mouseClick(widget(window, QPushButton, "addLayerButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(window.last_snapshot.net.layer_sizes) == 3, timeout=5000)
+    qtbot.mouseClick(widget(window, QPushButton, "addLayerButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(window.last_snapshot.net.layer_sizes) == 4, timeout=5000)
+    assert window.network_diagram.node_count == sum(window.last_snapshot.net.layer_sizes)
+    save_screenshot(window, "main-window-two-hidden-layers")
+    qtbot.mouseClick(widget(window, QPushButton, "removeLayerButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(window.last_snapshot.net.layer_sizes) == 3, timeout=5000)
+
+
+def test_a_third_class_switches_the_output_to_softmax(qtbot, window):
+    qtbot.keyClick(window, Qt.Key_3)
+    click_data(qtbot, window, 5.0, 5.0)
+    assert window.dataset.n_classes == 3
+    qtbot.waitUntil(lambda: window.last_snapshot.net.layer_sizes[-1] == 3, timeout=5000)
+    assert "softmax" in window.statusBar().currentMessage()
+    qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: window.last_snapshot.net.layer_sizes[-1] == 1, timeout=5000)
+
+
+def test_a_diverging_run_pauses_with_a_message(qtbot, window):
+    editor = window.network_editor
+    lr = widget(window, object, "learningRateInput")
+    lr.setFocus()
+    lr.lineEdit().selectAll()
+    qtbot.keyClicks(lr.lineEdit(), "1000000")
+    qtbot.keyClick(lr.lineEdit(), Qt.Key_Return)
+    assert editor.training_config().learning_rate == 1e6
+    big = Dataset(window.dataset.X * 100, window.dataset.y)
+    window._edit_dataset(big, "scale")
+    play = widget(window, QToolButton, "playButton")
+    qtbot.mouseClick(play, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorDialog") is not None, timeout=5000)
+    box = window.findChild(QMessageBox, "errorDialog")
+    assert "learning rate" in box.text()
+    qtbot.waitUntil(lambda: not play.isChecked(), timeout=5000)
+    assert np.isfinite(window.last_snapshot.net.params).all()
+    save_screenshot(window, "main-window-diverged")
+    box.close()
+
+
+def test_closing_while_training_stops_the_thread(qtbot, window):
+    qtbot.mouseClick(widget(window, QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration > 10, timeout=5000)
+    thread = window._thread
+    window.close()
+    assert thread.isFinished()
+
+
+def test_settings_are_remembered(qtbot, settings):
+    from mlpviz.gui import MainWindow
+
+    first = MainWindow(settings=settings)
+    qtbot.addWidget(first)
+    qtbot.mouseClick(widget(first, QPushButton, "addLayerButton"), Qt.LeftButton)
+    batch = widget(first, QSpinBox, "batchSizeInput")
+    batch.setValue(10)
+    first.close()
+    second = MainWindow(settings=settings)
+    qtbot.addWidget(second)
+    assert len(second.network_editor.network_config().hidden) == 1
+    assert second.network_editor.training_config().batch_size == 10
+    second.close()
+
+
+def test_loading_a_malformed_csv_changes_nothing(qtbot, window, tmp_path):
+    before = window.dataset
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,label\n1,2,oops\n")
+    assert not window.open_dataset(bad)
+    assert window.dataset == before
+    box = window.findChild(QMessageBox, "errorDialog")
+    assert "line 2" in box.text()
+    box.close()
+
+
+@pytest.mark.parametrize("name", ["data_plane", "loss_plot", "weights_plot"])
+def test_plots_export_as_png(window, tmp_path, name):
+    path = tmp_path / f"{name}.png"
+    window.export_png(getattr(window, name), path, width=800)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,271 @@
+"""TrainingWorker: commands from the GUI thread, training and snapshots in its QThread."""
+
+import logging
+import math
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QObject
+
+from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
+from mlpviz.core.trainer import Trainer
+from mlpviz.gui.worker import EMPTY_TRAINING_SET, TrainingWorker, start_worker, stop_worker
+
+TIMEOUT_MS = 5000
+NETWORK = NetworkConfig((HiddenLayer(4, "tanh"),), seed=3)
+
+
+def line_data(m: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``m`` points of the plane labelled by the side of the line x₁ + x₂ = 0."""
+    X = np.random.default_rng(seed).uniform(-3.0, 3.0, size=(m, 2))
+    return X, (X.sum(axis=1) > 0).astype(np.int64)
+
+
+@pytest.fixture
+def thread_parent():
+    return QObject()
+
+
+@pytest.fixture
+def started(thread_parent):
+    """A worker looping in its QThread; the thread is stopped even when a test fails."""
+    thread, worker = start_worker(thread_parent)
+    snapshots = []
+    worker.snapshot_ready.connect(snapshots.append)
+    worker.snapshots = snapshots
+    try:
+        yield thread, worker
+    finally:
+        assert stop_worker(thread, worker)
+        assert thread.isFinished()
+
+
+@pytest.fixture
+def worker(qtbot, started):
+    """A started worker with NETWORK and 40 training / 10 test points."""
+    _, worker = started
+    X, y = line_data(50)
+    worker.set_network(NETWORK, 2)
+    worker.set_data(X[:40], y[:40], X[40:], y[40:], 2)
+    wait_for_latest(qtbot, worker, lambda snapshot: not math.isnan(snapshot.train_loss))
+    return worker
+
+
+def wait_for_latest(qtbot, worker, condition):
+    """Wait until the latest snapshot received satisfies ``condition``; return it."""
+    qtbot.waitUntil(
+        lambda: bool(worker.snapshots) and condition(worker.snapshots[-1]), timeout=TIMEOUT_MS
+    )
+    return worker.snapshots[-1]
+
+
+def is_paused(snapshot) -> bool:
+    return not snapshot.running
+
+
+def publish_after(qtbot, worker, command, *args):
+    """Call ``command(*args)`` and return the snapshot it makes the paused worker publish."""
+    with qtbot.waitSignal(worker.snapshot_ready, timeout=TIMEOUT_MS) as blocker:
+        command(*args)
+    return blocker.args[0]
+
+
+def test_step_publishes_the_trained_network(qtbot, worker):
+    initial = NETWORK.build(2).params
+    first = publish_after(qtbot, worker, worker.step)
+    assert first.iteration == 1
+    assert not first.running
+    assert first.net.layer_sizes == (2, 4, 1)
+    assert not np.array_equal(first.net.params, initial)
+    assert np.isfinite([first.train_loss, first.test_loss]).all()
+    assert 0.0 <= first.train_accuracy <= 1.0
+    assert list(first.history.iteration) == [0, 1]
+    assert publish_after(qtbot, worker, worker.step, 5).iteration == 6
+
+
+def test_snapshot_keeps_its_own_copy_of_the_network(qtbot, worker):
+    old = publish_after(qtbot, worker, worker.step)
+    old_params = old.net.params.copy()
+    new = publish_after(qtbot, worker, worker.step, 3)
+    assert not np.array_equal(new.net.params, old_params)  # the worker's net moved on…
+    np.testing.assert_array_equal(old.net.params, old_params)  # …the old snapshot did not
+
+
+def test_step_epoch_does_one_pass_over_the_training_set(qtbot, worker):
+    worker.set_training(TrainingConfig(batch_size=10))
+    snapshot = publish_after(qtbot, worker, worker.step_epoch)
+    assert (snapshot.iteration, snapshot.epoch) == (4, 1)  # 40 points, batches of 10
+
+
+def test_play_trains_until_pause(qtbot, worker):
+    worker.set_speed(None)
+    with qtbot.waitSignal(worker.running_changed, check_params_cb=lambda running: running):
+        worker.play()
+    playing = wait_for_latest(qtbot, worker, lambda snapshot: snapshot.iteration > 50)
+    assert playing.running
+    with qtbot.waitSignal(worker.running_changed, check_params_cb=lambda running: not running):
+        worker.pause()
+    paused = wait_for_latest(qtbot, worker, is_paused)
+    assert paused.updates_per_second == 0.0
+    assert paused.iteration >= playing.iteration
+    count = len(worker.snapshots)
+    qtbot.wait(200)
+    assert len(worker.snapshots) == count  # nothing trains or publishes while paused
+    assert publish_after(qtbot, worker, worker.step).iteration == paused.iteration + 1
+
+
+def test_speed_one_publishes_one_iteration_per_frame_at_most_60_times_a_second(qtbot, worker):
+    worker.set_speed(1)
+    first = len(worker.snapshots)
+    started = time.monotonic()
+    worker.play()
+    qtbot.wait(1000)
+    worker.pause()
+    wait_for_latest(qtbot, worker, is_paused)
+    played_for = time.monotonic() - started  # longer than the worker really played
+    running = [s for s in worker.snapshots[first:] if s.running]
+    assert 0 < len(running) <= 60 * played_for + 2
+    assert (np.diff([s.iteration for s in running]) == 1).all()
+
+
+def test_stop_at_pauses_at_that_iteration(qtbot, worker):
+    worker.set_stop_at(25)
+    worker.set_speed(10)
+    worker.play()
+    stopped = wait_for_latest(qtbot, worker, lambda s: is_paused(s) and s.iteration > 0)
+    assert stopped.iteration == 25
+
+
+def test_reset_returns_to_the_initial_weights(qtbot, worker):
+    publish_after(qtbot, worker, worker.step, 10)
+    snapshot = publish_after(qtbot, worker, worker.reset)
+    assert (snapshot.iteration, snapshot.epoch) == (0, 0)
+    np.testing.assert_array_equal(snapshot.net.params, NETWORK.build(2).params)
+    assert list(snapshot.history.iteration) == [0]
+
+
+def test_learning_rate_change_keeps_the_weights(qtbot, worker):
+    X, y = line_data(50)
+    before = publish_after(qtbot, worker, worker.step, 3)
+    worker.set_training(TrainingConfig(learning_rate=0.5))
+    after = publish_after(qtbot, worker, worker.step)
+    assert after.iteration == before.iteration + 1
+    # One full-batch gradient step with α = 0.5 from the weights reached, not from new ones.
+    expected = before.net.copy()
+    trainer = Trainer(expected, TrainingConfig(learning_rate=0.5).build_optimizer(), X[:40], y[:40])
+    trainer.step()
+    np.testing.assert_allclose(after.net.params, expected.params, rtol=1e-12)
+
+
+def test_optimiser_change_keeps_the_iteration_count(qtbot, worker):
+    publish_after(qtbot, worker, worker.step, 3)
+    worker.set_training(TrainingConfig(optimizer="adam", learning_rate=0.01))
+    assert publish_after(qtbot, worker, worker.step).iteration == 4
+
+
+def test_new_architecture_starts_a_new_network(qtbot, worker):
+    publish_after(qtbot, worker, worker.step, 3)
+    config = NetworkConfig((HiddenLayer(3, "relu"), HiddenLayer(2, "tanh")), seed=7)
+    snapshot = publish_after(qtbot, worker, worker.set_network, config, 2)
+    assert snapshot.net.layer_sizes == (2, 3, 2, 1)
+    assert snapshot.iteration == 0
+    np.testing.assert_array_equal(snapshot.net.params, config.build(2).params)
+
+
+def test_data_with_more_classes_rebuilds_the_output_layer(qtbot, worker):
+    X, _ = line_data(30)
+    y = np.arange(30) % 3
+    snapshot = publish_after(qtbot, worker, worker.set_data, X, y, X[:0], y[:0], 3)
+    assert snapshot.net.layer_sizes == (2, 4, 3)
+    assert np.isnan(snapshot.test_loss)
+    assert publish_after(qtbot, worker, worker.step).iteration == 1
+
+
+def test_fewer_classes_announced_before_the_data_are_no_problem(qtbot, worker):
+    X, _ = line_data(30)
+    y3 = np.arange(30) % 3
+    publish_after(qtbot, worker, worker.set_data, X, y3, X[:0], y3[:0], 3)
+    with qtbot.assertNotEmitted(worker.problem_occurred, wait=100):
+        snapshot = publish_after(qtbot, worker, worker.set_network, NETWORK, 2)
+        assert snapshot.net.layer_sizes == (2, 4, 1)
+        y2 = y3 % 2
+        publish_after(qtbot, worker, worker.set_data, X, y2, X[:0], y2[:0], 2)
+        assert publish_after(qtbot, worker, worker.step).iteration == 1
+
+
+def test_divergence_pauses_with_a_message_and_finite_weights(qtbot, worker):
+    worker.set_network(NetworkConfig((HiddenLayer(8, "linear"), HiddenLayer(8, "linear"))), 2)
+    worker.set_training(TrainingConfig(optimizer="sgd", learning_rate=1e6))
+    worker.set_speed(None)
+    with (
+        qtbot.waitSignal(worker.diverged, timeout=TIMEOUT_MS) as diverged,
+        qtbot.waitSignal(worker.running_changed, check_params_cb=lambda running: not running),
+    ):
+        worker.play()
+    message = diverged.args[0]
+    assert "iteration" in message and "1e+06" in message and "Reset" in message
+    snapshot = worker.snapshots[-1]
+    assert not snapshot.running
+    assert np.isfinite(snapshot.net.params).all()
+    # It keeps working: a reset and a sensible learning rate train normally.
+    worker.set_training(TrainingConfig(learning_rate=0.1))
+    publish_after(qtbot, worker, worker.reset)
+    assert publish_after(qtbot, worker, worker.step, 5).iteration == 5
+
+
+def test_empty_training_set_is_reported_on_step_and_play(qtbot, worker):
+    empty_X, empty_y = np.empty((0, 2)), np.empty(0, dtype=np.int64)
+    publish_after(qtbot, worker, worker.set_data, empty_X, empty_y, empty_X, empty_y, 2)
+    with qtbot.waitSignal(worker.problem_occurred) as problem:
+        worker.step()
+    assert problem.args == [EMPTY_TRAINING_SET]
+    with (
+        qtbot.waitSignal(worker.problem_occurred),
+        qtbot.waitSignal(worker.running_changed, check_params_cb=lambda running: not running),
+    ):
+        worker.play()
+
+
+def test_an_unexpected_error_is_reported_and_the_worker_survives(
+    qtbot, worker, monkeypatch, caplog
+):
+    def broken_step(self):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Trainer, "step", broken_step)
+    with caplog.at_level(logging.ERROR), qtbot.waitSignal(worker.problem_occurred) as problem:
+        worker.step()
+    assert problem.args == ["RuntimeError: boom"]
+    assert "unexpected error" in caplog.text
+    monkeypatch.undo()
+    assert publish_after(qtbot, worker, worker.step).iteration == 1
+
+
+def test_stop_worker_ends_the_thread_while_playing_a_big_network(qtbot, started):
+    thread, worker = started
+    X, y = line_data(2000)
+    worker.set_network(NetworkConfig(tuple(HiddenLayer(64) for _ in range(6))), 2)
+    worker.set_data(X, y, X[:0], y[:0], 2)
+    worker.set_speed(None)
+    with qtbot.waitSignal(worker.snapshot_ready, check_params_cb=lambda s: s.running):
+        worker.play()
+    assert stop_worker(thread, worker)
+    assert thread.isFinished()
+
+
+def test_invalid_data_is_refused_in_the_calling_thread():
+    worker = TrainingWorker()
+    X, y = line_data(5)
+    with pytest.raises(ValueError, match="labels"):
+        worker.set_data(X, y + 1, X, y, 2)
+    with pytest.raises(ValueError, match="expected X"):
+        worker.set_data(X[:, :1], y, X, y, 2)
+
+
+def test_set_data_copies_the_arrays(qtbot, worker):
+    X, y = line_data(20)
+    before = publish_after(qtbot, worker, worker.set_data, X, y, X[:0], y[:0], 2)
+    X[:] = 0.0  # the caller edits its arrays afterwards
+    after = publish_after(qtbot, worker, worker.reset)  # the same initial weights again
+    assert after.train_loss == before.train_loss
