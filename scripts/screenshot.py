@@ -17,12 +17,11 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings
 
-from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig  # noqa: E402
-from mlpviz.core.datasets import make_preset  # noqa: E402
-from mlpviz.gui.app import create_application  # noqa: E402
-from mlpviz.gui.main_window import MainWindow  # noqa: E402
+from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
+from mlpviz.gui.app import create_application
+from mlpviz.gui.main_window import MainWindow
 
 
 def settle(app, seconds: float) -> None:
@@ -56,7 +55,9 @@ def main() -> int:
         settle(app, 1.0)
         window.grab().save(str(args.out / "main-window-start.png"))
 
-        window._edit_dataset(make_preset("spiral", n=300, noise=0.1, seed=0, n_classes=3), "spiral")
+        preset = {"preset": "spiral", "points": 300, "noise": 0.1, "classes": 3, "seed": 0}
+        window.dataset_panel.set_settings({**window.dataset_panel.settings(), **preset})
+        window._on_preset_requested("spiral", 300, 0.1, 3, 0)
         config = NetworkConfig((HiddenLayer(16, "relu"), HiddenLayer(16, "relu")), "he", 0)
         window.network_editor.set_network_config(config)
         window._on_network_config_changed(config)

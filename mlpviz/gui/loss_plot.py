@@ -322,14 +322,15 @@ class LossPlot(pg.GraphicsLayoutWidget):
 
 def _readout_html(snapshot: Snapshot) -> str:
     """The newest values, train in the train colour and test in the test colour."""
-    parts = [f"iteration <b>{snapshot.iteration:,}</b>"]
+    # Short words: the line must fit a 400 px dock beside the "log J" box.
+    parts = [f"it <b>{snapshot.iteration:,}</b>"]
     parts.append("J " + _pair_html(snapshot.train_loss, snapshot.test_loss, "{:.3g}"))
     if math.isfinite(snapshot.train_accuracy):
         accuracy = _pair_html(
             100 * snapshot.train_accuracy, 100 * snapshot.test_accuracy, "{:.0f}%"
         )
-        parts.append("accuracy " + accuracy)
-    return "&nbsp;&nbsp;&nbsp;".join(parts)
+        parts.append("acc " + accuracy)
+    return "&nbsp;&nbsp;".join(parts)
 
 
 def _pair_html(train: float, test: float, number_format: str) -> str:

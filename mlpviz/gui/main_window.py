@@ -261,8 +261,8 @@ class MainWindow(QMainWindow):
         panel.test_ratio_changed.connect(self._on_test_ratio_changed)
         panel.show_test_points_changed.connect(plane.set_show_test_points)
         editor.network_config_changed.connect(self._on_network_config_changed)
-        # The worker's commands only enqueue and are thread-safe: call them directly from the
-        # GUI thread (a queued call would wait for the worker thread's busy event loop).
+        # The worker's commands only enqueue and are thread-safe: they are called directly,
+        # never queued to the training thread (whose loop runs no Qt event loop).
         direct = Qt.DirectConnection
         editor.training_config_changed.connect(self._worker.set_training, direct)
         toolbar.play_requested.connect(self._worker.play, direct)

@@ -231,7 +231,7 @@ def test_clear_empties_the_plots(loss_plot):
 def test_readout_shows_newest_values(loss_plot):
     loss_plot.show_snapshot(make_snapshot(synthetic_history(300)))
     text = loss_plot.readout.text
-    assert "iteration <b>299</b>" in text
+    assert "it <b>299</b>" in text
     assert f"{0.7 * math.exp(-2.99):.3g}" in text  # newest train J
 
 
