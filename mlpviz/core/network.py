@@ -147,9 +147,15 @@ class MLP:
 
     def copy(self) -> MLP:
         """An independent network with the same architecture and parameters."""
-        clone = MLP.__new__(MLP)
+        return self.astype(self.dtype)
+
+    def astype(self, dtype: np.dtype | type) -> MLP:
+        """An independent copy computing in ``dtype``: float32 evaluates a grid of points for
+        a picture about three times faster, with differences of order 1e-7."""
+        clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
-        clone._attach(self.params.copy())
+        clone.dtype = np.dtype(dtype)
+        clone._attach(self.params.astype(clone.dtype))
         return clone
 
     def __repr__(self) -> str:

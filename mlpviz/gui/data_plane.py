@@ -277,6 +277,8 @@ class DataPlane(pg.PlotWidget):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Colour the decision regions of ``snapshot.net`` over the visible view."""
         self._snapshot = snapshot
+        # Colours need no float64: float32 evaluates the grid about three times faster.
+        self._region_net = snapshot.net.astype(np.float32)
         self._draw_regions()
 
     def clear_regions(self) -> None:
@@ -351,7 +353,7 @@ class DataPlane(pg.PlotWidget):
         (x0, x1), (y0, y1) = self._view_box.viewRange()
         grid = self._grid_for(x0, x1, y0, y1)
         # A diverged network's NaN outputs show as a pale mix rather than garbage colours.
-        output = np.nan_to_num(self._snapshot.net.predict_proba(grid), nan=0.5)
+        output = np.nan_to_num(self._region_net.predict_proba(grid), nan=0.5)
         probabilities = class_probabilities(output)
         colors = region_colors(probabilities, self._region_palette[: probabilities.shape[1]])
         self._region_image.setImage(colors.reshape(GRID_CELLS, GRID_CELLS, 3), levels=(0, 255))
@@ -379,7 +381,7 @@ class DataPlane(pg.PlotWidget):
         """The grid over the view, reused while the view does not move."""
         key = (x0, x1, y0, y1)
         if key != self._grid_key:
-            self._grid = grid_for_view((x0, x1), (y0, y1))
+            self._grid = grid_for_view((x0, x1), (y0, y1)).astype(np.float32)
             self._grid_key = key
         return self._grid
 

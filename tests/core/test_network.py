@@ -237,3 +237,13 @@ def test_all_weights_lists_every_weight_and_no_bias():
     np.testing.assert_array_equal(
         np.sort(weights), np.sort(np.r_[net.weights[0].ravel(), net.weights[1].ravel()])
     )
+
+
+def test_astype_copies_into_another_precision():
+    net = MLP([2, 5, 3], "tanh", seed=0)
+    single = net.astype(np.float32)
+    assert single.params.dtype == np.float32 and net.params.dtype == np.float64
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    np.testing.assert_allclose(single.predict_proba(X), net.predict_proba(X), atol=1e-6)
+    single.weights[0][...] = 0.0
+    assert np.any(net.weights[0] != 0.0)
