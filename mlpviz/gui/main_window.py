@@ -401,7 +401,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_diverged(self, message: str) -> None:
-        self.statusBar().showMessage(message)
+        # The status bar keeps the first sentence; the dialog says what to do.
+        self.statusBar().showMessage(message.split(". ")[0] + ".")
         self._show_error("Training diverged", message)
 
     @Slot(str)
