@@ -42,3 +42,15 @@ def data_to_pixel(plot_widget, x: float, y: float):
     """Widget pixel position of data coordinates (x, y) in a pyqtgraph PlotWidget."""
     scene_point = plot_widget.plotItem.vb.mapViewToScene(QPointF(x, y))
     return plot_widget.mapFromScene(scene_point)
+
+
+def shown(qtbot, widget, width: int, height: int):
+    """``widget`` with the app's plot style, sized, shown and exposed; closed after the test."""
+    from mlpviz.gui.style import configure_pyqtgraph
+
+    configure_pyqtgraph()
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget

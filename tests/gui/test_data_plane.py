@@ -23,19 +23,16 @@ from mlpviz.gui.data_plane import (
     grid_for_view,
     region_colors,
 )
-from mlpviz.gui.style import CLASS_COLORS, class_rgb, configure_pyqtgraph
+from mlpviz.gui.style import CLASS_COLORS, class_rgb
+
+from .conftest import shown
 
 SHOTS = Path("/tmp/shots")
 
 
 @pytest.fixture
 def plane(qtbot):
-    configure_pyqtgraph()
-    widget = DataPlane()
-    qtbot.addWidget(widget)
-    widget.resize(600, 560)
-    widget.show()
-    qtbot.waitExposed(widget)
+    widget = shown(qtbot, DataPlane(), 600, 560)
     qtbot.wait(50)  # the axes settle their widths after the first paint; pixels move then
     return widget
 

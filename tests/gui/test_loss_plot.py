@@ -14,7 +14,8 @@ from mlpviz.core import MLP, SGD, Trainer
 from mlpviz.core.history import TrainingHistory
 from mlpviz.core.snapshot import Snapshot
 from mlpviz.gui.loss_plot import LossPlot, short_count
-from mlpviz.gui.style import configure_pyqtgraph
+
+from .conftest import shown
 
 SHOTS = Path("/tmp/shots")
 NAN = float("nan")
@@ -22,12 +23,7 @@ NAN = float("nan")
 
 @pytest.fixture
 def loss_plot(qtbot):
-    configure_pyqtgraph()
-    widget = LossPlot()
-    qtbot.addWidget(widget)
-    widget.resize(560, 380)
-    widget.show()
-    qtbot.waitExposed(widget)
+    widget = shown(qtbot, LossPlot(), 560, 380)
     return widget
 
 

@@ -16,17 +16,15 @@ from mlpviz.core.snapshot import Snapshot
 from mlpviz.gui import style
 from mlpviz.gui.network_diagram import NetworkDiagram
 
+from .conftest import shown
+
 SHOTS = Path("/tmp/shots")
 
 
 @pytest.fixture
 def diagram(qtbot):
     """A shown diagram of a usual size."""
-    widget = NetworkDiagram()
-    qtbot.addWidget(widget)
-    widget.resize(520, 340)
-    widget.show()
-    qtbot.waitExposed(widget)
+    widget = shown(qtbot, NetworkDiagram(), 520, 340)
     return widget
 
 

@@ -11,20 +11,16 @@ from PySide6.QtCore import QPointF
 from mlpviz.core import MLP, SGD, Trainer
 from mlpviz.core.history import TrainingHistory
 from mlpviz.core.snapshot import Snapshot
-from mlpviz.gui.style import configure_pyqtgraph
 from mlpviz.gui.weights_plot import HISTOGRAM_BINS, WeightsPlot, nice_ceiling
+
+from .conftest import shown
 
 SHOTS = Path("/tmp/shots")
 
 
 @pytest.fixture
 def weights_plot(qtbot):
-    configure_pyqtgraph()
-    widget = WeightsPlot()
-    qtbot.addWidget(widget)
-    widget.resize(760, 460)
-    widget.show()
-    qtbot.waitExposed(widget)
+    widget = shown(qtbot, WeightsPlot(), 760, 460)
     return widget
 
 
