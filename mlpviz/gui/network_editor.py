@@ -150,6 +150,8 @@ class _NumberCombo(_WheelNeedsFocusMixin, QComboBox):
             self.addItem(format_number(value), value)
         self.lineEdit().editingFinished.connect(self._on_text_committed)
         self.activated.connect(self._on_text_committed)
+        # A preset chosen from code (setCurrentIndex) applies too; activated is only for clicks.
+        self.currentIndexChanged.connect(self._on_text_committed)
 
     def value(self) -> float:
         """The last valid value."""

@@ -393,3 +393,12 @@ def test_screenshot_with_two_hidden_layers(qtbot, editor):
     assert combo.width() >= combo.sizeHint().width()
     SHOTS.mkdir(exist_ok=True)
     assert editor.grab().save(str(SHOTS / "network_editor.png"))
+
+
+def test_choosing_a_learning_rate_preset_from_code_applies_it(qtbot):
+    editor = NetworkEditor()
+    qtbot.addWidget(editor)
+    combo = editor.findChild(QComboBox, "learningRateInput")
+    with qtbot.waitSignal(editor.training_config_changed) as blocker:
+        combo.setCurrentIndex(combo.findText("10"))
+    assert blocker.args[0].learning_rate == 10.0
