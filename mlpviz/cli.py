@@ -29,6 +29,7 @@ import numpy as np
 
 from mlpviz import __version__
 from mlpviz.core.activations import ACTIVATIONS, get_activation
+from mlpviz.core.atomic import FILE_MODE
 from mlpviz.core.config import (
     MAX_HIDDEN_LAYERS,
     MAX_NEURONS,
@@ -596,19 +597,11 @@ def _write_outputs(run: _Run, metrics: dict, settings: _Settings, title: str) ->
             title=title,
         )
         out.mkdir(exist_ok=True)
-        mode = _file_mode()
         for name in OUTPUT_FILES:
-            os.chmod(staging / name, mode)  # temporary files are private; results are not
+            os.chmod(staging / name, FILE_MODE)  # temporary files are private; results are not
             os.replace(staging / name, out / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _file_mode() -> int:
-    """The permissions a new file gets under the user's umask (rw-r--r-- usually)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _summary(metrics: dict, out: Path) -> str:

@@ -16,7 +16,7 @@ def _current_umask() -> int:
 
 
 # mkstemp creates files readable by their owner only; saved files get the usual permissions.
-_FILE_MODE = 0o666 & ~_current_umask()
+FILE_MODE = 0o666 & ~_current_umask()
 
 
 def write_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> None:
@@ -32,7 +32,7 @@ def write_atomically(path: str | os.PathLike, write: Callable[[IO[bytes]], None]
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp_name, _FILE_MODE)
+        os.chmod(tmp_name, FILE_MODE)
         os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

@@ -8,7 +8,7 @@ layer is not a setting: it follows the number of classes in the data (1 sigmoid 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 from .activations import get_activation
 from .errors import ConfigError
@@ -62,10 +62,6 @@ class NetworkConfig:
         sizes = self.layer_sizes(n_classes, n_inputs)
         return MLP(sizes, activations, init=self.init, seed=self.seed)
 
-    def with_hidden(self, hidden: tuple[HiddenLayer, ...]) -> NetworkConfig:
-        """The same configuration with other hidden layers."""
-        return replace(self, hidden=tuple(hidden))
-
     def to_dict(self) -> dict:
         """A JSON-ready dictionary."""
         return asdict(self)
@@ -79,7 +75,7 @@ class NetworkConfig:
                 for layer in data["hidden"]
             )
             return cls(hidden, str(data.get("init", "xavier")), int(data.get("seed", 0)))
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as error:
             raise ConfigError(f"invalid network settings ({error})") from None
 
 
@@ -100,8 +96,12 @@ class TrainingConfig:
             raise ConfigError(f"unknown optimizer {self.optimizer!r}; choose one of {valid}")
         if not (math.isfinite(self.learning_rate) and 0.0 < self.learning_rate <= 1e6):
             raise ConfigError(f"learning rate must be in (0, 1e6], got {self.learning_rate}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise ConfigError(f"batch size must be at least 1, got {self.batch_size}")
+        if self.batch_size is not None and (
+            int(self.batch_size) != self.batch_size or self.batch_size < 1
+        ):
+            raise ConfigError(f"batch size must be a whole number ≥ 1, got {self.batch_size}")
+        if int(self.shuffle_seed) != self.shuffle_seed or not 0 <= self.shuffle_seed <= MAX_SEED:
+            raise ConfigError(f"shuffle seed must be between 0 and {MAX_SEED}")
         if not (math.isfinite(self.l2) and self.l2 >= 0.0):
             raise ConfigError(f"L2 must be a non-negative number, got {self.l2}")
         if not 0.0 <= self.momentum < 1.0:
@@ -128,5 +128,5 @@ class TrainingConfig:
                 momentum=float(data.get("momentum", 0.9)),
                 shuffle_seed=int(data.get("shuffle_seed", 0)),
             )
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, OverflowError, AttributeError) as error:
             raise ConfigError(f"invalid training settings ({error})") from None

@@ -54,15 +54,19 @@ def load_model(path: str | os.PathLike) -> MLP:
 
 
 def _network_from(contents: dict[str, np.ndarray], name: str) -> MLP:
-    if int(contents.get("version", -1)) > VERSION:
-        raise ModelError(f"{name}: made by a newer mlpviz (format version {contents['version']})")
+    try:
+        version = int(contents.get("version", -1))
+    except (TypeError, ValueError, OverflowError):
+        raise ModelError(f"{name}: invalid format version") from None
+    if version > VERSION:
+        raise ModelError(f"{name}: made by a newer mlpviz (format version {version})")
     try:
         sizes = [int(n) for n in contents["layer_sizes"]]
         activations = [str(a) for a in contents["activations"]]
         init = str(contents.get("init", "xavier"))
         dtype = contents["W1"].dtype
         net = MLP(sizes, activations, init=init, seed=0, dtype=dtype)
-    except (KeyError, TypeError, ValueError, ConfigError) as error:
+    except (KeyError, TypeError, ValueError, OverflowError, ConfigError) as error:
         raise ModelError(f"{name}: invalid network description ({error})") from None
     for index, (W, b) in enumerate(zip(net.weights, net.biases), start=1):
         for key, target in ((f"W{index}", W), (f"b{index}", b)):

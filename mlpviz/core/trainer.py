@@ -126,8 +126,10 @@ class Trainer:
     def step(self) -> float:
         """One parameter update on one mini-batch; returns that batch's J before the update.
 
-        Raises DivergenceError, with the parameters restored to their values before the
-        update, when the loss is not finite or a parameter is NaN or beyond ±MAX_PARAMETER.
+        Raises DivergenceError when the loss is not finite or a parameter is NaN or beyond
+        ±MAX_PARAMETER. The parameters are then restored to their values before the update
+        and the optimiser's state (momentum, Adam's moments) is reset: it holds the runaway
+        update, and would throw a smaller learning rate off course again.
         """
         columns, labels, ends_epoch = self._next_batch()
         params = self.net.params
@@ -139,6 +141,7 @@ class Trainer:
         largest = np.maximum.reduce(np.abs(params))
         if not (math.isfinite(loss) and largest <= MAX_PARAMETER):  # NaN fails too
             params[...] = self._backup
+            self.optimizer.reset()
             raise DivergenceError(
                 f"training diverged at iteration {self.iteration + 1} "
                 f"(loss {loss:.4g}, largest weight {largest:.3g}): "
@@ -151,10 +154,6 @@ class Trainer:
     def run(self, iterations: int) -> list[float]:
         """``iterations`` calls of ``step``; returns their losses."""
         return [self.step() for _ in range(iterations)]
-
-    def reset_optimizer(self) -> None:
-        """Forget optimiser state (momentum, Adam moments), e.g. after re-initialising."""
-        self.optimizer.reset()
 
     # --- evaluation -------------------------------------------------------------------
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:

@@ -98,10 +98,10 @@ class MainWindow(QMainWindow):
         self._create_docks()
         self._create_status_bar()
         self._create_actions()
+        self._restore_settings()
         self._thread, self._worker = start_worker(self)
         self._connect_panels()
         self._connect_worker()
-        self._restore_settings()
         self._send_configuration()
         self._show_dataset(make_preset(**STARTING_PRESET))
 
@@ -458,7 +458,8 @@ class MainWindow(QMainWindow):
         scene_item = view.plotItem if hasattr(view, "plotItem") else view.scene()
         exporter = pyqtgraph.exporters.ImageExporter(scene_item)
         exporter.parameters()["width"] = width
-        exporter.export(str(path))
+        if exporter.export(str(path)) is False:  # QImage.save reports failure, it never raises
+            raise OSError(f"could not write {path}")
 
     def _export_png(self, view: QWidget, default_name: str) -> None:
         path = self._ask_save_path("Export PNG", default_name, "PNG images (*.png)")
@@ -516,7 +517,7 @@ class MainWindow(QMainWindow):
                 continue
             try:
                 apply(parse(json.loads(value)))
-            except (MlpvizError, ValueError, TypeError, KeyError, AttributeError):
+            except (MlpvizError, ValueError, TypeError, KeyError, AttributeError, OverflowError):
                 settings.remove(key)  # written by another version: start from the defaults
 
         self.data_plane.set_show_test_points(self.dataset_panel.show_test_points())
@@ -536,10 +537,7 @@ class MainWindow(QMainWindow):
             ("network/config", self.network_editor.network_config().to_dict()),
             ("training/config", self.network_editor.training_config().to_dict()),
             ("data/panel", self.dataset_panel.settings()),
-            (
-                "training/toolbar",
-                {"speed": self.toolbar.speed(), "stop_at": self.toolbar.stop_at()},
-            ),
+            ("training/toolbar", self._toolbar_settings()),
         ):
             settings.setValue(key, json.dumps(value))
         settings.sync()

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from mlpviz.core.network import MLP
 from mlpviz.core.snapshot import Snapshot
 from mlpviz.gui import style
-from mlpviz.gui.network_editor import ACTIVATION_LABELS
+from mlpviz.gui.style import ACTIVATION_LABELS
 
 LEVELS = 24  # |w| / max|w| is drawn with this many widths and opacities
 BIAS_LEVELS = 16  # per sign

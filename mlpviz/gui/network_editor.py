@@ -37,14 +37,8 @@ from mlpviz.core.config import (
     NetworkConfig,
     TrainingConfig,
 )
+from mlpviz.gui.style import ACTIVATION_LABELS
 
-ACTIVATION_LABELS: dict[str, str] = {
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "relu": "ReLU",
-    "leaky_relu": "leaky ReLU",
-    "linear": "linear",
-}
 INIT_LABELS: dict[str, str] = {"xavier": "Xavier (Glorot)", "he": "He", "uniform": "Uniform ±0.5"}
 OPTIMIZER_LABELS: dict[str, str] = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)

@@ -17,7 +17,15 @@ CLASS_COLORS: tuple[str, ...] = (
     "#F0E442",  # yellow
     "#7F7F7F",  # grey
 )
-MAX_CLASSES = len(CLASS_COLORS)
+
+# How activations are named on screen (the lecture's spelling).
+ACTIVATION_LABELS: dict[str, str] = {
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "relu": "ReLU",
+    "leaky_relu": "leaky ReLU",
+    "linear": "linear",
+}
 
 # Diverging pair for signed quantities (weights): blue negative, red positive, white zero.
 NEGATIVE_COLOR = "#2166AC"

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from mlpviz.core.snapshot import Snapshot
+from mlpviz.gui.worker import DEFAULT_SPEED
 
 SPEEDS: tuple[int | None, ...] = (1, 10, 100, None)  # iterations per frame; None = Max
 SPEED_LABELS = ("1 it / frame", "10 it / frame", "100 it / frame", "Max")
-DEFAULT_SPEED = 10
 MAX_STOP_AT = 99_999_999
 STOP_AT_STEP = 100
 

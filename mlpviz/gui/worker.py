@@ -287,7 +287,7 @@ class TrainingWorker(QObject):
         self.diverged.emit(self._divergence_message(error))
 
     def _divergence_message(self, error: DivergenceError) -> str:
-        what = str(error).partition(": ")[0]  # "training diverged at iteration N (loss L)"
+        what = str(error).partition(": ")[0]  # "training diverged at iteration N (loss …)"
         lr = self._optimizer.lr
         return (
             f"{what[:1].upper()}{what[1:]} and is paused. Lower the learning rate "

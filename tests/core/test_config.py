@@ -54,3 +54,19 @@ def test_build_optimizer_by_kind():
     assert isinstance(TrainingConfig("sgd", 0.1).build_optimizer(), SGD)
     assert TrainingConfig("momentum", 0.1, momentum=0.8).build_optimizer().momentum == 0.8
     assert isinstance(TrainingConfig("adam", 0.1).build_optimizer(), Adam)
+
+
+@pytest.mark.parametrize(
+    "load",
+    [
+        lambda: NetworkConfig.from_dict({"hidden": [{"size": 1e999, "activation": "tanh"}]}),
+        lambda: NetworkConfig.from_dict(["not", "a", "dict"]),
+        lambda: TrainingConfig.from_dict({"batch_size": float("inf")}),
+        lambda: TrainingConfig.from_dict("nonsense"),
+        lambda: TrainingConfig(batch_size=2.5),
+        lambda: TrainingConfig(shuffle_seed=-1),
+    ],
+)
+def test_corrupt_stored_settings_are_config_errors(load):
+    with pytest.raises(ConfigError):
+        load()

@@ -91,3 +91,9 @@ def test_save_is_atomic_and_leaves_no_temporary_file(tmp_path):
     save_model(MLP([2, 1]), path)
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
     assert load_model(path).layer_sizes == (2, 1)
+
+
+@pytest.mark.parametrize("version", [np.array("one"), np.array([1, 2])])
+def test_an_unreadable_version_is_a_model_error(tmp_path, version):
+    with pytest.raises(ModelError, match="version"):
+        load_model(saved(tmp_path, version=version))

@@ -138,3 +138,11 @@ def test_relu_network_learns_a_three_class_spiral():
     trainer = Trainer(net, Adam(0.01), train.X, train.y, batch_size=32, seed=0)
     trainer.run(3000)
     assert trainer.evaluate(test.X, test.y)[1] >= 0.90
+
+
+def test_divergence_resets_the_optimiser_state_that_holds_the_runaway_update():
+    X, y = small_problem()
+    trainer = Trainer(MLP([2, 8, 1], "relu", seed=0), SGD(1e6, momentum=0.9), X * 1e3, y)
+    with pytest.raises(DivergenceError):
+        trainer.run(100)
+    assert trainer.optimizer._velocity == []
