@@ -212,3 +212,17 @@ def test_a_failed_png_export_says_so(qtbot, window, tmp_path):
     with pytest.raises(OSError, match="could not write"):
         window.export_png(window.data_plane, target)
     assert not target.exists()
+
+
+def test_each_test_starts_from_default_settings_a(qtbot):
+    from mlpviz.gui import MainWindow
+
+    main = MainWindow()
+    qtbot.addWidget(main)
+    assert main.network_editor.network_config().hidden == ()
+    qtbot.mouseClick(widget(main, QPushButton, "addLayerButton"), Qt.LeftButton)
+    main.close()  # saves one hidden layer in this test's settings
+
+
+def test_each_test_starts_from_default_settings_b(qtbot):
+    test_each_test_starts_from_default_settings_a(qtbot)
