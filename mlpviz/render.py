@@ -21,15 +21,14 @@ from mlpviz.core.atomic import write_atomically
 from mlpviz.core.contour import marching_squares
 from mlpviz.core.datasets import BOX, Dataset
 from mlpviz.core.network import MLP
-from mlpviz.gui.style import CLASS_COLORS, FOREGROUND
+from mlpviz.core.regions import cell_centres, class_probabilities, grid_for_view, region_colors
+from mlpviz.gui.style import CLASS_COLORS, FOREGROUND, class_rgb
 
 MIN_SIZE = 128
 MAX_SIZE = 8192
 BASE_SIZE = 800.0  # the size at which the fonts, lines and points below are designed
 MIN_SCALE = 0.6  # small images keep text large enough to read
 MAX_GRID = 400  # the network is evaluated on at most MAX_GRID² points, then smoothly scaled
-REGION_STRENGTH = 0.42  # colour of a fully confident region, as a fraction toward the class colour
-REGION_FLOOR = 0.08  # colour of a fully unsure region (a tint, so the plane never looks empty)
 BOUNDARY_COLOR = "#2B2B2B"
 FRAME_COLOR = "#555555"
 
@@ -159,9 +158,8 @@ def _paint_figure(
     frame = _frame(width, height, scale, bool(title), dataset.X)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-    colors = _class_rgb()
     probabilities, centres = _grid_probabilities(net, frame)
-    painter.drawImage(frame.plot, _region_image(probabilities, colors))
+    painter.drawImage(frame.plot, _region_image(probabilities))
     painter.save()
     painter.setClipRect(frame.plot)
     _paint_boundary(painter, frame, probabilities, centres, scale)
@@ -174,11 +172,6 @@ def _paint_figure(
         _paint_title(painter, title, width, frame, scale)
 
 
-def _class_rgb() -> np.ndarray:
-    """The class colours as an (8, 3) float array in 0…255."""
-    return np.array([QColor(c).getRgb()[:3] for c in CLASS_COLORS], dtype=np.float64)
-
-
 def _grid_probabilities(net: MLP, frame: _Frame) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities (n, n, K) on an n×n grid of cell centres, row 0 at the bottom.
 
@@ -186,24 +179,16 @@ def _grid_probabilities(net: MLP, frame: _Frame) -> tuple[np.ndarray, np.ndarray
     network in one ``predict_proba`` call.
     """
     n = int(min(MAX_GRID, max(32, frame.plot.width() // 2)))
-    step = (frame.high - frame.low) / n
-    centres = frame.low + (np.arange(n) + 0.5) * step
-    xx, yy = np.meshgrid(centres, centres)
-    proba = net.predict_proba(np.column_stack([xx.ravel(), yy.ravel()]))
-    if proba.shape[1] == 1:  # one sigmoid output: ŷ = P(class 1)
-        proba = np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
-    return proba.reshape(n, n, -1), centres
+    span = (frame.low, frame.high)
+    proba = class_probabilities(net.predict_proba(grid_for_view(span, span, n)))
+    return proba.reshape(n, n, -1), cell_centres(span, n)
 
 
-def _region_image(probabilities: np.ndarray, colors: np.ndarray) -> QImage:
-    """Mix the class colours by probability and fade toward white as confidence drops."""
-    k = probabilities.shape[2]
-    mixed = probabilities @ colors[:k]
-    confidence = (probabilities.max(axis=2) - 1.0 / k) / (1.0 - 1.0 / k)
-    strength = REGION_FLOOR + (REGION_STRENGTH - REGION_FLOOR) * np.sqrt(confidence)
-    rgb = 255.0 + (mixed - 255.0) * strength[..., None]
-    pixels = np.ascontiguousarray(np.round(rgb[::-1]).astype(np.uint8))  # image row 0 is the top
-    rows, columns = pixels.shape[:2]
+def _region_image(probabilities: np.ndarray) -> QImage:
+    """The regions coloured as in the app's data plane (see mlpviz.core.regions)."""
+    rows, columns, k = probabilities.shape
+    rgb = region_colors(probabilities.reshape(-1, k), class_rgb()).reshape(rows, columns, 3)
+    pixels = np.ascontiguousarray(rgb[::-1])  # image row 0 is the top
     image = QImage(pixels.data, columns, rows, 3 * columns, QImage.Format.Format_RGB888)
     return image.copy()  # detach from the NumPy buffer, which dies with this function
 

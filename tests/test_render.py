@@ -6,8 +6,9 @@ from PySide6.QtGui import QColor, QImage
 
 from mlpviz.core import MLP
 from mlpviz.core.datasets import Dataset, make_preset
-from mlpviz.gui.style import CLASS_COLORS
-from mlpviz.render import REGION_STRENGTH, render_boundary_png
+from mlpviz.core.regions import region_colors
+from mlpviz.gui.style import CLASS_COLORS, class_rgb
+from mlpviz.render import render_boundary_png
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +40,8 @@ def rgb(hex_color):
 
 def region_color(cls):
     """The colour of a region where the network is sure of class ``cls``."""
-    return 255 + (rgb(CLASS_COLORS[cls]) - 255) * REGION_STRENGTH
+    sure = np.eye(len(CLASS_COLORS))[cls : cls + 1]
+    return region_colors(sure, class_rgb())[0].astype(float)
 
 
 def count_near(image, color, tolerance=3):

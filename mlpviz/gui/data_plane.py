@@ -7,7 +7,6 @@ calls :meth:`DataPlane.set_dataset` back.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import time
 
@@ -19,17 +18,12 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from mlpviz.core.contour import marching_squares
 from mlpviz.core.datasets import BOX, Dataset
+from mlpviz.core.regions import cell_centres, class_probabilities, grid_for_view, region_colors
 from mlpviz.core.snapshot import Snapshot
 from mlpviz.gui.style import CLASS_COLORS, FOREGROUND, class_rgb, remove_export_menu
 
 GRID_CELLS = 150
 """The decision regions are a GRID_CELLS × GRID_CELLS image over the visible view."""
-
-WHITE_MIX = 0.45
-"""Share of white in a confident region's colour, so that points of its class stay visible."""
-
-UNCERTAIN_FADE = 0.7
-"""How much further toward white a cell fades as the network becomes unsure (0 = not at all)."""
 
 POINT_SIZE = 9
 LABEL_STYLE = {"font-size": "12pt"}
@@ -42,54 +36,6 @@ BRUSH_RADIUS_PX = 10.0
 BRUSH_INTERVAL_S = 0.02
 BRUSH_MIN_STEP_PX = 3.0
 BRUSH_MAX_POINTS = 3
-
-
-def grid_for_view(
-    x_range: tuple[float, float], y_range: tuple[float, float], cells: int = GRID_CELLS
-) -> np.ndarray:
-    """Centres of a ``cells × cells`` grid covering the rectangle, shape (cells², 2).
-
-    Row-major from the bottom: point ``row * cells + col`` is the centre of cell (row, col),
-    rows going up in x₂ and columns going right in x₁, as the region image is laid out.
-    """
-    xs = _cell_centres(x_range, cells)
-    ys = _cell_centres(y_range, cells)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    return np.column_stack([grid_x.ravel(), grid_y.ravel()])
-
-
-def _cell_centres(span: tuple[float, float], cells: int) -> np.ndarray:
-    """Centres of ``cells`` equal cells dividing ``span``, shape (cells,)."""
-    low, high = span
-    step = (high - low) / cells
-    return low + step * (np.arange(cells) + 0.5)
-
-
-def class_probabilities(output: np.ndarray) -> np.ndarray:
-    """Per-class probabilities (n, K) from a network's output ŷ (n, n_out).
-
-    A single sigmoid output ŷ = P(class 1) becomes the two columns [1 − ŷ, ŷ].
-    """
-    if output.shape[1] == 1:
-        return np.hstack([1.0 - output, output])
-    return output
-
-
-def region_colors(probabilities: np.ndarray, colors: np.ndarray) -> np.ndarray:
-    """RGB uint8 (n, 3): class ``colors`` (K, 3) in 0…1 blended by ``probabilities`` (n, K).
-
-    Every colour is lightened toward white (WHITE_MIX) so that the points drawn on top stand
-    out. Uncertain cells fade further toward white: mixing complementary class colours alone
-    would give a muddy grey right where the boundary should read clearly.
-    """
-    p = probabilities.astype(np.float32)
-    n_classes = p.shape[1]
-    # Column by column: NumPy's max(axis=1) over a few columns is ~50× slower.
-    top = functools.reduce(np.maximum, p.T)
-    confidence = (top - 1.0 / n_classes) * (n_classes / (n_classes - 1.0))
-    white = (WHITE_MIX + (1.0 - WHITE_MIX) * UNCERTAIN_FADE * (1.0 - confidence))[:, None]
-    rgb = white + (1.0 - white) * (p @ colors.astype(np.float32))
-    return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 class _PointsItem(pg.ScatterPlotItem):
@@ -365,7 +311,7 @@ class DataPlane(pg.PlotWidget):
         """The line ŷ = 0.5 (w·x + b = 0 for one neuron) of a binary problem."""
         if output.shape[1] == 1:
             values = output.reshape(GRID_CELLS, GRID_CELLS) - 0.5
-            xs, ys = _cell_centres(x_range, GRID_CELLS), _cell_centres(y_range, GRID_CELLS)
+            xs, ys = cell_centres(x_range, GRID_CELLS), cell_centres(y_range, GRID_CELLS)
             self._boundary_segments = marching_squares(values, xs, ys)
         else:
             self._boundary_segments = np.empty((0, 4))
@@ -381,7 +327,7 @@ class DataPlane(pg.PlotWidget):
         """The grid over the view, reused while the view does not move."""
         key = (x0, x1, y0, y1)
         if key != self._grid_key:
-            self._grid = grid_for_view((x0, x1), (y0, y1)).astype(np.float32)
+            self._grid = grid_for_view((x0, x1), (y0, y1), GRID_CELLS).astype(np.float32)
             self._grid_key = key
         return self._grid
 

@@ -14,15 +14,9 @@ from PySide6.QtWidgets import QApplication, QMenu
 from mlpviz.core import MLP, Adam, Trainer
 from mlpviz.core.datasets import BOX, Dataset, make_preset
 from mlpviz.core.history import TrainingHistory
+from mlpviz.core.regions import WHITE_MIX, class_probabilities, grid_for_view, region_colors
 from mlpviz.core.snapshot import Snapshot
-from mlpviz.gui.data_plane import (
-    BRUSH_RADIUS_PX,
-    WHITE_MIX,
-    DataPlane,
-    class_probabilities,
-    grid_for_view,
-    region_colors,
-)
+from mlpviz.gui.data_plane import BRUSH_RADIUS_PX, DataPlane
 from mlpviz.gui.style import CLASS_COLORS, class_rgb
 
 from .conftest import shown

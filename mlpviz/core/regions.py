@@ -1,0 +1,62 @@
+"""Decision regions as colours: the grid the network is evaluated on, and how class
+probabilities become a pixel colour. The app's data plane and ``mlpviz train``'s PNG both
+use these, so a network looks the same in the window and on a slide.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+WHITE_MIX = 0.45
+"""Share of white in a confident region's colour, so that points of its class stay visible."""
+
+UNCERTAIN_FADE = 0.7
+"""How much further toward white a cell fades as the network becomes unsure (0 = not at all)."""
+
+
+def cell_centres(span: tuple[float, float], cells: int) -> np.ndarray:
+    """Centres of ``cells`` equal cells dividing ``span``, shape (cells,)."""
+    low, high = span
+    step = (high - low) / cells
+    return low + step * (np.arange(cells) + 0.5)
+
+
+def grid_for_view(
+    x_range: tuple[float, float], y_range: tuple[float, float], cells: int
+) -> np.ndarray:
+    """Centres of a ``cells × cells`` grid covering the rectangle, shape (cells², 2).
+
+    Row-major from the bottom: point ``row * cells + col`` is the centre of cell (row, col),
+    rows going up in x₂ and columns going right in x₁, as the region image is laid out.
+    """
+    grid_x, grid_y = np.meshgrid(cell_centres(x_range, cells), cell_centres(y_range, cells))
+    return np.column_stack([grid_x.ravel(), grid_y.ravel()])
+
+
+def class_probabilities(output: np.ndarray) -> np.ndarray:
+    """Per-class probabilities (n, K) from a network's output ŷ (n, n_out).
+
+    A single sigmoid output ŷ = P(class 1) becomes the two columns [1 − ŷ, ŷ].
+    """
+    if output.shape[1] == 1:
+        return np.hstack([1.0 - output, output])
+    return output
+
+
+def region_colors(probabilities: np.ndarray, colors: np.ndarray) -> np.ndarray:
+    """RGB uint8 (n, 3): class ``colors`` (K, 3) in 0…1 blended by ``probabilities`` (n, K).
+
+    Every colour is lightened toward white (WHITE_MIX) so that the points drawn on top stand
+    out. Uncertain cells fade further toward white: mixing complementary class colours alone
+    would give a muddy grey right where the boundary should read clearly.
+    """
+    p = probabilities.astype(np.float32)
+    n_classes = p.shape[1]
+    # Column by column: NumPy's max(axis=1) over a few columns is ~50× slower.
+    top = functools.reduce(np.maximum, p.T)
+    confidence = (top - 1.0 / n_classes) * (n_classes / (n_classes - 1.0))
+    white = (WHITE_MIX + (1.0 - WHITE_MIX) * UNCERTAIN_FADE * (1.0 - confidence))[:, None]
+    rgb = white + (1.0 - white) * (p @ colors[:n_classes].astype(np.float32))
+    return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
