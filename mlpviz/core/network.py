@@ -87,12 +87,6 @@ class MLP:
         sizes = self.layer_sizes
         return sum(n_out * (n_in + 1) for n_in, n_out in itertools.pairwise(sizes))
 
-    @property
-    def weight_count(self) -> int:
-        """Number of weights (parameters that are not biases)."""
-        sizes = self.layer_sizes
-        return sum(n_out * n_in for n_in, n_out in itertools.pairwise(sizes))
-
     def all_weights(self) -> np.ndarray:
         """Every weight (no bias) of every layer in one new 1-D array, e.g. for a histogram."""
         return np.concatenate([W.ravel() for W in self.weights])

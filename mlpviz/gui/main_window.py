@@ -112,11 +112,6 @@ class MainWindow(QMainWindow):
         return self._dataset
 
     @property
-    def undo_stack(self) -> QUndoStack:
-        """The stack of dataset edits (Ctrl+Z / Ctrl+Shift+Z)."""
-        return self._undo_stack
-
-    @property
     def last_snapshot(self) -> Snapshot | None:
         """The newest snapshot drawn, or None before the first one arrives."""
         return self._last_snapshot
