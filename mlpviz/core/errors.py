@@ -22,3 +22,7 @@ class ConfigError(MlpvizError, ValueError):
 
 class DivergenceError(MlpvizError):
     """Training produced a non-finite loss or parameters; the last update was undone."""
+
+
+class SessionError(MlpvizError):
+    """A session file is invalid, or a session operation cannot be done."""

@@ -63,6 +63,37 @@ class TrainingHistory:
             self._count += 1
         self._offered += 1
 
+    def show_newest(self, row: tuple[float, ...]) -> None:
+        """Make ``row`` the curve's end without keeping it (a live state between records)."""
+        if self._count and row[0] <= self._rows[self._count - 1, 0]:
+            self._newest = None
+        else:
+            self._newest = tuple(row)
+
+    def truncate_after(self, iteration: int) -> None:
+        """Forget the rows after ``iteration``: the run goes on from there."""
+        kept = np.searchsorted(self._rows[: self._count, 0], iteration, side="right")
+        self._count = int(kept)
+        self._newest = None
+
+    def kept_rows(self) -> np.ndarray:
+        """A copy of the kept rows, (n, 5) in FIELDS order (for saving)."""
+        return self._rows[: self._count].copy()
+
+    def state(self) -> tuple[int, int]:
+        """``(stride, offered)``: with ``kept_rows`` what ``restore`` needs."""
+        return self._stride, self._offered
+
+    def restore(self, rows: np.ndarray, stride: int, offered: int) -> None:
+        """Continue a record saved with ``kept_rows`` and ``state``."""
+        if rows.ndim != 2 or rows.shape[1] != len(FIELDS) or len(rows) > self.capacity:
+            raise ValueError(f"a loss record has at most {self.capacity} rows of {len(FIELDS)}")
+        if stride < 1 or offered < 0:
+            raise ValueError("invalid loss record state")
+        self._rows[: len(rows)] = rows
+        self._count, self._stride, self._offered = len(rows), int(stride), int(offered)
+        self._newest = None
+
     def _thin_out(self) -> None:
         """Drop every other kept row and double the stride: halves the memory used."""
         kept = self._rows[: self._count : 2].copy()

@@ -10,10 +10,33 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class OptimizerState:
+    """What an optimiser carries from one step to the next, as copies.
+
+    ``step`` counts Adam's updates (0 for SGD); ``arrays`` maps a buffer's name (``velocity``
+    for momentum, ``m`` and ``v`` for Adam) to one array per parameter array, empty before the
+    first step.
+    """
+
+    step: int
+    arrays: dict[str, list[np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the buffers."""
+        return sum(array.nbytes for arrays in self.arrays.values() for array in arrays)
+
+
+def _copies(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+    return [array.copy() for array in arrays]
 
 
 def _check_learning_rate(lr: float) -> float:
@@ -50,6 +73,14 @@ class SGD:
     def reset(self) -> None:
         """Forget the momentum buffers (after the network is re-initialised)."""
         self._velocity = []
+
+    def state(self) -> OptimizerState:
+        """A copy of what PyTorch keeps between steps: the momentum buffers, if any."""
+        return OptimizerState(0, {"velocity": _copies(self._velocity)})
+
+    def load_state(self, state: OptimizerState) -> None:
+        """Continue from ``state`` (from ``state()`` of an SGD on the same parameters)."""
+        self._velocity = _copies(state.arrays.get("velocity", []))
 
     def __repr__(self) -> str:
         return f"SGD(lr={self.lr:g}, momentum={self.momentum:g})"
@@ -102,6 +133,20 @@ class Adam:
         """Forget the moments and the step count (after the network is re-initialised)."""
         self.t = 0
         self._moments = []
+
+    def state(self) -> OptimizerState:
+        """A copy of what PyTorch keeps between steps: the step count and both moments."""
+        first = [m for m, _v, _scratch in self._moments]
+        second = [v for _m, v, _scratch in self._moments]
+        return OptimizerState(self.t, {"m": _copies(first), "v": _copies(second)})
+
+    def load_state(self, state: OptimizerState) -> None:
+        """Continue from ``state`` (from ``state()`` of an Adam on the same parameters)."""
+        first, second = state.arrays.get("m", []), state.arrays.get("v", [])
+        if len(first) != len(second):
+            raise ConfigError("Adam state needs as many first as second moments")
+        self.t = int(state.step)
+        self._moments = [(m.copy(), v.copy(), np.empty_like(m)) for m, v in zip(first, second)]
 
     def __repr__(self) -> str:
         return f"Adam(lr={self.lr:g}, betas={self.betas}, eps={self.eps:g})"

@@ -7,17 +7,40 @@ forward propagation, compute J, backward propagation, update.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import ConfigError, DivergenceError
 from .network import MLP
-from .optimizers import SGD, Adam
+from .optimizers import SGD, Adam, OptimizerState
 
 # A run is diverging once a parameter leaves this range: on inputs of a few units the logits
 # are then in the tens of thousands, every sigmoid/tanh is saturated and nothing is learnt
 # any more, long before float64 overflows to inf. Converging runs stay far below it.
 MAX_PARAMETER = 1e5
+
+
+@dataclass(frozen=True)
+class TrainerState:
+    """Everything besides the parameters that decides the next updates, as copies.
+
+    With the parameters, it resumes a run exactly: the counters, the optimiser's buffers, the
+    shuffling generator's state and the current epoch's sample order and position in it.
+    """
+
+    iteration: int
+    epoch: int
+    optimizer: OptimizerState
+    rng: dict
+    order: np.ndarray | None
+    position: int
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the arrays."""
+        order = 0 if self.order is None else self.order.nbytes
+        return self.optimizer.nbytes + order
 
 
 class Trainer:
@@ -155,13 +178,53 @@ class Trainer:
         """``iterations`` calls of ``step``; returns their losses."""
         return [self.step() for _ in range(iterations)]
 
+    # --- exact resume ------------------------------------------------------------------
+    def state(self) -> TrainerState:
+        """A copy of the state that, with ``net.params``, decides every later update."""
+        order = None if self._order is None else self._order.copy()
+        return TrainerState(
+            iteration=self.iteration,
+            epoch=self.epoch,
+            optimizer=self.optimizer.state(),
+            rng=self._rng.bit_generator.state,
+            order=order,
+            position=self._position,
+        )
+
+    def restore(self, state: TrainerState) -> None:
+        """Continue from ``state``; the optimiser must be of the kind that saved it.
+
+        Raises ConfigError when the sample order does not fit the training set.
+        """
+        if state.order is not None and (
+            state.order.shape != (self.n_samples,) or not 0 <= state.position < self.n_samples
+        ):
+            raise ConfigError("the saved batch order does not fit the training set")
+        self._rng.bit_generator.state = state.rng
+        self._order = None if state.order is None else state.order.astype(np.intp)
+        self._position = int(state.position)
+        self.optimizer.load_state(state.optimizer)
+        self.iteration, self.epoch = int(state.iteration), int(state.epoch)
+
+    def last_gradient_norms(self) -> tuple[float, ...]:
+        """Per layer, ‖∂J/∂W‖ (Frobenius) of the last update's batch, without the L2 term."""
+        grad = self._grad
+        if self._l2:  # the L2 term was taken at the parameters before the update
+            grad = grad - self._l2 * self._backup * self.net._weight_mask
+        return tuple(float(np.linalg.norm(dW)) for dW in self.net._views(grad)[0])
+
     # --- evaluation -------------------------------------------------------------------
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         """``(J, accuracy)`` of the current network on ``X``, ``y`` (J without L2 term)."""
-        if len(y) == 0:
-            return math.nan, math.nan
-        logits = self.net._inference_logits(X)
-        labels = self.net._labels(y, logits.shape[1])
-        loss, _ = self.net.output.loss_and_delta(logits, labels)
-        accuracy = float(np.mean(self.net.output.labels(logits) == labels))
-        return loss, accuracy
+        return evaluate(self.net, X, y)
+
+
+def evaluate(net: MLP, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """``(J, accuracy)`` of ``net`` on ``X: (m, n_in)``, ``y: (m,)``: the mean cross-entropy
+    without the L2 term, and the share of correct predictions; NaN for no sample."""
+    if len(y) == 0:
+        return math.nan, math.nan
+    logits = net._inference_logits(X)
+    labels = net._labels(y, logits.shape[1])
+    loss, _ = net.output.loss_and_delta(logits, labels)
+    return float(loss), float(np.mean(net.output.labels(logits) == labels))

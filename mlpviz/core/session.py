@@ -1,0 +1,404 @@
+"""One training run and everything it needs: the app's worker and ``mlpviz train`` drive it.
+
+A Session holds the dataset and its train/test split, the network and training settings, the
+network, the optimiser with its state, the shuffling state, the counters, the loss record and
+the timeline of checkpoints. ``step(n)`` trains; ``apply(...)`` changes settings with the app's
+rules; ``rewind(index)`` continues from a checkpoint exactly; ``save``/``load`` write and read
+``.mlpviz`` files.
+
+What a run is: one dataset lineage and one architecture. Reset, a change of architecture or of
+the number of classes, and a new dataset (Generate, Open, Clear) start a new run: iteration 0,
+fresh weights from the seed, an empty loss record and timeline. Editing a few points, the
+test share, α, the optimiser, the batch size or L2 stay in the run; each checkpoint records the
+dataset version and the settings it was trained with.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+
+import numpy as np
+
+from .config import NetworkConfig, TrainingConfig
+from .datasets import Dataset
+from .errors import ConfigError
+from .history import TrainingHistory
+from .network import MLP
+from .optimizers import SGD, OptimizerState
+from .snapshot import Snapshot
+from .timeline import (
+    DEFAULT_BUDGET_BYTES,
+    Checkpoint,
+    DataVersion,
+    Metrics,
+    RecordSchedule,
+    Timeline,
+)
+from .trainer import Trainer, TrainerState, evaluate
+
+EMPTY_TRAINING_SET = "Add some points to the training set first"
+ONE_CLASS = "Training needs points of at least two classes: add points of another class"
+
+
+class Session:
+    """One run of training on a 2-D dataset (see the module docstring for the rules)."""
+
+    def __init__(
+        self,
+        dataset: Dataset | None = None,
+        network: NetworkConfig | None = None,
+        training: TrainingConfig | None = None,
+        *,
+        test_ratio: float = 0.0,
+        split_seed: int = 0,
+        budget_bytes: int = DEFAULT_BUDGET_BYTES,
+        schedule: RecordSchedule | None = None,
+    ) -> None:
+        self._dataset = Dataset.empty() if dataset is None else dataset
+        self._network_config = network or NetworkConfig()
+        self._training_config = training or TrainingConfig()
+        self._test_ratio = float(test_ratio)
+        self._split_seed = int(split_seed)
+        self._budget_bytes = int(budget_bytes)
+        self._schedule = schedule or RecordSchedule()
+        self._data = self._split(self._dataset)
+        self._data_version = 0
+        self._run_number = 0
+        self.view_settings: dict = {}
+        self._start_run()
+
+    # --- what the session holds -----------------------------------------------------------
+    @property
+    def dataset(self) -> Dataset:
+        """All the points, training and test."""
+        return self._dataset
+
+    @property
+    def test_mask(self) -> np.ndarray:
+        """True for the test points of ``dataset``, shape (m,) (do not modify)."""
+        return self._data.test_mask
+
+    @property
+    def test_ratio(self) -> float:
+        """Share of the points held out for testing."""
+        return self._test_ratio
+
+    @property
+    def split_seed(self) -> int:
+        """Seed of the train/test split."""
+        return self._split_seed
+
+    @property
+    def network_config(self) -> NetworkConfig:
+        """The architecture, initialisation and its seed."""
+        return self._network_config
+
+    @property
+    def training_config(self) -> TrainingConfig:
+        """Optimiser, α, batch size, L2 and shuffling seed in force."""
+        return self._training_config
+
+    @property
+    def net(self) -> MLP:
+        """The live network (read it; copy it before handing it to another thread)."""
+        return self._net
+
+    @property
+    def iteration(self) -> int:
+        """Updates done in this run."""
+        return self._trainer.iteration if self._trainer is not None else 0
+
+    @property
+    def epoch(self) -> int:
+        """Completed passes over the training set in this run."""
+        return self._trainer.epoch if self._trainer is not None else 0
+
+    @property
+    def run_number(self) -> int:
+        """Counts the runs this session started: it changes when a new run starts."""
+        return self._run_number
+
+    @property
+    def timeline(self) -> Timeline:
+        """The run's checkpoints."""
+        return self._timeline
+
+    @property
+    def history(self) -> TrainingHistory:
+        """The run's bounded loss and accuracy record."""
+        return self._history
+
+    @property
+    def budget_bytes(self) -> int:
+        """Memory budget of the timeline."""
+        return self._budget_bytes
+
+    @property
+    def training_problem(self) -> str | None:
+        """Why training cannot start (no training point, one class), or None."""
+        train_labels = self._dataset.y[~self._data.test_mask]
+        if len(train_labels) == 0:
+            return EMPTY_TRAINING_SET
+        if len(np.unique(self._dataset.y)) < 2:
+            return ONE_CLASS
+        return None
+
+    @property
+    def iterations_per_epoch(self) -> int:
+        """Updates in one pass over the training set (1 without training data)."""
+        return self._trainer.iterations_per_epoch if self._trainer is not None else 1
+
+    # --- training -------------------------------------------------------------------------
+    def step(self, iterations: int = 1, should_stop: Callable[[], bool] | None = None) -> int:
+        """Up to ``iterations`` updates; returns how many were done.
+
+        ``should_stop`` is asked before each update (a pause or a closing window). Raises
+        ConfigError when there is nothing to train on and DivergenceError when an update blew
+        up (it is undone: the parameters are those before it).
+        """
+        problem = self.training_problem
+        if problem is not None:
+            raise ConfigError(problem)
+        trainer, wants = self._trainer, self._timeline.wants
+        done = 0
+        try:
+            while done < iterations and not (should_stop is not None and should_stop()):
+                trainer.step()
+                done += 1
+                if wants(trainer.iteration):
+                    self._record()
+        finally:
+            if done and not wants(trainer.iteration):  # the newest state is a checkpoint too
+                self._record(transient=True)
+        return done
+
+    def step_epoch(self, should_stop: Callable[[], bool] | None = None) -> int:
+        """One epoch's worth of updates (⌈m / batch size⌉); returns how many were done."""
+        return self.step(self.iterations_per_epoch, should_stop)
+
+    def evaluate(self) -> Metrics:
+        """J and accuracy of the live network on the training and test sets."""
+        return self._measure(self._net, self._data)
+
+    def snapshot(self, *, running: bool = False, updates_per_second: float = 0.0) -> Snapshot:
+        """The live state as an immutable Snapshot (a private copy of the network)."""
+        metrics = self.evaluate()
+        row = (self.iteration, *_metric_values(metrics))
+        self._history.show_newest(row)
+        return Snapshot(
+            net=self._net.copy(),
+            iteration=self.iteration,
+            epoch=self.epoch,
+            train_loss=metrics.train_loss,
+            test_loss=metrics.test_loss,
+            train_accuracy=metrics.train_accuracy,
+            test_accuracy=metrics.test_accuracy,
+            updates_per_second=updates_per_second,
+            history=self._history.arrays(),
+            running=running,
+        )
+
+    def checkpoint_snapshot(self, index: int) -> tuple[Snapshot, DataVersion]:
+        """Checkpoint ``index`` of the timeline as a Snapshot, with the data it was trained on.
+
+        The snapshot's history is the whole record, so a loss plot shows the full curve.
+        """
+        checkpoint = self._timeline[index]
+        net = self._net.copy()
+        net.params[...] = checkpoint.params
+        metrics = checkpoint.metrics
+        snapshot = Snapshot(
+            net=net,
+            iteration=checkpoint.iteration,
+            epoch=checkpoint.epoch,
+            train_loss=metrics.train_loss,
+            test_loss=metrics.test_loss,
+            train_accuracy=metrics.train_accuracy,
+            test_accuracy=metrics.test_accuracy,
+            updates_per_second=0.0,
+            history=self._history.arrays(),
+            running=False,
+        )
+        return snapshot, self._timeline.data_version(checkpoint.data_version)
+
+    def last_good_index(self) -> int:
+        """The most recent checkpoint whose training J is no higher than the run's start
+        (iteration 0 when there is none): where to go back to after a divergence."""
+        start = self._timeline[0].metrics.train_loss
+        for index in range(len(self._timeline) - 1, 0, -1):
+            loss = self._timeline[index].metrics.train_loss
+            if math.isfinite(loss) and loss <= start:
+                return index
+        return 0
+
+    # --- changes ----------------------------------------------------------------------------
+    def apply(
+        self,
+        *,
+        network: NetworkConfig | None = None,
+        training: TrainingConfig | None = None,
+        dataset: Dataset | None = None,
+        test_ratio: float | None = None,
+        new_run: bool = False,
+    ) -> bool:
+        """Change settings or data; returns True when that started a new run.
+
+        A new architecture (or seed or init), a dataset whose number of classes changes the
+        output layer, or ``new_run=True`` (Generate, Open, Clear) start a new run. α, the
+        optimiser, the batch size, L2, a few points more or less and the test share keep the
+        weights and go on from where training is.
+        """
+        if training is not None:
+            self._apply_training(training)
+        if network is not None and network != self._network_config:
+            self._network_config, new_run = network, True
+        if test_ratio is not None and test_ratio != self._test_ratio:
+            self._test_ratio = float(test_ratio)
+            dataset = self._dataset if dataset is None else dataset
+        if dataset is not None:
+            new_run |= self._output_changes(dataset)
+            self._dataset = dataset
+            self._data = self._split(dataset)
+            if not new_run:
+                self._data_version += 1
+                self._follow_data()
+        if new_run:
+            self._start_run()
+        elif self._timeline.iterations[-1] == self.iteration:
+            self._rerecord_current()
+        return new_run
+
+    def reset(self) -> None:
+        """A new run: fresh weights from the network's seed, forgotten optimiser state."""
+        self._start_run()
+
+    def rewind(self, index: int) -> int:
+        """Continue the run from checkpoint ``index``, exactly as it was there (weights,
+        optimiser state, batch order, data and settings); returns how many later checkpoints
+        were dropped."""
+        checkpoint = self._timeline[index]
+        data = self._timeline.data_version(checkpoint.data_version)
+        self._dataset, self._data = data.dataset, data
+        self._data_version = checkpoint.data_version
+        self._training_config = checkpoint.training
+        self._net.params[...] = checkpoint.params
+        self._optimizer = checkpoint.training.build_optimizer()
+        self._trainer = self._new_trainer()
+        if self._trainer is not None:
+            self._trainer.restore(checkpoint.trainer)
+        dropped = self._timeline.truncate_after(index)
+        self._history.truncate_after(checkpoint.iteration)
+        return dropped
+
+    # --- files --------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the session to ``path`` (a ``.mlpviz`` file), atomically."""
+        from .session_file import write_session
+
+        write_session(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Session:
+        """Read a session written by ``save``; a bad file raises SessionError."""
+        from .session_file import read_session
+
+        return read_session(path)
+
+    # --- internals ----------------------------------------------------------------------------
+    def _split(self, dataset: Dataset) -> DataVersion:
+        return DataVersion(dataset, dataset.test_mask(self._test_ratio, self._split_seed))
+
+    def _output_changes(self, dataset: Dataset) -> bool:
+        return self._net.n_classes != dataset.n_classes
+
+    def _start_run(self) -> None:
+        self._net = self._network_config.build(self._dataset.n_classes)
+        self._optimizer = self._training_config.build_optimizer()
+        self._trainer = self._new_trainer()
+        self._timeline = Timeline(self._budget_bytes, self._schedule)
+        self._history = TrainingHistory()
+        self._data_version = 0
+        self._run_number += 1
+        self._record()
+
+    def _new_trainer(self) -> Trainer | None:
+        if self.training_problem is not None:
+            return None
+        train = ~self._data.test_mask
+        config = self._training_config
+        return Trainer(
+            self._net,
+            self._optimizer,
+            self._dataset.X[train],
+            self._dataset.y[train],
+            batch_size=config.batch_size,
+            l2=config.l2,
+            seed=config.shuffle_seed,
+        )
+
+    def _follow_data(self) -> None:
+        """Train on the current data from the next update on, in the same run."""
+        train = ~self._data.test_mask
+        if self._trainer is None:
+            self._trainer = self._new_trainer()
+        elif train.any():  # with no training point, the trainer waits for the next edit
+            self._trainer.set_data(self._dataset.X[train], self._dataset.y[train])
+
+    def _apply_training(self, config: TrainingConfig) -> None:
+        if config.optimizer != self._training_config.optimizer:
+            self._optimizer = config.build_optimizer()
+        else:  # keep the momentum buffers and Adam's moments
+            self._optimizer.lr = config.learning_rate
+            if isinstance(self._optimizer, SGD) and config.optimizer == "momentum":
+                self._optimizer.momentum = config.momentum
+        self._training_config = config
+        trainer = self._trainer
+        if trainer is not None:
+            trainer.optimizer = self._optimizer
+            if trainer.batch_size != config.batch_size:  # restarts the epoch's order
+                trainer.batch_size = config.batch_size
+            trainer.l2 = config.l2
+
+    def _rerecord_current(self) -> None:
+        """Data or settings changed at a recorded iteration: record it again, so that the
+        checkpoint holds what the next update will use."""
+        self._history.truncate_after(self.iteration - 1)
+        self._record(transient=self._timeline.last_is_transient)
+
+    def _record(self, transient: bool = False) -> None:
+        trainer = self._trainer
+        metrics = self._measure(self._net, self._data)
+        gradient_norms = trainer.last_gradient_norms() if self.iteration > 0 else ()
+        checkpoint = Checkpoint(
+            params=self._net.params.copy(),
+            trainer=trainer.state() if trainer is not None else self._idle_trainer_state(),
+            training=self._training_config,
+            data_version=self._data_version,
+            metrics=metrics,
+            weight_norms=tuple(float(np.linalg.norm(W)) for W in self._net.weights),
+            gradient_norms=gradient_norms,
+        )
+        self._timeline.record(checkpoint, self._data, transient=transient)
+        row = (self.iteration, *_metric_values(metrics))
+        if transient:
+            self._history.show_newest(row)
+        else:
+            self._history.record(*row)
+
+    def _idle_trainer_state(self) -> TrainerState:
+        """The state of a trainer that has not started (no data to train on yet)."""
+        rng = np.random.default_rng(self._training_config.shuffle_seed)
+        return TrainerState(0, 0, OptimizerState(0), rng.bit_generator.state, None, 0)
+
+    @staticmethod
+    def _measure(net: MLP, data: DataVersion) -> Metrics:
+        mask, dataset = data.test_mask, data.dataset
+        train_loss, train_accuracy = evaluate(net, dataset.X[~mask], dataset.y[~mask])
+        test_loss, test_accuracy = evaluate(net, dataset.X[mask], dataset.y[mask])
+        return Metrics(train_loss, test_loss, train_accuracy, test_accuracy)
+
+
+def _metric_values(metrics: Metrics) -> tuple[float, float, float, float]:
+    return (metrics.train_loss, metrics.test_loss, metrics.train_accuracy, metrics.test_accuracy)

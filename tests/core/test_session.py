@@ -1,0 +1,176 @@
+"""Session: one run, exact resume from any checkpoint, the app's rules for changes."""
+
+import numpy as np
+import pytest
+
+from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
+from mlpviz.core.datasets import Dataset, make_preset
+from mlpviz.core.errors import ConfigError, DivergenceError
+from mlpviz.core.session import ONE_CLASS, Session
+
+NET = NetworkConfig((HiddenLayer(8, "tanh"), HiddenLayer(6, "relu")), seed=3)
+TRAININGS = {
+    "sgd full batch": TrainingConfig("sgd", 0.3),
+    "momentum mini-batch": TrainingConfig("momentum", 0.05, batch_size=16, l2=0.01),
+    "adam mini-batch": TrainingConfig("adam", 0.01, batch_size=10, shuffle_seed=7),
+    "adam full batch l2": TrainingConfig("adam", 0.02, l2=0.05),
+}
+
+
+@pytest.fixture(scope="module")
+def xor():
+    return make_preset("xor", n=120, noise=0.1, seed=0)
+
+
+def session(data, training, **options):
+    return Session(data, NET, training, test_ratio=0.25, **options)
+
+
+@pytest.mark.parametrize("training", TRAININGS.values(), ids=TRAININGS.keys())
+def test_resuming_from_a_checkpoint_is_bit_for_bit(xor, training):
+    straight = session(xor, training)
+    straight.step(300)
+    resumed = session(xor, training)
+    resumed.step(150)
+    index = resumed.timeline.index_of(150)
+    resumed.step(77)  # a detour that the rewind forgets
+    assert resumed.rewind(index) > 0
+    assert resumed.iteration == 150
+    resumed.step(150)
+    np.testing.assert_array_equal(resumed.net.params, straight.net.params)
+    assert (resumed.iteration, resumed.epoch) == (straight.iteration, straight.epoch)
+
+
+def test_every_checkpoint_resumes_to_the_next_one(xor):
+    run = session(xor, TRAININGS["adam mini-batch"])
+    run.step(600)
+    original = [
+        (run.timeline[i].iteration, run.timeline[i].params.copy()) for i in range(len(run.timeline))
+    ]
+    rng = np.random.default_rng(0)
+    for index in sorted(rng.choice(len(original) - 1, size=8, replace=False), reverse=True):
+        run.rewind(int(index))
+        next_iteration, next_params = original[index + 1]
+        run.step(next_iteration - original[index][0])
+        np.testing.assert_array_equal(run.net.params, next_params)
+
+
+def test_iteration_zero_and_the_newest_state_are_checkpoints(xor):
+    run = session(xor, TRAININGS["sgd full batch"])
+    assert run.timeline.iterations == [0]
+    run.step(259)  # 259 is off the schedule
+    assert run.timeline.iterations[-1] == 259 and run.timeline.last_is_transient
+    np.testing.assert_array_equal(run.timeline[-1].params, run.net.params)
+    run.step(1)
+    assert run.timeline.iterations[-2:] == [258, 260]
+
+
+def test_gradient_norms_are_those_of_the_update_that_led_there_without_l2(xor):
+    run = session(xor, TrainingConfig("sgd", 0.1, l2=0.5))
+    net = run.net.copy()
+    train = ~run.test_mask
+    _loss, dW, _db = net.gradients(xor.X[train], xor.y[train], l2=0.0)
+    run.step(1)
+    assert run.timeline[0].gradient_norms == ()
+    np.testing.assert_allclose(
+        run.timeline[1].gradient_norms, [np.linalg.norm(g) for g in dW], rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        run.timeline[1].weight_norms, [np.linalg.norm(W) for W in run.net.weights], rtol=1e-12
+    )
+
+
+def test_learning_rate_and_optimiser_changes_keep_the_weights_and_the_run(xor):
+    run = session(xor, TRAININGS["sgd full batch"])
+    run.step(20)
+    params, number = run.net.params.copy(), run.run_number
+    assert not run.apply(training=TrainingConfig("adam", 0.01, batch_size=8))
+    np.testing.assert_array_equal(run.net.params, params)
+    assert run.run_number == number and run.iteration == 20
+    assert run.timeline[-1].training == TrainingConfig("adam", 0.01, batch_size=8)
+    run.step(5)
+    assert run.iteration == 25
+
+
+def test_architecture_class_count_and_new_datasets_start_a_new_run(xor):
+    run = session(xor, TRAININGS["sgd full batch"])
+    run.step(30)
+    assert run.apply(network=NetworkConfig((HiddenLayer(4),)))
+    assert run.iteration == 0 and len(run.timeline) == 1 and len(run.history) == 1
+    run.step(30)
+    three = make_preset("spiral", n=90, seed=1, n_classes=3)
+    assert run.apply(dataset=three)
+    assert run.net.layer_sizes[-1] == 3 and run.iteration == 0
+    run.step(5)
+    assert run.apply(dataset=make_preset("spiral", n=60, seed=2, n_classes=3), new_run=True)
+    assert run.iteration == 0
+
+
+def test_a_few_more_points_keep_training_and_checkpoints_keep_their_data(xor):
+    run = session(xor, TRAININGS["sgd full batch"])
+    run.step(10)
+    edited = xor.with_points([[5.0, 5.0], [5.5, 5.0]], 1)
+    assert not run.apply(dataset=edited)
+    assert run.iteration == 10
+    run.step(10)
+    old, data_old = run.checkpoint_snapshot(run.timeline.index_of(5))
+    new, data_new = run.checkpoint_snapshot(run.timeline.index_of(15))
+    assert len(data_old.dataset) == len(xor) and len(data_new.dataset) == len(edited)
+    assert (old.iteration, new.iteration) == (5, 15)
+    np.testing.assert_array_equal(new.net.params, run.timeline[run.timeline.index_of(15)].params)
+
+
+def test_an_edit_at_a_recorded_iteration_records_it_again_with_the_new_data(xor):
+    run = session(xor, TRAININGS["sgd full batch"])
+    before = run.timeline[0].metrics.train_loss
+    run.apply(dataset=xor.with_points([[0.0, 0.0]] * 20, 1))
+    assert run.timeline.iterations == [0] and len(run.history) == 1
+    assert run.timeline[0].metrics.train_loss != before
+    assert run.history.arrays().train_loss[0] == run.timeline[0].metrics.train_loss
+
+
+def test_a_checkpoint_snapshot_equals_the_live_snapshot_of_that_iteration(xor):
+    run = session(xor, TRAININGS["momentum mini-batch"])
+    run.step(40)
+    live = run.snapshot()
+    old, data = run.checkpoint_snapshot(len(run.timeline) - 1)
+    np.testing.assert_array_equal(old.net.params, live.net.params)
+    assert (old.train_loss, old.test_accuracy) == (live.train_loss, live.test_accuracy)
+    assert data.dataset == run.dataset
+
+
+def test_nothing_to_train_on_is_refused_with_a_reason():
+    empty = Session()
+    assert empty.training_problem is not None
+    with pytest.raises(ConfigError):
+        empty.step()
+    one_class = Session(Dataset(np.zeros((4, 2)), np.zeros(4, dtype=int)))
+    assert one_class.training_problem == ONE_CLASS
+    with pytest.raises(ConfigError, match="two classes"):
+        one_class.step()
+    assert one_class.iteration == 0
+
+
+def test_points_added_to_an_empty_session_start_training_there():
+    run = Session()
+    assert not run.apply(dataset=make_preset("linear", n=40, seed=0))
+    run.step(3)
+    assert run.iteration == 3
+
+
+def test_divergence_leaves_the_last_good_state_and_a_checkpoint_to_go_back_to(xor):
+    run = session(xor, TrainingConfig("sgd", 0.3))
+    run.step(50)
+    run.apply(training=TrainingConfig("sgd", 1e6))
+    with pytest.raises(DivergenceError):
+        run.step(100)
+    index = run.last_good_index()
+    assert run.timeline[index].metrics.train_loss <= run.timeline[0].metrics.train_loss
+    assert run.timeline[index].iteration <= run.iteration
+
+
+def test_should_stop_interrupts_between_updates(xor):
+    run = session(xor, TRAININGS["sgd full batch"])
+    calls = []
+    done = run.step(100, should_stop=lambda: len(calls) > 4 or calls.append(1))
+    assert done == 5 and run.iteration == 5
