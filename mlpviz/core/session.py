@@ -198,6 +198,9 @@ class Session:
             updates_per_second=updates_per_second,
             history=self._history.arrays(),
             running=running,
+            run=self._run_number,
+            timeline=tuple(self._timeline.iterations),
+            largest_weight=self._timeline[-1].largest_weight,
         )
 
     def checkpoint_snapshot(self, index: int) -> tuple[Snapshot, DataVersion]:
@@ -220,6 +223,9 @@ class Session:
             updates_per_second=0.0,
             history=self._history.arrays(),
             running=False,
+            run=self._run_number,
+            timeline=tuple(self._timeline.iterations),
+            largest_weight=checkpoint.largest_weight,
         )
         return snapshot, self._timeline.data_version(checkpoint.data_version)
 
@@ -371,6 +377,9 @@ class Session:
         trainer = self._trainer
         metrics = self._measure(self._net, self._data)
         gradient_norms = trainer.last_gradient_norms() if self.iteration > 0 else ()
+        largest = float(np.abs(self._net.all_weights()).max(initial=0.0))
+        if len(self._timeline):
+            largest = max(largest, self._timeline[-1].largest_weight)
         checkpoint = Checkpoint(
             params=self._net.params.copy(),
             trainer=trainer.state() if trainer is not None else self._idle_trainer_state(),
@@ -379,6 +388,7 @@ class Session:
             metrics=metrics,
             weight_norms=tuple(float(np.linalg.norm(W)) for W in self._net.weights),
             gradient_norms=gradient_norms,
+            largest_weight=largest,
         )
         self._timeline.record(checkpoint, self._data, transient=transient)
         row = (self.iteration, *_metric_values(metrics))

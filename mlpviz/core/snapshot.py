@@ -15,7 +15,9 @@ class Snapshot:
     ``net`` is a private copy of the network made for this snapshot: it is never trained
     again, so any thread may read it. Losses and accuracies are measured on the whole
     training and test sets (NaN when the test set is empty); the losses are J without the
-    L2 term.
+    L2 term. ``run`` numbers the session's runs (it changes when a new run starts) and
+    ``timeline`` lists the iterations the run's timeline holds, oldest first;
+    ``largest_weight`` is the largest |w| of the run up to this state (see Checkpoint).
     """
 
     net: MLP
@@ -28,3 +30,6 @@ class Snapshot:
     updates_per_second: float
     history: HistoryArrays
     running: bool
+    run: int = 0
+    timeline: tuple[int, ...] = ()
+    largest_weight: float = 0.0

@@ -68,7 +68,9 @@ class Checkpoint:
 
     ``params`` is the network's flat parameter vector (a private copy); ``weight_norms`` holds
     ‖W^[l]‖ per layer and ``gradient_norms`` ‖∂J/∂W^[l]‖ of the update that led here (its
-    batch, without the L2 term; empty at iteration 0).
+    batch, without the L2 term; empty at iteration 0). ``largest_weight`` is the largest |w|
+    of the run's recorded states up to this one: the weights' colour scale, derived along the
+    timeline, so that a scrubbed frame and the live one are the same picture.
     """
 
     params: np.ndarray
@@ -78,6 +80,7 @@ class Checkpoint:
     metrics: Metrics
     weight_norms: tuple[float, ...]
     gradient_norms: tuple[float, ...]
+    largest_weight: float = 0.0
 
     @property
     def iteration(self) -> int:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from mlpviz.core.contour import marching_squares
 from mlpviz.core.datasets import BOX, Dataset
+from mlpviz.core.frame import Frame
 from mlpviz.core.regions import cell_centres, class_probabilities, grid_for_view, region_colors
 from mlpviz.core.snapshot import Snapshot
 from mlpviz.gui.style import CLASS_COLORS, FOREGROUND, class_rgb, remove_export_menu
@@ -119,6 +120,7 @@ class DataPlane(pg.PlotWidget):
         remove_export_menu(self)
         self._dataset = Dataset.empty()
         self._test_mask = np.zeros(0, dtype=bool)
+        self._frame_mask: np.ndarray | None = None  # the mask object of the frame drawn
         self._visible_indices = np.zeros(0, dtype=np.int64)
         self._show_test_points = True
         self._current_class = 0
@@ -226,6 +228,15 @@ class DataPlane(pg.PlotWidget):
         # Colours need no float64: float32 evaluates the grid about three times faster.
         self._region_net = snapshot.net.astype(np.float32)
         self._draw_regions()
+
+    def show_frame(self, frame: Frame) -> None:
+        """Draw the frame's points (test points hollow) and its network's regions; each is
+        redrawn only when the frame brings a new one."""
+        if frame.dataset is not self._dataset or frame.test_mask is not self._frame_mask:
+            self._frame_mask = frame.test_mask
+            self.set_dataset(frame.dataset, frame.test_mask)
+        if frame.snapshot is not self._snapshot:
+            self.show_snapshot(frame.snapshot)
 
     def clear_regions(self) -> None:
         """Remove the decision regions (there is no network to show)."""

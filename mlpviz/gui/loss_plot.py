@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, QSizeF, Qt, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QGraphicsWidget, QWidget
 
+from mlpviz.core.frame import Frame
 from mlpviz.core.snapshot import Snapshot
 
 from .style import FOREGROUND, remove_export_menu
@@ -133,6 +134,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.train_accuracy_curve = self._add_curve(self.accuracy_plot, "train")
         self.test_accuracy_curve = self._add_curve(self.accuracy_plot, "test")
         self.chance_line = self._add_chance_line()
+        self.markers = [self._add_marker(plot) for plot in (self.cost_plot, self.accuracy_plot)]
         self._n_classes = 0
         self.sigDeviceRangeChanged.connect(self._on_view_resized)
         self.clear()
@@ -201,6 +203,15 @@ class LossPlot(pg.GraphicsLayoutWidget):
             pen = pg.mkPen(TEST_COLOR, width=CURVE_WIDTH, style=Qt.PenStyle.DashLine)
         return plot.plot([], [], pen=pen, name=name, connect="finite", antialias=True)
 
+    @staticmethod
+    def _add_marker(plot: pg.PlotItem) -> pg.InfiniteLine:
+        """The vertical line at the iteration viewed on the timeline."""
+        pen = pg.mkPen(FOREGROUND, width=1.5, style=Qt.PenStyle.DashLine)
+        marker = pg.InfiniteLine(angle=90, movable=False, pen=pen)
+        marker.setVisible(False)
+        plot.addItem(marker, ignoreBounds=True)
+        return marker
+
     def _add_chance_line(self) -> pg.InfiniteLine:
         pen = pg.mkPen(CHANCE_COLOR, width=1, style=Qt.PenStyle.DotLine)
         line = pg.InfiniteLine(
@@ -226,6 +237,13 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._show_test_in_legend(has_test)
         self._show_chance_level(snapshot.net.n_classes)
         self._set_readout(_readout_html(snapshot))
+
+    def show_frame(self, frame: Frame) -> None:
+        """Draw the run's whole record; a past frame gets a vertical marker at its iteration."""
+        self.show_snapshot(frame.snapshot)
+        for marker in self.markers:
+            marker.setPos(frame.snapshot.iteration)
+            marker.setVisible(not frame.is_live)
 
     def _set_readout(self, html: str) -> None:
         self.readout.setText(html, color=FOREGROUND)

@@ -29,7 +29,9 @@ from PySide6.QtWidgets import (
 from mlpviz.core.config import NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import Dataset, load_csv, make_preset, save_csv
 from mlpviz.core.errors import MlpvizError
+from mlpviz.core.frame import Frame
 from mlpviz.core.model_io import save_model
+from mlpviz.core.session import Session
 from mlpviz.core.snapshot import Snapshot
 
 from .data_plane import DataPlane
@@ -38,6 +40,7 @@ from .loss_plot import LossPlot
 from .network_diagram import NetworkDiagram
 from .network_editor import NetworkEditor
 from .style import configure_pyqtgraph
+from .timeline_bar import TimelineBar
 from .training_toolbar import TrainingToolbar
 from .weights_plot import WeightsPlot
 from .worker import start_worker, stop_worker
@@ -54,12 +57,21 @@ class DatasetEditCommand(QUndoCommand):
 
     MERGE_ID = 1
 
-    def __init__(self, window: MainWindow, before: Dataset, after: Dataset, text: str, stroke=None):
+    def __init__(
+        self,
+        window: MainWindow,
+        before: Dataset,
+        after: Dataset,
+        text: str,
+        stroke: int | None = None,
+        new_run: bool = False,
+    ) -> None:
         super().__init__(text)
         self._window = window
         self._before = before
         self._after = after
         self._stroke = stroke
+        self._new_run = new_run  # a whole new dataset: both ways, training starts again
 
     def id(self) -> int:
         return self.MERGE_ID if self._stroke is not None else -1
@@ -71,10 +83,10 @@ class DatasetEditCommand(QUndoCommand):
         return True
 
     def redo(self) -> None:
-        self._window._show_dataset(self._after)
+        self._window._show_dataset(self._after, self._new_run)
 
     def undo(self) -> None:
-        self._window._show_dataset(self._before)
+        self._window._show_dataset(self._before, self._new_run)
 
 
 class MainWindow(QMainWindow):
@@ -89,9 +101,10 @@ class MainWindow(QMainWindow):
         self._settings = settings if settings is not None else QSettings("mlpviz", "mlpviz")
         self._dataset = Dataset.empty()
         self._test_mask = np.zeros(0, dtype=bool)
-        self._n_classes: int | None = None  # classes the current network's output serves
+        self._n_classes = 0  # classes of the dataset shown
         self._pending_snapshot: Snapshot | None = None
         self._last_snapshot: Snapshot | None = None
+        self._frame: Frame | None = None
         self._plots_drawn_at = 0.0
         self._undo_stack = QUndoStack(self)
         self._create_panels()
@@ -99,11 +112,11 @@ class MainWindow(QMainWindow):
         self._create_status_bar()
         self._create_actions()
         self._restore_settings()
-        self._thread, self._worker = start_worker(self)
+        self._thread, self._worker = start_worker(self, self._starting_session())
         self._connect_panels()
         self._connect_worker()
         self._send_configuration()
-        self._show_dataset(make_preset(**STARTING_PRESET))
+        self._set_dataset(self._worker.session.dataset)
 
     # --- public state -----------------------------------------------------------------
     @property
@@ -113,8 +126,22 @@ class MainWindow(QMainWindow):
 
     @property
     def last_snapshot(self) -> Snapshot | None:
-        """The newest snapshot drawn, or None before the first one arrives."""
+        """The newest live snapshot received, or None before the first one arrives."""
         return self._last_snapshot
+
+    @property
+    def frame(self) -> Frame | None:
+        """The Frame every view draws now (live or from the timeline); None before the first."""
+        return self._frame
+
+    def _starting_session(self) -> Session:
+        return Session(
+            make_preset(**STARTING_PRESET),
+            self.network_editor.network_config(),
+            self.network_editor.training_config(),
+            test_ratio=self.dataset_panel.test_ratio(),
+            split_seed=SPLIT_SEED,
+        )
 
     # --- construction -----------------------------------------------------------------
     def _create_panels(self) -> None:
@@ -125,8 +152,11 @@ class MainWindow(QMainWindow):
         self.loss_plot = LossPlot()
         self.weights_plot = WeightsPlot()
         self.toolbar = TrainingToolbar()
+        self.timeline_bar = TimelineBar()
         self.setCentralWidget(self.data_plane)
         self.addToolBar(Qt.TopToolBarArea, self.toolbar)
+        self.addToolBarBreak(Qt.TopToolBarArea)
+        self.addToolBar(Qt.TopToolBarArea, self.timeline_bar)
 
     def _create_docks(self) -> None:
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks)
@@ -265,6 +295,10 @@ class MainWindow(QMainWindow):
         toolbar.step_requested.connect(self._worker.step, direct)
         toolbar.step_epoch_requested.connect(self._worker.step_epoch, direct)
         toolbar.reset_requested.connect(self._on_reset_requested)
+        timeline = self.timeline_bar
+        timeline.checkpoint_requested.connect(self._on_checkpoint_requested)
+        timeline.live_requested.connect(self._on_live_requested)
+        timeline.continue_requested.connect(self._on_continue_requested)
         toolbar.speed_changed.connect(self._worker.set_speed, direct)
         toolbar.stop_at_changed.connect(self._worker.set_stop_at, direct)
 
@@ -274,38 +308,42 @@ class MainWindow(QMainWindow):
         worker.running_changed.connect(self.toolbar.set_running)
         worker.diverged.connect(self._on_diverged)
         worker.problem_occurred.connect(self._on_problem_occurred)
+        worker.rewound.connect(self._on_rewound)
 
     def _send_configuration(self) -> None:
-        self._worker.set_training(self.network_editor.training_config())
         self._worker.set_speed(self.toolbar.speed())
         self._worker.set_stop_at(self.toolbar.stop_at())
+        self._worker.refresh()
 
     # --- the dataset ------------------------------------------------------------------
-    def _edit_dataset(self, after: Dataset, text: str, stroke=None) -> None:
-        self._undo_stack.push(DatasetEditCommand(self, self._dataset, after, text, stroke))
+    def _edit_dataset(
+        self, after: Dataset, text: str, stroke: int | None = None, new_run: bool = False
+    ) -> None:
+        command = DatasetEditCommand(self, self._dataset, after, text, stroke, new_run)
+        self._undo_stack.push(command)
 
-    def _show_dataset(self, dataset: Dataset) -> None:
-        """Make ``dataset`` the current one: views, worker, and the output layer if needed."""
+    def _show_dataset(self, dataset: Dataset, new_run: bool = False) -> None:
+        """Make ``dataset`` the current one: the session trains on it (a new run when
+        ``new_run`` or when its classes change the output layer), the views show it live."""
+        self._set_dataset(dataset)
+        self._worker.apply(dataset=dataset, new_run=new_run)
+        self._show_live_frame()
+
+    def _set_dataset(self, dataset: Dataset) -> None:
+        """Show ``dataset`` in the panels (not in the views: they draw the frame)."""
         self._dataset = dataset
         self._test_mask = dataset.test_mask(self.dataset_panel.test_ratio(), SPLIT_SEED)
-        self.data_plane.set_dataset(dataset, self._test_mask)
         self.dataset_panel.set_class_counts(dataset.class_counts().tolist())
         self.network_editor.set_sample_count(int(np.count_nonzero(~self._test_mask)))
         self._follow_class_count(dataset.n_classes)
-        train, test = ~self._test_mask, self._test_mask
-        self._worker.set_data(
-            dataset.X[train], dataset.y[train], dataset.X[test], dataset.y[test], dataset.n_classes
-        )
 
     def _follow_class_count(self, n_classes: int) -> None:
-        """Re-initialise the network when the number of classes changes the output layer."""
+        """Say so when the number of classes changes the output layer (a new run)."""
         if n_classes == self._n_classes:
             return
-        first_network = self._n_classes is None
+        first_network = self._n_classes == 0
         self._n_classes = n_classes
         self.network_editor.set_class_count(n_classes)
-        self._worker.set_network(self.network_editor.network_config(), n_classes)
-        self._clear_training_views()
         if not first_network:
             output = "1 sigmoid unit" if n_classes == 2 else f"{n_classes} softmax units"
             self.statusBar().showMessage(
@@ -330,33 +368,28 @@ class MainWindow(QMainWindow):
         except MlpvizError as error:
             self._show_error("Cannot generate this dataset", str(error))
             return
-        self._edit_dataset(dataset, f"Generate {name}")
+        self._edit_dataset(dataset, f"Generate {name}", new_run=True)
         self.data_plane.fit_view()
 
     def _clear_points(self) -> None:
         if len(self._dataset):
-            self._edit_dataset(Dataset.empty(), "Clear all points")
+            self._edit_dataset(Dataset.empty(), "Clear all points", new_run=True)
 
     @Slot(float)
-    def _on_test_ratio_changed(self, _ratio: float) -> None:
-        self._show_dataset(self._dataset)
+    def _on_test_ratio_changed(self, ratio: float) -> None:
+        self._set_dataset(self._dataset)
+        self._worker.apply(test_ratio=ratio)
+        self._show_live_frame()
 
     # --- network and training ---------------------------------------------------------
     @Slot(object)
     def _on_network_config_changed(self, config: NetworkConfig) -> None:
-        self._worker.set_network(config, self._n_classes)
-        self._clear_training_views()
+        self._worker.apply(network=config)
         self.statusBar().showMessage("Network rebuilt and re-initialised.", 4000)
 
     def _on_reset_requested(self) -> None:
         self._worker.reset()
-        self._clear_training_views()
         self.statusBar().showMessage("Weights re-initialised.", 3000)
-
-    def _clear_training_views(self) -> None:
-        """A new run starts: forget the old curve's zoom and the old weights' colour scale."""
-        self.loss_plot.clear()
-        self.weights_plot.reset_scale()
 
     # --- snapshots: draw only the newest ------------------------------------------------
     @Slot(object)
@@ -372,19 +405,75 @@ class MainWindow(QMainWindow):
         snapshot, self._pending_snapshot = self._pending_snapshot, None
         if snapshot is None:
             return
-        self._last_snapshot = snapshot
+        previous, self._last_snapshot = self._last_snapshot, snapshot
+        if previous is None or previous.run != snapshot.run:
+            self.loss_plot.clear()  # a new run: the curve's range follows it from the start
+        self.timeline_bar.set_checkpoints(snapshot.timeline)
+        if self.timeline_bar.is_live():
+            self._draw_frame(self._live_frame(), throttle=snapshot.running)
+        self._release_worker_after_paint(PAINT_PASSES)
+
+    def _live_frame(self) -> Frame | None:
+        if self._last_snapshot is None:
+            return None
+        return Frame(self._last_snapshot, self._dataset, self._test_mask)
+
+    def _show_live_frame(self) -> None:
+        """Back to the live run (data were edited): every view draws it."""
+        self.timeline_bar.show_live()
+        frame = self._live_frame()
+        if frame is not None:
+            self._draw_frame(frame)
+
+    def _draw_frame(self, frame: Frame, throttle: bool = False) -> None:
+        """Hand ``frame`` to every view. With ``throttle`` (playing), the curves and heatmaps,
+        which change little from one frame to the next but cost the most to paint, are redrawn
+        a few times a second: that leaves the GUI thread's time (and the GIL) to the decision
+        regions and to training."""
+        self._frame = frame
         views = [self.data_plane, self.network_diagram, self.toolbar]
-        # The curves and heatmaps change little from one frame to the next but cost the most
-        # to paint: while playing they are redrawn a few times a second, which leaves the
-        # GUI thread's time (and the GIL) to the decision regions and to training.
         now = time.monotonic()
-        if not snapshot.running or now - self._plots_drawn_at >= PLOTS_INTERVAL_SECONDS:
+        if not throttle or now - self._plots_drawn_at >= PLOTS_INTERVAL_SECONDS:
             views += [self.loss_plot, self.weights_plot]
             self._plots_drawn_at = now
         for view in views:
-            view.show_snapshot(snapshot)
-        self._metrics_label.setText(_metrics_text(snapshot))
-        self._release_worker_after_paint(PAINT_PASSES)
+            view.show_frame(frame)
+        self._metrics_label.setText(_metrics_text(frame.snapshot))
+
+    # --- the timeline ---------------------------------------------------------------------
+    @Slot(int)
+    def _on_checkpoint_requested(self, index: int) -> None:
+        """Show checkpoint ``index`` in every view; training pauses while the user looks."""
+        self._worker.pause()
+        with self._worker.lock:
+            session = self._worker.session
+            index = min(index, len(session.timeline) - 1)
+            snapshot, data = session.checkpoint_snapshot(index)
+        self._draw_frame(Frame(snapshot, data.dataset, data.test_mask, checkpoint=index))
+
+    def _on_live_requested(self) -> None:
+        frame = self._live_frame()
+        if frame is not None:
+            self._draw_frame(frame)
+
+    @Slot(int)
+    def _on_continue_requested(self, index: int) -> None:
+        self._worker.rewind(index)
+
+    @Slot(int, int)
+    def _on_rewound(self, iteration: int, dropped: int) -> None:
+        """The run went back to ``iteration``: follow it live, with the data it had then."""
+        with self._worker.lock:
+            dataset = self._worker.session.dataset
+        if dataset is not self._dataset:
+            self._undo_stack.clear()  # the edits on the stack led to data that is gone
+            self._set_dataset(dataset)
+        self.timeline_bar.show_live()
+        self.statusBar().showMessage(
+            f"Continuing from iteration {iteration:,}; the {dropped:,} later checkpoints "
+            "were dropped.",
+            8000,
+        )
 
     def _release_worker_after_paint(self, passes: int) -> None:
         """Let training go on once the event loop has run ``passes`` more times: the paint
@@ -423,7 +512,7 @@ class MainWindow(QMainWindow):
         except MlpvizError as error:
             self._show_error("Cannot open the dataset", str(error))
             return False
-        self._edit_dataset(dataset, f"Open {Path(path).name}")
+        self._edit_dataset(dataset, f"Open {Path(path).name}", new_run=True)
         self.data_plane.fit_view()
         self._remember_directory(path)
         return True

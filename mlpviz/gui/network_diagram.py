@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlpviz.core.frame import Frame
 from mlpviz.core.network import MLP
 from mlpviz.core.snapshot import Snapshot
 from mlpviz.gui import style
@@ -218,6 +219,10 @@ class NetworkDiagram(QGraphicsView):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Draw the network of ``snapshot``."""
         self.show_network(snapshot.net)
+
+    def show_frame(self, frame: Frame) -> None:
+        """Draw the frame's network."""
+        self.show_network(frame.snapshot.net)
 
     def show_network(self, net: MLP) -> None:
         """Draw ``net``; items are rebuilt only when its layer sizes or activations change.

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlpviz.core.frame import Frame
 from mlpviz.core.snapshot import Snapshot
 from mlpviz.gui.worker import DEFAULT_SPEED
 
@@ -156,6 +157,18 @@ class TrainingToolbar(QToolBar):
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Show the snapshot's iteration and epoch."""
         self._iteration_label.setText(_iteration_text(snapshot.iteration, snapshot.epoch))
+
+    def show_frame(self, frame: Frame) -> None:
+        """Show the frame's iteration; a past one reads "viewing iteration N of M"."""
+        snapshot = frame.snapshot
+        if frame.is_live:
+            self.show_snapshot(snapshot)
+            return
+        newest = snapshot.timeline[-1] if snapshot.timeline else snapshot.iteration
+        self._iteration_label.setText(
+            f"Iteration {snapshot.iteration:,} · epoch {snapshot.epoch:,} "
+            f"(viewing iteration {snapshot.iteration:,} of {newest:,})"
+        )
 
     def speed(self) -> int | None:
         """Iterations per frame chosen, or None for Max."""

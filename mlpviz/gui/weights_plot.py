@@ -11,6 +11,8 @@ from PySide6.QtCore import QRectF, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QWidget
 
+from mlpviz.core.frame import Frame
+from mlpviz.core.scales import weight_color_limit
 from mlpviz.core.snapshot import Snapshot
 
 from .style import FOREGROUND, diverging_colormap, remove_export_menu
@@ -30,17 +32,10 @@ MIN_HEATMAP_WIDTH = 80  # never narrower: the title and axes alone take about th
 MIN_HEATMAP_SIZE = 40  # the minimum the layout is told (see _make_heatmap)
 MIN_LABELLED_WIDTH = 165  # below this per heatmap, titles shrink to "W[l]" …
 MIN_LABELLED_HEIGHT = 130  # … and the axis labels go
+
+
 # Colour scale limits grow through these multiples of powers of ten, so the scale reads
 # as a round number and changes rarely.
-NICE_MANTISSAS = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
-
-
-def nice_ceiling(value: float) -> float:
-    """The smallest "nice" number ≥ ``value`` (> 0): 1.2 → 1.5, 3.7 → 4, 9 → 10, 11 → 15."""
-    power = 10.0 ** math.floor(math.log10(value))
-    return next(m * power for m in NICE_MANTISSAS if m * power >= value * (1 - 1e-9))
-
-
 class WeightImage(pg.ImageItem):
     """The heatmap of one W^{[l]}; hovering a cell shows its w_{j,k}."""
 
@@ -71,8 +66,10 @@ class CountAxis(pg.AxisItem):
 class WeightsPlot(pg.GraphicsLayoutWidget):
     """A diverging heatmap per layer (rows = neurons j, columns = inputs k) and a histogram.
 
-    The colour scale is ±L with L = max(1, largest |w| seen since ``reset_scale``) rounded
-    up to a nice number: it only grows, so a colour means the same weight over a whole run.
+    The colour scale is ±L with L = max(1, the run's largest |w| up to the frame drawn)
+    rounded up to a nice number (``weight_color_limit``): it grows within a run, so a colour
+    means the same weight over a whole run, and it is the same whether the frame is live or
+    scrubbed from the timeline.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -86,7 +83,6 @@ class WeightsPlot(pg.GraphicsLayoutWidget):
         self._colormap = diverging_colormap()
         self._lookup_table = self._colormap.getLookupTable(nPts=256, alpha=False)
         self._limit = 1.0
-        self._largest_weight = 0.0
         self._shapes: tuple[tuple[int, int], ...] = ()
         self._per_row = 1
         self._compact = False
@@ -223,10 +219,9 @@ class WeightsPlot(pg.GraphicsLayoutWidget):
         weights = snapshot.net.weights
         shapes = tuple(W.shape for W in weights)
         if shapes != self._shapes:
-            self.reset_scale()  # a new network: its own scale
             self._rebuild_heatmaps(shapes)
         all_weights = snapshot.net.all_weights()
-        self._grow_limit(float(np.abs(all_weights).max(initial=0.0)))
+        self._set_limit(weight_color_limit(snapshot.largest_weight))
         for image, W in zip(self.images, weights):
             data = np.ascontiguousarray(W, dtype=np.float32)
             image.setImage(data, autoLevels=False, levels=self._levels())
@@ -237,9 +232,11 @@ class WeightsPlot(pg.GraphicsLayoutWidget):
         counts, _ = np.histogram(all_weights, bins=edges)
         self.histogram.setData(edges, counts)
 
-    def _grow_limit(self, largest: float) -> None:
-        self._largest_weight = max(self._largest_weight, largest)
-        limit = nice_ceiling(max(1.0, self._largest_weight))
+    def show_frame(self, frame: Frame) -> None:
+        """Draw the weights of the frame's network."""
+        self.show_snapshot(frame.snapshot)
+
+    def _set_limit(self, limit: float) -> None:
         if limit != self._limit:
             self._limit = limit
             self._apply_limit()
@@ -262,20 +259,13 @@ class WeightsPlot(pg.GraphicsLayoutWidget):
         """The colour scale runs from −limit to +limit."""
         return self._limit
 
-    def reset_scale(self) -> None:
-        """Forget the largest weight seen: the scale restarts at ±1 (network re-initialised)."""
-        self._largest_weight = 0.0
-        if self._limit != 1.0:
-            self._limit = 1.0
-            self._apply_limit()
-
     def clear(self) -> None:
         """Remove the heatmaps and histogram and reset the colour scale."""
         self.heatmaps.clear()
         self.layer_plots, self.images = [], []
         self._shapes = ()
         self.histogram.setData([], [])
-        self.reset_scale()
+        self._set_limit(1.0)
 
 
 def _tick_font() -> QFont:

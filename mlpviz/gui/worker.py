@@ -1,9 +1,13 @@
-"""The training thread: a TrainingWorker owns the Trainer and publishes Snapshots.
+"""The training thread: a TrainingWorker drives a Session and publishes Snapshots.
 
 The GUI thread never trains. It calls the worker's command methods, which only put the
 command on a thread-safe queue; the worker's loop applies commands between iterations, trains
 in bursts while playing and publishes at most 60 snapshots a second, each holding a private
-copy of the network for the views to draw.
+copy of the network for the views to draw. Everything about training itself (what starts a
+run, checkpoints, exact resume) is the Session's: the worker only loops, queues and publishes.
+
+The GUI may read the session (a past checkpoint, to draw it; the whole session, to save it)
+while holding ``worker.lock``: the loop holds it whenever it touches the session.
 
 Threads: only ``run`` executes in the QThread (the thread is created with the window as its
 parent); the worker object itself stays in the GUI thread on purpose. Qt then delivers its
@@ -15,24 +19,20 @@ test runs deadlocked the GUI thread's event loop in 2 runs out of 8; as it is, 0
 from __future__ import annotations
 
 import logging
-import math
 import queue
 import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from threadpoolctl import threadpool_limits
 
 from mlpviz.core.config import NetworkConfig, TrainingConfig
+from mlpviz.core.datasets import Dataset
 from mlpviz.core.errors import DivergenceError, MlpvizError
-from mlpviz.core.history import TrainingHistory
-from mlpviz.core.network import MLP
-from mlpviz.core.optimizers import SGD, Adam
-from mlpviz.core.snapshot import Snapshot
-from mlpviz.core.trainer import Trainer
+from mlpviz.core.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -42,40 +42,33 @@ RATE_MIN_SECONDS = 0.1  # shorter windows give a jumpy updates/s figure
 GUI_WAIT_SECONDS = 0.05  # training never stalls longer than this for a busy GUI
 IDLE_WAIT_SECONDS = 0.5  # a paused worker also looks at the stop flag this often
 DEFAULT_SPEED = 10  # iterations per frame until set_speed is called
-EMPTY_TRAINING_SET = "Add some points to the training set first"
-N_INPUTS = 2  # the data are points of the plane
 
 Command = Callable[..., None]
 
 
 class TrainingWorker(QObject):
-    """Owns the network and its Trainer; ``run`` is its loop, to be run in a QThread.
+    """Drives a Session; ``run`` is its loop, to be run in a QThread.
 
-    Command methods (``play``, ``step``, ``set_data``, …) may be called from any thread: they
+    Command methods (``play``, ``step``, ``apply``, …) may be called from any thread: they
     only enqueue. Results come back as signals, delivered queued to the GUI thread.
     """
 
-    snapshot_ready = Signal(object)  # a Snapshot
+    snapshot_ready = Signal(object)  # a Snapshot of the live state
     running_changed = Signal(bool)  # playing or paused, also when it pauses by itself
     diverged = Signal(str)  # why it paused and what to do
     problem_occurred = Signal(str)  # any other message for the user
+    rewound = Signal(int, int)  # continued from iteration N; M later checkpoints dropped
+    saved = Signal(str)  # a session file was written (autosave)
+    save_failed = Signal(str)  # … or could not be: why
 
-    def __init__(self) -> None:
+    def __init__(self, session: Session | None = None) -> None:
         super().__init__()
+        self.lock = threading.RLock()
+        self._session = session if session is not None else Session()
         self._commands: queue.SimpleQueue[tuple[Command, tuple]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._gui_idle = threading.Event()
         self._gui_idle.set()
-        self._network_config = NetworkConfig()
-        self._training_config = TrainingConfig()
-        self._n_classes = 2
-        self._X_train = self._X_test = np.empty((0, N_INPUTS))
-        self._y_train = self._y_test = np.empty(0, dtype=np.int64)
-        self._net = self._network_config.build(self._n_classes)
-        self._optimizer: SGD | Adam = self._training_config.build_optimizer()
-        self._trainer: Trainer | None = None  # None until there is training data
-        self._history = TrainingHistory()
-        self._recorded_iteration: int | None = None
         self._playing = False
         self._speed: int | None = DEFAULT_SPEED
         self._stop_at: int | None = None
@@ -84,6 +77,11 @@ class TrainingWorker(QObject):
         self._rate = 0.0
         self._rate_since = 0.0
         self._rate_steps = 0
+
+    @property
+    def session(self) -> Session:
+        """The session being trained: read it only while holding ``lock``."""
+        return self._session
 
     # --- commands: called from the GUI thread, they only enqueue ------------------------
     def play(self) -> None:
@@ -105,33 +103,48 @@ class TrainingWorker(QObject):
         self._enqueue(self._apply_step_epoch)
 
     def reset(self) -> None:
-        """Re-initialise the weights from the NetworkConfig's seed; forget optimiser and history."""
+        """A new run: weights re-initialised from the seed, optimiser and timeline forgotten."""
         self._enqueue(self._apply_reset)
 
-    def set_data(
+    def apply(
         self,
-        X_train: np.ndarray,
-        y_train: np.ndarray,
-        X_test: np.ndarray,
-        y_test: np.ndarray,
-        n_classes: int,
+        *,
+        network: NetworkConfig | None = None,
+        training: TrainingConfig | None = None,
+        dataset: Dataset | None = None,
+        test_ratio: float | None = None,
+        new_run: bool = False,
     ) -> None:
-        """Train on copies of ``X_train: (m, 2)``, ``y_train: (m,)``; measure on the test set.
+        """Change the session's settings or data with ``Session.apply``'s rules."""
+        changes = {
+            "network": network,
+            "training": training,
+            "dataset": dataset,
+            "test_ratio": test_ratio,
+            "new_run": new_run,
+        }
+        self._enqueue(self._apply_changes, changes)
 
-        Raises ValueError here, in the caller's thread, for arrays of the wrong shape or
-        labels outside 0…n_classes−1.
-        """
-        train = _checked_copies(X_train, y_train, n_classes)
-        test = _checked_copies(X_test, y_test, n_classes)
-        self._enqueue(self._apply_data, *train, *test, int(n_classes))
-
-    def set_network(self, config: NetworkConfig, n_classes: int) -> None:
-        """Build a new network (architecture, init, seed): training starts again from 0."""
-        self._enqueue(self._apply_network, config, int(n_classes))
+    def refresh(self) -> None:
+        """Publish the current state (the window's first frame)."""
+        self._enqueue(self._publish)
 
     def set_training(self, config: TrainingConfig) -> None:
         """Change optimiser, learning rate, batch size or L2; the weights are kept."""
-        self._enqueue(self._apply_training, config)
+        self.apply(training=config)
+
+    def rewind(self, index: int) -> None:
+        """Pause and continue the run from checkpoint ``index`` of the timeline."""
+        self._enqueue(self._apply_rewind, int(index))
+
+    def replace_session(self, session: Session) -> None:
+        """Pause and train ``session`` from now on (an opened file)."""
+        self._enqueue(self._apply_session, session)
+
+    def save(self, path: str | Path) -> None:
+        """Write the session to ``path`` in this thread (autosave); says ``saved`` or
+        ``save_failed``."""
+        self._enqueue(self._apply_save, Path(path))
 
     def set_speed(self, iterations_per_frame: int | None) -> None:
         """Iterations per published frame (1, 10, 100, …) or None for as fast as possible."""
@@ -192,16 +205,12 @@ class TrainingWorker(QObject):
         if not self._playing:
             self._wait_for_command(IDLE_WAIT_SECONDS)
             return
-        if self._has_training_data():
-            self._play_frame()
-        else:
-            self._set_playing(False)
-            self.problem_occurred.emit(EMPTY_TRAINING_SET)
+        self._play_frame()
 
     def _apply_pending_commands(self) -> None:
         while not self._commands.empty():
             command, args = self._commands.get_nowait()
-            command(*args)
+            self._run_command(command, args)
 
     def _wait_for_command(self, timeout: float) -> None:
         """Block (no CPU) until a command arrives or ``timeout`` passes; apply it."""
@@ -209,7 +218,11 @@ class TrainingWorker(QObject):
             command, args = self._commands.get(timeout=timeout)
         except queue.Empty:
             return
-        command(*args)
+        self._run_command(command, args)
+
+    def _run_command(self, command: Command, args: tuple) -> None:
+        with self.lock:
+            command(*args)
 
     def _wait_until(self, deadline: float) -> None:
         """Keep applying commands until ``deadline`` (monotonic) unless paused or stopped."""
@@ -226,23 +239,23 @@ class TrainingWorker(QObject):
 
     def _play_frame(self) -> None:
         """Train on within the current frame; publish and start a new one when it is done."""
-        trainer = self._trainer
-        limit = self._iterations_before_stop_at(trainer.iteration)
-        if self._frame_iterations_left is None:  # as fast as possible until the frame ends
-            done = self._train(trainer, limit)
-            frame_done = time.monotonic() >= self._frame_end
-        else:
-            wanted = min(self._frame_iterations_left, limit)
-            done = self._train(trainer, wanted)
-            self._frame_iterations_left -= done
-            frame_done = self._frame_iterations_left == 0
-        if not self._playing:  # it diverged
-            return
-        if done and trainer.iteration == self._stop_at:
-            self._set_playing(False)
-            self._publish()
-        elif frame_done:
-            self._publish()
+        with self.lock:
+            limit = self._iterations_before_stop_at(self._session.iteration)
+            wanted = limit if self._frame_iterations_left is None else self._frame_iterations_left
+            done = self._train(min(wanted, limit))
+            if self._frame_iterations_left is None:
+                frame_done = time.monotonic() >= self._frame_end
+            else:
+                self._frame_iterations_left -= done
+                frame_done = self._frame_iterations_left == 0
+            if not self._playing:  # it diverged, or there is nothing to train on
+                return
+            reached_stop = done and self._session.iteration == self._stop_at
+            if reached_stop:
+                self._set_playing(False)
+            if reached_stop or frame_done:
+                self._publish()
+        if frame_done and not reached_stop:
             self._wait_until(self._frame_end)
             self._start_frame()
 
@@ -251,44 +264,43 @@ class TrainingWorker(QObject):
             return sys.maxsize
         return self._stop_at - iteration
 
-    def _train(self, trainer: Trainer, limit: int) -> int:
+    def _train(self, limit: int) -> int:
         """Up to ``limit`` updates until the frame ends; returns how many were done.
 
         Stops early, before the next update, when a command is waiting or ``stop`` was
         called, so that pause or a new learning rate apply at the very next iteration.
         Time spent waiting for the GUI to draw moves the frame's end: each frame gets its
-        full share of training. This is the hot loop: the update and a few cheap checks.
+        full share of training.
         """
-        update = trainer.step
         stopping = self._stop.is_set
         no_command = self._commands.empty
         clock = time.monotonic
         gui_idle, wait_for_gui = self._gui_idle.is_set, self._gui_idle.wait
+
+        def should_stop() -> bool:
+            if not gui_idle():
+                waiting_since = clock()
+                wait_for_gui(GUI_WAIT_SECONDS)  # let the GUI draw (see set_gui_busy)
+                self._frame_end += clock() - waiting_since
+            return stopping() or not no_command() or clock() >= self._frame_end
+
         done = 0
         try:
-            while done < limit and no_command() and not stopping():
-                update()
-                done += 1
-                if not gui_idle():
-                    waiting_since = clock()
-                    wait_for_gui(GUI_WAIT_SECONDS)  # let the GUI draw (see set_gui_busy)
-                    self._frame_end += clock() - waiting_since
-                if clock() >= self._frame_end:
-                    break
+            done = self._session.step(limit, should_stop)
         except DivergenceError as error:
             self._on_diverged(error)
         self._rate_steps += done
         return done
 
     def _on_diverged(self, error: DivergenceError) -> None:
-        """The Trainer undid the update that blew up: pause there and say what to do."""
+        """The Session undid the update that blew up: pause there and say what to do."""
         self._set_playing(False)
         self._publish()
         self.diverged.emit(self._divergence_message(error))
 
     def _divergence_message(self, error: DivergenceError) -> str:
         what = str(error).partition(": ")[0]  # "training diverged at iteration N (loss …)"
-        lr = self._optimizer.lr
+        lr = self._session.training_config.learning_rate
         return (
             f"{what[:1].upper()}{what[1:]} and is paused. Lower the learning rate "
             f"α (now {lr:.3g}; try {lr / 10:.3g}) or press Reset."
@@ -303,11 +315,19 @@ class TrainingWorker(QObject):
         self._rate_steps = 0
         self.running_changed.emit(playing)
 
+    def _refuse_if_cannot_train(self) -> bool:
+        """Say why there is nothing to train, and True, when that is so."""
+        problem = self._session.training_problem
+        if problem is None:
+            return False
+        self._set_playing(False)
+        self.running_changed.emit(False)  # the play button, pressed, goes back up
+        self.problem_occurred.emit(problem)
+        return True
+
     # --- command handlers -----------------------------------------------------------------
     def _apply_play(self) -> None:
-        if not self._has_training_data():
-            self.running_changed.emit(False)  # the play button, pressed, goes back up
-            self.problem_occurred.emit(EMPTY_TRAINING_SET)
+        if self._refuse_if_cannot_train():
             return
         self._set_playing(True)
         self._start_frame()
@@ -318,70 +338,50 @@ class TrainingWorker(QObject):
             self._publish()
 
     def _apply_step(self, iterations: int) -> None:
-        if not self._has_training_data():
-            self.problem_occurred.emit(EMPTY_TRAINING_SET)
+        if self._refuse_if_cannot_train():
             return
         self._set_playing(False)
-        update = self._trainer.step
         try:
-            for _ in range(iterations):
-                if self._stop.is_set():
-                    return
-                update()
+            self._session.step(iterations, self._stop.is_set)
         except DivergenceError as error:
             self._on_diverged(error)
             return
         self._publish()
 
     def _apply_step_epoch(self) -> None:
-        if not self._has_training_data():
-            self.problem_occurred.emit(EMPTY_TRAINING_SET)
-            return
-        self._apply_step(self._trainer.iterations_per_epoch)
+        self._apply_step(self._session.iterations_per_epoch)
 
     def _apply_reset(self) -> None:
-        self._rebuild_network(self._network_config, self._n_classes)
+        self._session.reset()
         self._publish_if_paused()
 
-    def _apply_network(self, config: NetworkConfig, n_classes: int) -> None:
-        self._rebuild_network(config, n_classes)
-        self._publish_if_paused()
+    def _apply_changes(self, changes: dict) -> None:
+        self._session.apply(**changes)
+        if self._playing and self._session.training_problem is not None:
+            self._refuse_if_cannot_train()
+        # Training settings change no picture: only the other changes are published.
+        if any(value for key, value in changes.items() if key != "training"):
+            self._publish_if_paused()
 
-    def _apply_data(
-        self,
-        X_train: np.ndarray,
-        y_train: np.ndarray,
-        X_test: np.ndarray,
-        y_test: np.ndarray,
-        n_classes: int,
-    ) -> None:
-        self._X_train, self._y_train = X_train, y_train
-        self._X_test, self._y_test = X_test, y_test
-        self._n_classes = n_classes
-        if self._net.n_classes != max(2, n_classes):  # the output layer must change
-            self._rebuild_network(self._network_config, n_classes)
-        elif len(y_train) and self._trainer is None:
-            self._trainer = self._new_trainer(self._net, self._optimizer)
-        elif len(y_train):
-            self._trainer.set_data(X_train, y_train)
-        if self._iteration() == 0:  # nothing trained yet: the recorded start used other data
-            self._clear_history()
-        self._publish_if_paused()
+    def _apply_rewind(self, index: int) -> None:
+        self._set_playing(False)
+        iteration = self._session.timeline[index].iteration
+        dropped = self._session.rewind(index)
+        self._publish()
+        self.rewound.emit(iteration, dropped)
 
-    def _apply_training(self, config: TrainingConfig) -> None:
-        if config.optimizer != self._training_config.optimizer:
-            self._optimizer = config.build_optimizer()
-        else:  # keep momentum buffers and Adam moments
-            self._optimizer.lr = config.learning_rate
-            if config.optimizer == "momentum":
-                self._optimizer.momentum = config.momentum
-        trainer = self._trainer
-        if trainer is not None:
-            trainer.optimizer = self._optimizer
-            if trainer.batch_size != config.batch_size:  # restarts the epoch's shuffle
-                trainer.batch_size = config.batch_size
-            trainer.l2 = config.l2
-        self._training_config = config
+    def _apply_session(self, session: Session) -> None:
+        self._set_playing(False)
+        self._session = session
+        self._publish()
+
+    def _apply_save(self, path: Path) -> None:
+        try:
+            self._session.save(path)
+        except (MlpvizError, OSError) as error:
+            self.save_failed.emit(str(error))
+            return
+        self.saved.emit(str(path))
 
     def _apply_speed(self, iterations_per_frame: int | None) -> None:
         self._speed = iterations_per_frame
@@ -390,44 +390,6 @@ class TrainingWorker(QObject):
     def _apply_stop_at(self, iteration: int | None) -> None:
         self._stop_at = iteration
 
-    # --- state ----------------------------------------------------------------------------
-    def _rebuild_network(self, config: NetworkConfig, n_classes: int) -> None:
-        """A fresh network, optimiser and trainer; all are built before any is replaced."""
-        net = config.build(n_classes)
-        optimizer = self._training_config.build_optimizer()
-        # The main window may announce fewer classes before sending the data that has them:
-        # then the trainer waits for that data.
-        fits = len(self._y_train) and self._labels_fit(net.n_classes)
-        trainer = self._new_trainer(net, optimizer) if fits else None
-        self._network_config, self._n_classes = config, n_classes
-        self._net, self._optimizer, self._trainer = net, optimizer, trainer
-        self._clear_history()
-
-    def _new_trainer(self, net: MLP, optimizer: SGD | Adam) -> Trainer:
-        config = self._training_config
-        return Trainer(
-            net,
-            optimizer,
-            self._X_train,
-            self._y_train,
-            batch_size=config.batch_size,
-            l2=config.l2,
-            seed=config.shuffle_seed,
-        )
-
-    def _labels_fit(self, n_classes: int) -> bool:
-        return all(len(y) == 0 or y.max() < n_classes for y in (self._y_train, self._y_test))
-
-    def _has_training_data(self) -> bool:
-        return self._trainer is not None and len(self._y_train) > 0
-
-    def _iteration(self) -> int:
-        return 0 if self._trainer is None else self._trainer.iteration
-
-    def _clear_history(self) -> None:
-        self._history.clear()
-        self._recorded_iteration = None
-
     # --- publishing -------------------------------------------------------------------------
     def _publish_if_paused(self) -> None:
         # While playing, the current frame publishes within 1/60 s anyway.
@@ -435,32 +397,11 @@ class TrainingWorker(QObject):
             self._publish()
 
     def _publish(self) -> None:
-        """Measure on the full sets, record the history row and emit a Snapshot."""
-        trainer = self._trainer
-        train_loss, train_accuracy = self._evaluate(self._X_train, self._y_train)
-        test_loss, test_accuracy = self._evaluate(self._X_test, self._y_test)
-        iteration = self._iteration()
-        if iteration != self._recorded_iteration:
-            self._history.record(iteration, train_loss, test_loss, train_accuracy, test_accuracy)
-            self._recorded_iteration = iteration
-        snapshot = Snapshot(
-            net=self._net.copy(),
-            iteration=iteration,
-            epoch=0 if trainer is None else trainer.epoch,
-            train_loss=train_loss,
-            test_loss=test_loss,
-            train_accuracy=train_accuracy,
-            test_accuracy=test_accuracy,
-            updates_per_second=self._updates_per_second(),
-            history=self._history.arrays(),
-            running=self._playing,
+        """Emit a Snapshot of the live state (measured on the full sets)."""
+        snapshot = self._session.snapshot(
+            running=self._playing, updates_per_second=self._updates_per_second()
         )
         self.snapshot_ready.emit(snapshot)
-
-    def _evaluate(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-        if self._trainer is None:  # nothing to train on yet: nothing measured
-            return math.nan, math.nan
-        return self._trainer.evaluate(X, y)
 
     def _updates_per_second(self) -> float:
         """Updates per second over the last ~0.5 s of playing; 0 when paused."""
@@ -475,20 +416,7 @@ class TrainingWorker(QObject):
         return self._rate
 
 
-def _checked_copies(X: np.ndarray, y: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Private copies of ``X: (m, 2)`` float64 and ``y: (m,)`` int64, checked."""
-    X = np.array(X, dtype=np.float64)
-    y = np.array(y, dtype=np.int64)
-    if X.size == 0:
-        X = X.reshape(0, N_INPUTS)
-    if X.ndim != 2 or X.shape[1] != N_INPUTS or y.shape != (len(X),):
-        raise ValueError(f"expected X (m, {N_INPUTS}) and y (m,), got {X.shape} and {y.shape}")
-    if len(y) and (y.min() < 0 or y.max() >= max(2, n_classes)):
-        raise ValueError(f"labels must be in 0…{max(2, n_classes) - 1}")
-    return X, y
-
-
-def start_worker(parent: QObject) -> tuple[QThread, TrainingWorker]:
+def start_worker(parent: QObject, session: Session | None = None) -> tuple[QThread, TrainingWorker]:
     """A TrainingWorker whose loop runs in a new QThread owned by ``parent``.
 
     Keep both: stop them with ``stop_worker`` before ``parent`` is destroyed. The worker is not
@@ -496,14 +424,14 @@ def start_worker(parent: QObject) -> tuple[QThread, TrainingWorker]:
     """
     thread = QThread(parent)
     thread.setObjectName("trainingThread")
-    worker = TrainingWorker()
+    worker = TrainingWorker(session)
     thread.started.connect(worker.run, Qt.ConnectionType.DirectConnection)
     thread.start()
     return thread, worker
 
 
-def stop_worker(thread: QThread, worker: TrainingWorker, timeout_ms: int = 2000) -> bool:
-    """End the worker's loop and its thread; True when the thread finished in time."""
+def stop_worker(thread: QThread, worker: TrainingWorker) -> bool:
+    """End the worker's loop and wait for its thread, as long as the current step takes."""
     worker.stop()
     thread.quit()
-    return thread.wait(timeout_ms)
+    return thread.wait()

@@ -1,7 +1,8 @@
-"""WeightsPlot: one exact heatmap per W^{[l]}, a fixed growing colour scale, the histogram."""
+"""WeightsPlot: one exact heatmap per W^{[l]}, the run's colour scale, the histogram."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,9 @@ from PySide6.QtCore import QPointF
 
 from mlpviz.core import MLP, SGD, Trainer
 from mlpviz.core.history import TrainingHistory
+from mlpviz.core.scales import nice_ceiling
 from mlpviz.core.snapshot import Snapshot
-from mlpviz.gui.weights_plot import HISTOGRAM_BINS, WeightsPlot, nice_ceiling
+from mlpviz.gui.weights_plot import HISTOGRAM_BINS, WeightsPlot
 
 from .conftest import shown
 
@@ -25,6 +27,7 @@ def weights_plot(qtbot):
 
 
 def snapshot_of(net: MLP) -> Snapshot:
+    """A snapshot of ``net`` as the first state of its run (its own largest weight)."""
     return Snapshot(
         net=net.copy(),
         iteration=0,
@@ -36,6 +39,7 @@ def snapshot_of(net: MLP) -> Snapshot:
         updates_per_second=0.0,
         history=TrainingHistory().arrays(),
         running=False,
+        largest_weight=float(np.abs(net.all_weights()).max()),
     )
 
 
@@ -83,7 +87,7 @@ def test_neuron_one_is_the_top_row_and_cells_are_unit_squares(weights_plot, qtbo
     assert top < bottom
 
 
-def test_levels_are_symmetric_fixed_and_only_grow(weights_plot):
+def test_levels_are_symmetric_and_follow_the_runs_largest_weight(weights_plot):
     net = MLP([2, 4, 3], seed=0)
     weights_plot.show_snapshot(snapshot_of(net))
     assert weights_plot.limit == 1.0  # Xavier weights are below 1: the minimum scale
@@ -95,16 +99,10 @@ def test_levels_are_symmetric_fixed_and_only_grow(weights_plot):
     assert all(image.levels.tolist() == [-4.0, 4.0] for image in weights_plot.images)
     assert weights_plot.color_bar.levels() == (-4.0, 4.0)
 
-    net.params[:] *= 0.1  # weights shrink: the scale, and so the colours' meaning, stays
-    weights_plot.show_snapshot(snapshot_of(net))
-    assert weights_plot.limit == 4.0
-    assert weights_plot.color_bar.levels() == (-4.0, 4.0)
-
-    net.weights[0][1, 1] = -5.2  # a negative weight beyond the scale grows it too
-    weights_plot.show_snapshot(snapshot_of(net))
-    assert weights_plot.limit == 6.0
-
-    weights_plot.reset_scale()
+    # The scale is the frame's own: a frame of the same run drawn after a later one (as when
+    # scrubbing back) gets exactly its own colours.
+    weights_plot.show_snapshot(replace(snapshot_of(net), largest_weight=5.2))
+    assert weights_plot.limit == 6.0  # a larger weight earlier in the run keeps the scale
     weights_plot.show_snapshot(snapshot_of(MLP([2, 4, 3], seed=0)))
     assert weights_plot.limit == 1.0
 

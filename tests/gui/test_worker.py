@@ -9,17 +9,19 @@ import pytest
 from PySide6.QtCore import QObject
 
 from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
+from mlpviz.core.datasets import Dataset
+from mlpviz.core.session import EMPTY_TRAINING_SET, Session
 from mlpviz.core.trainer import Trainer
-from mlpviz.gui.worker import EMPTY_TRAINING_SET, TrainingWorker, start_worker, stop_worker
+from mlpviz.gui.worker import start_worker, stop_worker
 
 TIMEOUT_MS = 5000
 NETWORK = NetworkConfig((HiddenLayer(4, "tanh"),), seed=3)
 
 
-def line_data(m: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def line_data(m: int, seed: int = 0) -> Dataset:
     """``m`` points of the plane labelled by the side of the line x₁ + x₂ = 0."""
     X = np.random.default_rng(seed).uniform(-3.0, 3.0, size=(m, 2))
-    return X, (X.sum(axis=1) > 0).astype(np.int64)
+    return Dataset(X, (X.sum(axis=1) > 0).astype(np.int64))
 
 
 @pytest.fixture
@@ -30,7 +32,8 @@ def thread_parent():
 @pytest.fixture
 def started(thread_parent):
     """A worker looping in its QThread; the thread is stopped even when a test fails."""
-    thread, worker = start_worker(thread_parent)
+    session = Session(line_data(50), NETWORK, TrainingConfig(), test_ratio=0.2)
+    thread, worker = start_worker(thread_parent, session)
     snapshots = []
     worker.snapshot_ready.connect(snapshots.append)
     worker.snapshots = snapshots
@@ -45,9 +48,7 @@ def started(thread_parent):
 def worker(qtbot, started):
     """A started worker with NETWORK and 40 training / 10 test points."""
     _, worker = started
-    X, y = line_data(50)
-    worker.set_network(NETWORK, 2)
-    worker.set_data(X[:40], y[:40], X[40:], y[40:], 2)
+    worker.refresh()
     wait_for_latest(qtbot, worker, lambda snapshot: not math.isnan(snapshot.train_loss))
     return worker
 
@@ -146,14 +147,16 @@ def test_reset_returns_to_the_initial_weights(qtbot, worker):
 
 
 def test_learning_rate_change_keeps_the_weights(qtbot, worker):
-    X, y = line_data(50)
+    session = worker.session
+    X, y = session.dataset.X[~session.test_mask], session.dataset.y[~session.test_mask]
+    assert len(y) == 40
     before = publish_after(qtbot, worker, worker.step, 3)
     worker.set_training(TrainingConfig(learning_rate=0.5))
     after = publish_after(qtbot, worker, worker.step)
     assert after.iteration == before.iteration + 1
     # One full-batch gradient step with α = 0.5 from the weights reached, not from new ones.
     expected = before.net.copy()
-    trainer = Trainer(expected, TrainingConfig(learning_rate=0.5).build_optimizer(), X[:40], y[:40])
+    trainer = Trainer(expected, TrainingConfig(learning_rate=0.5).build_optimizer(), X, y)
     trainer.step()
     np.testing.assert_allclose(after.net.params, expected.params, rtol=1e-12)
 
@@ -167,35 +170,38 @@ def test_optimiser_change_keeps_the_iteration_count(qtbot, worker):
 def test_new_architecture_starts_a_new_network(qtbot, worker):
     publish_after(qtbot, worker, worker.step, 3)
     config = NetworkConfig((HiddenLayer(3, "relu"), HiddenLayer(2, "tanh")), seed=7)
-    snapshot = publish_after(qtbot, worker, worker.set_network, config, 2)
+    snapshot = publish_after(qtbot, worker, lambda: worker.apply(network=config))
     assert snapshot.net.layer_sizes == (2, 3, 2, 1)
     assert snapshot.iteration == 0
     np.testing.assert_array_equal(snapshot.net.params, config.build(2).params)
 
 
 def test_data_with_more_classes_rebuilds_the_output_layer(qtbot, worker):
-    X, _ = line_data(30)
-    y = np.arange(30) % 3
-    snapshot = publish_after(qtbot, worker, worker.set_data, X, y, X[:0], y[:0], 3)
+    three = Dataset(line_data(30).X, np.arange(30) % 3)
+    snapshot = publish_after(qtbot, worker, lambda: worker.apply(dataset=three, test_ratio=0.0))
     assert snapshot.net.layer_sizes == (2, 4, 3)
+    assert snapshot.iteration == 0
     assert np.isnan(snapshot.test_loss)
     assert publish_after(qtbot, worker, worker.step).iteration == 1
 
 
-def test_fewer_classes_announced_before_the_data_are_no_problem(qtbot, worker):
-    X, _ = line_data(30)
-    y3 = np.arange(30) % 3
-    publish_after(qtbot, worker, worker.set_data, X, y3, X[:0], y3[:0], 3)
-    with qtbot.assertNotEmitted(worker.problem_occurred, wait=100):
-        snapshot = publish_after(qtbot, worker, worker.set_network, NETWORK, 2)
-        assert snapshot.net.layer_sizes == (2, 4, 1)
-        y2 = y3 % 2
-        publish_after(qtbot, worker, worker.set_data, X, y2, X[:0], y2[:0], 2)
-        assert publish_after(qtbot, worker, worker.step).iteration == 1
+def test_a_few_more_points_keep_training(qtbot, worker):
+    publish_after(qtbot, worker, worker.step, 3)
+    more = worker.session.dataset.with_points([[1.0, 1.0]], 1)
+    assert publish_after(qtbot, worker, lambda: worker.apply(dataset=more)).iteration == 3
+    assert publish_after(qtbot, worker, worker.step).iteration == 4
+
+
+def test_rewind_continues_from_a_checkpoint(qtbot, worker):
+    publish_after(qtbot, worker, worker.step, 30)
+    with qtbot.waitSignal(worker.rewound, timeout=TIMEOUT_MS) as rewound:
+        worker.rewind(10)
+    assert rewound.args == [10, 20]
+    assert wait_for_latest(qtbot, worker, lambda s: s.iteration == 10).timeline[-1] == 10
 
 
 def test_divergence_pauses_with_a_message_and_finite_weights(qtbot, worker):
-    worker.set_network(NetworkConfig((HiddenLayer(8, "linear"), HiddenLayer(8, "linear"))), 2)
+    worker.apply(network=NetworkConfig((HiddenLayer(8, "linear"), HiddenLayer(8, "linear"))))
     worker.set_training(TrainingConfig(optimizer="sgd", learning_rate=1e6))
     worker.set_speed(None)
     with (
@@ -215,8 +221,7 @@ def test_divergence_pauses_with_a_message_and_finite_weights(qtbot, worker):
 
 
 def test_empty_training_set_is_reported_on_step_and_play(qtbot, worker):
-    empty_X, empty_y = np.empty((0, 2)), np.empty(0, dtype=np.int64)
-    publish_after(qtbot, worker, worker.set_data, empty_X, empty_y, empty_X, empty_y, 2)
+    publish_after(qtbot, worker, lambda: worker.apply(dataset=Dataset.empty(), new_run=True))
     with qtbot.waitSignal(worker.problem_occurred) as problem:
         worker.step()
     assert problem.args == [EMPTY_TRAINING_SET]
@@ -244,28 +249,11 @@ def test_an_unexpected_error_is_reported_and_the_worker_survives(
 
 def test_stop_worker_ends_the_thread_while_playing_a_big_network(qtbot, started):
     thread, worker = started
-    X, y = line_data(2000)
-    worker.set_network(NetworkConfig(tuple(HiddenLayer(64) for _ in range(6))), 2)
-    worker.set_data(X, y, X[:0], y[:0], 2)
+    worker.apply(
+        network=NetworkConfig(tuple(HiddenLayer(64) for _ in range(6))), dataset=line_data(2000)
+    )
     worker.set_speed(None)
     with qtbot.waitSignal(worker.snapshot_ready, check_params_cb=lambda s: s.running):
         worker.play()
     assert stop_worker(thread, worker)
     assert thread.isFinished()
-
-
-def test_invalid_data_is_refused_in_the_calling_thread():
-    worker = TrainingWorker()
-    X, y = line_data(5)
-    with pytest.raises(ValueError, match="labels"):
-        worker.set_data(X, y + 1, X, y, 2)
-    with pytest.raises(ValueError, match="expected X"):
-        worker.set_data(X[:, :1], y, X, y, 2)
-
-
-def test_set_data_copies_the_arrays(qtbot, worker):
-    X, y = line_data(20)
-    before = publish_after(qtbot, worker, worker.set_data, X, y, X[:0], y[:0], 2)
-    X[:] = 0.0  # the caller edits its arrays afterwards
-    after = publish_after(qtbot, worker, worker.reset)  # the same initial weights again
-    assert after.train_loss == before.train_loss

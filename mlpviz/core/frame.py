@@ -1,0 +1,31 @@
+"""What every view draws: one state of a run, live or from the timeline, with its data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .datasets import Dataset
+from .snapshot import Snapshot
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """A Snapshot (``snapshot.net`` is a private MLP copy) with the dataset it was trained on,
+    its split (``test_mask`` (m,), True for test points) and the user's selection.
+
+    ``checkpoint`` is the timeline index shown, or None for the live state. A view draws a
+    frame from these alone, so any view can draw any past iteration.
+    """
+
+    snapshot: Snapshot
+    dataset: Dataset
+    test_mask: np.ndarray
+    selection: int | None = None
+    checkpoint: int | None = None
+
+    @property
+    def is_live(self) -> bool:
+        """Whether this is the run as it is now (not a past checkpoint)."""
+        return self.checkpoint is None
