@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 REPLAY_FPS = 30
-REPLAY_SECONDS = (5, 10, 20, 40)
+REPLAY_SECONDS = (2, 5, 10, 20, 40)
 DEFAULT_REPLAY_SECONDS = 10
 
 
@@ -133,9 +133,7 @@ class TimelineBar(QToolBar):
         if live:
             self._label.setText(f"live · {count:,} checkpoints")
         else:
-            self._label.setText(
-                f"viewing iteration {self.viewed_iteration():,} of {self._iterations[-1]:,}"
-            )
+            self._label.setText(f"checkpoint {self.slider.value() + 1:,} of {count:,}")
 
     # --- slots ----------------------------------------------------------------------------
     def _on_slider_moved(self, index: int) -> None:
