@@ -132,10 +132,13 @@ def test_a_new_dataset_starts_a_new_run_and_a_few_points_do_not(qtbot, window):
     qtbot.mouseClick(plane.viewport(), Qt.LeftButton, pos=data_to_pixel(plane, 1.0, -4.0))
     qtbot.wait(200)
     assert window.last_snapshot.iteration == 40  # a point more: the run goes on
+    edited, run = window.dataset, window.last_snapshot.run
     qtbot.mouseClick(find(window, QPushButton, "generateButton"), Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.last_snapshot.iteration == 0, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.last_snapshot.run == run + 1, timeout=TIMEOUT_MS)
+    assert window.last_snapshot.iteration == 0
     assert window.last_snapshot.timeline == (0,)
     assert list(window.last_snapshot.history.iteration) == [0]
-    window._undo_stack.undo()  # the previous points come back, in a new run too
-    qtbot.waitUntil(lambda: window.last_snapshot.run == window.frame.snapshot.run, timeout=TIMEOUT_MS)
-    assert window.last_snapshot.iteration == 0
+    qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)  # the previous points come back…
+    qtbot.waitUntil(lambda: window.last_snapshot.run == run + 2, timeout=TIMEOUT_MS)
+    assert window.dataset == edited
+    assert window.last_snapshot.iteration == 0  # …in a new run too
