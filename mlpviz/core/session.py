@@ -256,13 +256,18 @@ class Session:
         optimiser, the batch size, L2, a few points more or less and the test share keep the
         weights and go on from where training is.
         """
-        if training is not None:
+        changed = new_run
+        if training is not None and training != self._training_config:
             self._apply_training(training)
+            changed = True
         if network is not None and network != self._network_config:
             self._network_config, new_run = network, True
-        if test_ratio is not None and test_ratio != self._test_ratio:
+        ratio_changed = test_ratio is not None and test_ratio != self._test_ratio
+        if ratio_changed:
             self._test_ratio = float(test_ratio)
             dataset = self._dataset if dataset is None else dataset
+        elif dataset is self._dataset:
+            dataset = None  # the same data again (an opened session's own): nothing to do
         if dataset is not None:
             new_run |= self._output_changes(dataset)
             self._dataset = dataset
@@ -272,7 +277,7 @@ class Session:
                 self._follow_data()
         if new_run:
             self._start_run()
-        elif self._timeline.iterations[-1] == self.iteration:
+        elif (changed or dataset is not None) and self._timeline.iterations[-1] == self.iteration:
             self._rerecord_current()
         return new_run
 

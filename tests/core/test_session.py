@@ -174,3 +174,23 @@ def test_should_stop_interrupts_between_updates(xor):
     calls = []
     done = run.step(100, should_stop=lambda: len(calls) > 4 or calls.append(1))
     assert done == 5 and run.iteration == 5
+
+
+def test_applying_what_the_session_already_has_changes_nothing(xor):
+    run = session(xor, TRAININGS["adam mini-batch"])
+    run.step(7)
+    twin = session(xor, TRAININGS["adam mini-batch"])
+    twin.step(7)
+    assert not twin.apply(
+        dataset=twin.dataset, network=NET, training=TRAININGS["adam mini-batch"], test_ratio=0.25
+    )
+    run.step(30)
+    twin.step(30)  # the epoch's order was not restarted: the same updates
+    np.testing.assert_array_equal(run.net.params, twin.net.params)
+
+
+def test_a_new_test_share_is_a_data_change_in_the_same_run(xor):
+    run = session(xor, TRAININGS["sgd full batch"])
+    run.step(5)
+    assert not run.apply(test_ratio=0.5)
+    assert run.test_mask.sum() == 60 and run.iteration == 5
