@@ -19,11 +19,13 @@ sys.dont_write_bytecode = True
 
 
 @pytest.fixture(autouse=True)
-def _fresh_settings_per_test(tmp_path):
+def _fresh_settings_per_test(tmp_path, monkeypatch):
     """``MainWindow()`` reads and saves QSettings: each test starts from the defaults.
 
-    Only where Qt is already loaded, so the core tests stay free of Qt.
+    Only where Qt is already loaded, so the core tests stay free of Qt. Autosave files go
+    to a data folder of the test's own (XDG_DATA_HOME).
     """
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     qt_core = sys.modules.get("PySide6.QtCore")
     if qt_core is not None:
         folder = str(tmp_path / "settings")

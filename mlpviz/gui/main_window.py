@@ -1,20 +1,31 @@
-"""The main window: wires the panels to each other and to the training worker.
+"""The main window: wires the panels, the app state, the frames and the training worker,
+and holds the window's chrome (menus, docks, dialogs, files).
 
-Panels emit intent and receive state; only this module connects them. Every edit of the
-data goes through the undo stack; the training itself runs in the worker's thread.
+Panels emit intent; the intent changes the AppState; the panels and the worker follow the
+state. Every edit of the data goes through the undo stack; training runs in the worker's
+thread; the FrameDirector chooses the Frame every view draws.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph.exporters
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtCore import QMimeData, QSettings, Qt, Slot
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+    QUndoCommand,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -34,11 +45,15 @@ from mlpviz.core.model_io import save_model
 from mlpviz.core.session import Session
 from mlpviz.core.snapshot import Snapshot
 
+from .app_state import SPLIT_SEED, AppState
+from .autosave import Autosave, left_by_a_crash
 from .data_plane import DataPlane
 from .dataset_panel import DatasetPanel
+from .frames import FrameDirector
 from .loss_plot import LossPlot
 from .network_diagram import NetworkDiagram
 from .network_editor import NetworkEditor
+from .recovery_bar import RecoveryBar
 from .style import configure_pyqtgraph
 from .timeline_bar import TimelineBar
 from .training_toolbar import TrainingToolbar
@@ -46,9 +61,8 @@ from .weights_plot import WeightsPlot
 from .worker import start_worker, stop_worker
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-SPLIT_SEED = 0
-PAINT_PASSES = 2  # event-loop passes a frame's paint requests take to be done
-PLOTS_INTERVAL_SECONDS = 0.1  # loss and weight plots: 10 redraws a second while playing
+SESSION_FILTER = "mlpviz sessions (*.mlpviz)"
+MAX_RECENT_FILES = 8
 STARTING_PRESET = {"name": "linear", "n": 100, "noise": 0.1, "seed": 0, "n_classes": 2}
 
 
@@ -96,50 +110,72 @@ class MainWindow(QMainWindow):
         super().__init__()
         configure_pyqtgraph()
         self.setObjectName("mainWindow")
-        self.setWindowTitle("mlpviz — watch a neural network learn")
         self.setWindowIcon(QIcon(str(RESOURCES / "mlpviz.svg")))
+        self.setAcceptDrops(True)
         self._settings = settings if settings is not None else QSettings("mlpviz", "mlpviz")
-        self._dataset = Dataset.empty()
-        self._test_mask = np.zeros(0, dtype=bool)
-        self._n_classes = 0  # classes of the dataset shown
-        self._pending_snapshot: Snapshot | None = None
-        self._last_snapshot: Snapshot | None = None
-        self._frame: Frame | None = None
-        self._plots_drawn_at = 0.0
+        self._close_confirmed = False
+        self._shown_classes = 0  # classes of the data the panels show
         self._undo_stack = QUndoStack(self)
         self._create_panels()
         self._create_docks()
         self._create_status_bar()
         self._create_actions()
         self._restore_settings()
+        self.state = self._starting_state()
         self._thread, self._worker = start_worker(self, self._starting_session())
+        self._frames = FrameDirector(
+            self.state,
+            self._worker,
+            views=[self.data_plane, self.network_diagram, self.toolbar, self.timeline_bar],
+            slow_views=[self.loss_plot, self.weights_plot],
+            parent=self,
+        )
+        self._autosave = Autosave(self._worker, self)
         self._connect_panels()
+        self._connect_state()
         self._connect_worker()
-        self._send_configuration()
-        self._set_dataset(self._worker.session.dataset)
+        self._show_state_in_panels()
+        self._show_title()
+        self._worker.set_speed(self.state.speed)
+        self._worker.set_stop_at(self.state.stop_at)
+        self._worker.refresh()
+        self._offer_recovery()
 
     # --- public state -----------------------------------------------------------------
     @property
     def dataset(self) -> Dataset:
         """The dataset currently shown (what the user drew or loaded)."""
-        return self._dataset
+        return self.state.dataset
 
     @property
     def last_snapshot(self) -> Snapshot | None:
         """The newest live snapshot received, or None before the first one arrives."""
-        return self._last_snapshot
+        return self._frames.live_snapshot
 
     @property
     def frame(self) -> Frame | None:
         """The Frame every view draws now (live or from the timeline); None before the first."""
-        return self._frame
+        return self._frames.frame
 
-    def _starting_session(self) -> Session:
-        return Session(
+    def _starting_state(self) -> AppState:
+        state = AppState(
             make_preset(**STARTING_PRESET),
             self.network_editor.network_config(),
             self.network_editor.training_config(),
-            test_ratio=self.dataset_panel.test_ratio(),
+            self.dataset_panel.test_ratio(),
+            parent=self,
+        )
+        state.set_speed(self.toolbar.speed())
+        state.set_stop_at(self.toolbar.stop_at())
+        return state
+
+    def _starting_session(self) -> Session:
+        state = self.state
+        return Session(
+            state.dataset,
+            state.network_config,
+            state.training_config,
+            test_ratio=state.test_ratio,
             split_seed=SPLIT_SEED,
         )
 
@@ -153,7 +189,10 @@ class MainWindow(QMainWindow):
         self.weights_plot = WeightsPlot()
         self.toolbar = TrainingToolbar()
         self.timeline_bar = TimelineBar()
+        self.recovery_bar = RecoveryBar()
         self.setCentralWidget(self.data_plane)
+        self.addToolBar(Qt.TopToolBarArea, self.recovery_bar)
+        self.addToolBarBreak(Qt.TopToolBarArea)
         self.addToolBar(Qt.TopToolBarArea, self.toolbar)
         self.addToolBarBreak(Qt.TopToolBarArea)
         self.addToolBar(Qt.TopToolBarArea, self.timeline_bar)
@@ -208,9 +247,15 @@ class MainWindow(QMainWindow):
 
     def _create_actions(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self._add_action(file_menu, "&Open dataset…", QKeySequence.Open, self._open_csv)
-        self._add_action(file_menu, "&Save dataset…", QKeySequence.Save, self._save_csv)
-        self._add_action(file_menu, "Save &model…", "Ctrl+Shift+S", self._save_model)
+        self._add_action(file_menu, "&Open session…", QKeySequence.Open, self._open_session)
+        self._recent_menu = file_menu.addMenu("Open &recent")
+        self._recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._add_action(file_menu, "&Save session", QKeySequence.Save, self._save_session)
+        self._add_action(file_menu, "Save session &as…", "Ctrl+Shift+S", self._save_session_as)
+        file_menu.addSeparator()
+        self._add_action(file_menu, "Open &dataset (CSV)…", "Ctrl+Shift+O", self._open_csv)
+        self._add_action(file_menu, "Save data&set (CSV)…", None, self._save_csv)
+        self._add_action(file_menu, "Save &model…", "Ctrl+Alt+S", self._save_model)
         file_menu.addSeparator()
         self._add_action(
             file_menu,
@@ -231,7 +276,7 @@ class MainWindow(QMainWindow):
             lambda: self._export_png(self.weights_plot, "weights.png"),
         )
         file_menu.addSeparator()
-        self._add_action(file_menu, "&Quit", QKeySequence.Quit, self.close)
+        self._add_action(file_menu, "&Quit", QKeySequence.Quit, self.quit)
 
         edit_menu = self.menuBar().addMenu("&Edit")
         undo = self._undo_stack.createUndoAction(self, "&Undo")
@@ -269,13 +314,14 @@ class MainWindow(QMainWindow):
         self.addAction(action)
         return action
 
-    # --- wiring -----------------------------------------------------------------------
+    # --- wiring: intents become state, the widgets and the worker follow the state --------
     def _connect_panels(self) -> None:
-        plane, panel, editor, toolbar = (
+        plane, panel, editor, toolbar, state = (
             self.data_plane,
             self.dataset_panel,
             self.network_editor,
             self.toolbar,
+            self.state,
         )
         plane.points_requested.connect(self._on_points_requested)
         plane.point_removal_requested.connect(self._on_point_removal_requested)
@@ -283,68 +329,107 @@ class MainWindow(QMainWindow):
         panel.current_class_changed.connect(plane.set_current_class)
         panel.preset_requested.connect(self._on_preset_requested)
         panel.clear_requested.connect(self._clear_points)
-        panel.test_ratio_changed.connect(self._on_test_ratio_changed)
+        panel.test_ratio_changed.connect(state.set_test_ratio)
         panel.show_test_points_changed.connect(plane.set_show_test_points)
-        editor.network_config_changed.connect(self._on_network_config_changed)
+        editor.network_config_changed.connect(self._on_network_config_requested)
+        editor.training_config_changed.connect(state.set_training_config)
+        toolbar.speed_changed.connect(state.set_speed)
+        toolbar.stop_at_changed.connect(state.set_stop_at)
         # The worker's commands only enqueue and are thread-safe: they are called directly,
         # never queued to the training thread (whose loop runs no Qt event loop).
         direct = Qt.DirectConnection
-        editor.training_config_changed.connect(self._worker.set_training, direct)
         toolbar.play_requested.connect(self._worker.play, direct)
         toolbar.pause_requested.connect(self._worker.pause, direct)
         toolbar.step_requested.connect(self._worker.step, direct)
         toolbar.step_epoch_requested.connect(self._worker.step_epoch, direct)
         toolbar.reset_requested.connect(self._on_reset_requested)
         timeline = self.timeline_bar
-        timeline.checkpoint_requested.connect(self._on_checkpoint_requested)
-        timeline.live_requested.connect(self._on_live_requested)
-        timeline.continue_requested.connect(self._on_continue_requested)
-        toolbar.speed_changed.connect(self._worker.set_speed, direct)
-        toolbar.stop_at_changed.connect(self._worker.set_stop_at, direct)
+        timeline.checkpoint_requested.connect(self._frames.show_checkpoint)
+        timeline.live_requested.connect(self._frames.show_live)
+        timeline.continue_requested.connect(self._worker.rewind)
+        self.recovery_bar.restore_requested.connect(self._on_restore_requested)
+        self.recovery_bar.dismissed.connect(_delete_file)
+
+    def _connect_state(self) -> None:
+        state, worker = self.state, self._worker
+        state.dataset_changed.connect(self._on_dataset_changed)
+        state.test_ratio_changed.connect(self._on_test_ratio_changed)
+        state.network_config_changed.connect(self.network_editor.set_network_config)
+        state.training_config_changed.connect(self.network_editor.set_training_config)
+        state.speed_changed.connect(self.toolbar.set_speed)
+        state.stop_at_changed.connect(self.toolbar.set_stop_at)
+        direct = Qt.DirectConnection
+        state.network_config_changed.connect(lambda config: worker.apply(network=config), direct)
+        state.training_config_changed.connect(worker.set_training, direct)
+        state.speed_changed.connect(worker.set_speed, direct)
+        state.stop_at_changed.connect(worker.set_stop_at, direct)
+        state.modified_changed.connect(self._show_title)
+        state.path_changed.connect(self._show_title)
+        for changed in (
+            state.dataset_changed,
+            state.test_ratio_changed,
+            state.network_config_changed,
+            state.training_config_changed,
+        ):
+            changed.connect(self._autosave.note_edit)
 
     def _connect_worker(self) -> None:
         worker = self._worker
-        worker.snapshot_ready.connect(self._on_snapshot_ready)
+        worker.snapshot_ready.connect(self._frames.receive)
+        worker.snapshot_ready.connect(self._on_snapshot_received)
         worker.running_changed.connect(self.toolbar.set_running)
         worker.diverged.connect(self._on_diverged)
         worker.problem_occurred.connect(self._on_problem_occurred)
         worker.rewound.connect(self._on_rewound)
+        self._frames.frame_shown.connect(self._on_frame_shown)
+        self._frames.new_run_started.connect(self.loss_plot.clear)
 
-    def _send_configuration(self) -> None:
-        self._worker.set_speed(self.toolbar.speed())
-        self._worker.set_stop_at(self.toolbar.stop_at())
-        self._worker.refresh()
+    def _show_state_in_panels(self) -> None:
+        """The panels show the state's dataset (their settings were restored before)."""
+        self._on_dataset_changed(self.state.dataset, False)
 
     # --- the dataset ------------------------------------------------------------------
     def _edit_dataset(
         self, after: Dataset, text: str, stroke: int | None = None, new_run: bool = False
     ) -> None:
-        command = DatasetEditCommand(self, self._dataset, after, text, stroke, new_run)
+        command = DatasetEditCommand(self, self.state.dataset, after, text, stroke, new_run)
         self._undo_stack.push(command)
 
     def _show_dataset(self, dataset: Dataset, new_run: bool = False) -> None:
-        """Make ``dataset`` the current one: the session trains on it (a new run when
-        ``new_run`` or when its classes change the output layer), the views show it live."""
-        self._set_dataset(dataset)
-        self._worker.apply(dataset=dataset, new_run=new_run)
-        self._show_live_frame()
+        """Make ``dataset`` current (what undo and redo call)."""
+        self.state.set_dataset(dataset, new_run)
 
-    def _set_dataset(self, dataset: Dataset) -> None:
-        """Show ``dataset`` in the panels (not in the views: they draw the frame)."""
-        self._dataset = dataset
-        self._test_mask = dataset.test_mask(self.dataset_panel.test_ratio(), SPLIT_SEED)
+    @Slot(object, bool)
+    def _on_dataset_changed(self, dataset: Dataset, new_run: bool) -> None:
+        """The session trains on ``dataset`` (a new run when ``new_run`` or when its classes
+        change the output layer); the panels and the live frame show it."""
+        self._worker.apply(dataset=dataset, new_run=new_run)
+        self._show_data_in_panels()
+        self.timeline_bar.show_live()
+        self._frames.show_live()
+
+    @Slot(float)
+    def _on_test_ratio_changed(self, ratio: float) -> None:
+        self._worker.apply(test_ratio=ratio)
+        self.dataset_panel.set_settings({"test_ratio": ratio})
+        self._show_data_in_panels()
+        self.timeline_bar.show_live()
+        self._frames.show_live()
+
+    def _show_data_in_panels(self) -> None:
+        dataset = self.state.dataset
         self.dataset_panel.set_class_counts(dataset.class_counts().tolist())
-        self.network_editor.set_sample_count(int(np.count_nonzero(~self._test_mask)))
+        self.network_editor.set_sample_count(int(np.count_nonzero(~self.state.test_mask)))
         self._follow_class_count(dataset.n_classes)
 
     def _follow_class_count(self, n_classes: int) -> None:
         """Say so when the number of classes changes the output layer (a new run)."""
-        if n_classes == self._n_classes:
+        previous = self._shown_classes
+        self._shown_classes = n_classes
+        if n_classes == previous:
             return
-        first_network = self._n_classes == 0
-        self._n_classes = n_classes
         self.network_editor.set_class_count(n_classes)
-        if not first_network:
+        if previous:
             output = "1 sigmoid unit" if n_classes == 2 else f"{n_classes} softmax units"
             self.statusBar().showMessage(
                 f"{n_classes} classes: the output layer is now {output}; "
@@ -354,12 +439,12 @@ class MainWindow(QMainWindow):
 
     @Slot(object, int, int)
     def _on_points_requested(self, points: np.ndarray, label: int, stroke: int) -> None:
-        after = self._dataset.with_points(points, label)
+        after = self.dataset.with_points(points, label)
         self._edit_dataset(after, f"Add {len(points)} point(s) of class {label + 1}", stroke)
 
     @Slot(int)
     def _on_point_removal_requested(self, index: int) -> None:
-        self._edit_dataset(self._dataset.without_point(index), "Remove a point")
+        self._edit_dataset(self.dataset.without_point(index), "Remove a point")
 
     @Slot(str, int, float, int, int)
     def _on_preset_requested(self, name: str, n: int, noise: float, classes: int, seed: int):
@@ -372,116 +457,47 @@ class MainWindow(QMainWindow):
         self.data_plane.fit_view()
 
     def _clear_points(self) -> None:
-        if len(self._dataset):
+        if len(self.dataset):
             self._edit_dataset(Dataset.empty(), "Clear all points", new_run=True)
-
-    @Slot(float)
-    def _on_test_ratio_changed(self, ratio: float) -> None:
-        self._set_dataset(self._dataset)
-        self._worker.apply(test_ratio=ratio)
-        self._show_live_frame()
 
     # --- network and training ---------------------------------------------------------
     @Slot(object)
-    def _on_network_config_changed(self, config: NetworkConfig) -> None:
-        self._worker.apply(network=config)
+    def _on_network_config_requested(self, config: NetworkConfig) -> None:
+        self.state.set_network_config(config)
         self.statusBar().showMessage("Network rebuilt and re-initialised.", 4000)
 
     def _on_reset_requested(self) -> None:
         self._worker.reset()
+        self.state.mark_modified()
         self.statusBar().showMessage("Weights re-initialised.", 3000)
 
-    # --- snapshots: draw only the newest ------------------------------------------------
     @Slot(object)
-    def _on_snapshot_ready(self, snapshot: Snapshot) -> None:
-        # Training waits while a frame is drawn and painted (see TrainingWorker.set_gui_busy).
-        self._worker.set_gui_busy(True)
-        first_pending = self._pending_snapshot is None
-        self._pending_snapshot = snapshot
-        if first_pending:
-            QTimer.singleShot(0, self._draw_pending_snapshot)
+    def _on_snapshot_received(self, snapshot: Snapshot) -> None:
+        if snapshot.iteration:
+            self.state.mark_modified()
+        if snapshot.running:
+            self._autosave.note_training()
 
-    def _draw_pending_snapshot(self) -> None:
-        snapshot, self._pending_snapshot = self._pending_snapshot, None
-        if snapshot is None:
-            return
-        previous, self._last_snapshot = self._last_snapshot, snapshot
-        if previous is None or previous.run != snapshot.run:
-            self.loss_plot.clear()  # a new run: the curve's range follows it from the start
-        self.timeline_bar.set_checkpoints(snapshot.timeline)
-        if self.timeline_bar.is_live():
-            self._draw_frame(self._live_frame(), throttle=snapshot.running)
-        self._release_worker_after_paint(PAINT_PASSES)
-
-    def _live_frame(self) -> Frame | None:
-        if self._last_snapshot is None:
-            return None
-        return Frame(self._last_snapshot, self._dataset, self._test_mask)
-
-    def _show_live_frame(self) -> None:
-        """Back to the live run (data were edited): every view draws it."""
-        self.timeline_bar.show_live()
-        frame = self._live_frame()
-        if frame is not None:
-            self._draw_frame(frame)
-
-    def _draw_frame(self, frame: Frame, throttle: bool = False) -> None:
-        """Hand ``frame`` to every view. With ``throttle`` (playing), the curves and heatmaps,
-        which change little from one frame to the next but cost the most to paint, are redrawn
-        a few times a second: that leaves the GUI thread's time (and the GIL) to the decision
-        regions and to training."""
-        self._frame = frame
-        views = [self.data_plane, self.network_diagram, self.toolbar]
-        now = time.monotonic()
-        if not throttle or now - self._plots_drawn_at >= PLOTS_INTERVAL_SECONDS:
-            views += [self.loss_plot, self.weights_plot]
-            self._plots_drawn_at = now
-        for view in views:
-            view.show_frame(frame)
+    @Slot(object)
+    def _on_frame_shown(self, frame: Frame) -> None:
         self._metrics_label.setText(_metrics_text(frame.snapshot))
-
-    # --- the timeline ---------------------------------------------------------------------
-    @Slot(int)
-    def _on_checkpoint_requested(self, index: int) -> None:
-        """Show checkpoint ``index`` in every view; training pauses while the user looks."""
-        self._worker.pause()
-        with self._worker.lock:
-            session = self._worker.session
-            index = min(index, len(session.timeline) - 1)
-            snapshot, data = session.checkpoint_snapshot(index)
-        self._draw_frame(Frame(snapshot, data.dataset, data.test_mask, checkpoint=index))
-
-    def _on_live_requested(self) -> None:
-        frame = self._live_frame()
-        if frame is not None:
-            self._draw_frame(frame)
-
-    @Slot(int)
-    def _on_continue_requested(self, index: int) -> None:
-        self._worker.rewind(index)
 
     @Slot(int, int)
     def _on_rewound(self, iteration: int, dropped: int) -> None:
         """The run went back to ``iteration``: follow it live, with the data it had then."""
         with self._worker.lock:
             dataset = self._worker.session.dataset
-        if dataset is not self._dataset:
+        if dataset is not self.state.dataset:
             self._undo_stack.clear()  # the edits on the stack led to data that is gone
-            self._set_dataset(dataset)
+            self.state.set_dataset(dataset)
+        self.state.mark_modified()
         self.timeline_bar.show_live()
+        self._frames.show_live()
         self.statusBar().showMessage(
             f"Continuing from iteration {iteration:,}; the {dropped:,} later checkpoints "
             "were dropped.",
             8000,
         )
-
-    def _release_worker_after_paint(self, passes: int) -> None:
-        """Let training go on once the event loop has run ``passes`` more times: the paint
-        requests posted while drawing (and the ones they post) are then done."""
-        if passes:
-            QTimer.singleShot(0, lambda: self._release_worker_after_paint(passes - 1))
-        else:
-            self._worker.set_gui_busy(False)
 
     @Slot(str)
     def _on_diverged(self, message: str) -> None:
@@ -506,7 +522,8 @@ class MainWindow(QMainWindow):
 
     # --- files ------------------------------------------------------------------------
     def open_dataset(self, path: str | Path) -> bool:
-        """Load a CSV dataset (undoable); a bad file shows the reason and changes nothing."""
+        """Load a CSV dataset (undoable; a new run); a bad file shows the reason and changes
+        nothing."""
         try:
             dataset = load_csv(path)
         except MlpvizError as error:
@@ -524,13 +541,184 @@ class MainWindow(QMainWindow):
         if path:
             self.open_dataset(path)
 
+    def open_session(self, path: str | Path) -> bool:
+        """Open a ``.mlpviz`` session: its data, settings, weights and timeline replace the
+        current ones. A bad file shows the reason in a dialog and changes nothing."""
+        try:
+            session = Session.load(path)
+        except MlpvizError as error:
+            self._show_error("Cannot open the session", str(error))
+            return False
+        self._adopt_session(session)
+        self.state.set_path(Path(path))
+        self.state.mark_saved()
+        self._remember_recent(path)
+        self.statusBar().showMessage(f"Opened {Path(path).name}.", 5000)
+        return True
+
+    def save_session(self, path: str | Path) -> bool:
+        """Write the whole session (data, settings, weights, optimiser state, timeline) to
+        ``path``; a failure shows the reason in a dialog and returns False."""
+        try:
+            with self._worker.lock:
+                session = self._worker.session
+                session.view_settings = self._view_settings()
+                session.save(path)
+        except (MlpvizError, OSError) as error:
+            self._show_error("Cannot save the session", str(error))
+            return False
+        self.state.set_path(Path(path))
+        self.state.mark_saved()
+        self._remember_recent(path)
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def _adopt_session(self, session: Session) -> None:
+        """Train ``session`` from now on and show its data and settings everywhere."""
+        self._worker.replace_session(session)
+        self._undo_stack.clear()  # the edits on the stack belong to the work replaced
+        self._apply_view_settings(session.view_settings)
+        self.state.adopt(
+            session.dataset, session.network_config, session.training_config, session.test_ratio
+        )
+        self.data_plane.fit_view()
+
+    def _view_settings(self) -> dict:
+        return {"show_test_points": self.dataset_panel.show_test_points()}
+
+    def _apply_view_settings(self, view: dict) -> None:
+        if isinstance(view.get("show_test_points"), bool):
+            self.dataset_panel.set_settings({"show_test_points": view["show_test_points"]})
+            self.data_plane.set_show_test_points(view["show_test_points"])
+
+    def _open_session(self) -> None:
+        self._after_unsaved_changes(self._ask_and_open_session)
+
+    def _ask_and_open_session(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open session", self._directory(), SESSION_FILTER
+        )
+        if path:
+            self.open_session(path)
+
+    def _save_session(self) -> None:
+        if self.state.path is None:
+            self._save_session_as()
+        else:
+            self.save_session(self.state.path)
+
+    def _save_session_as(self) -> None:
+        name = self.state.path.name if self.state.path else "session.mlpviz"
+        path = self._ask_save_path("Save session", name, SESSION_FILTER)
+        if path:
+            self.save_session(_with_suffix(path, ".mlpviz"))
+
+    def _remember_recent(self, path: str | Path) -> None:
+        path = str(Path(path).resolve())
+        recent = [path, *(p for p in self._recent_files() if p != path)][:MAX_RECENT_FILES]
+        self._settings.setValue("files/recent", json.dumps(recent))
+        self._remember_directory(path)
+
+    def _recent_files(self) -> list[str]:
+        try:
+            recent = json.loads(str(self._settings.value("files/recent", "[]")))
+        except ValueError:
+            return []
+        return [p for p in recent if isinstance(p, str)] if isinstance(recent, list) else []
+
+    def _fill_recent_menu(self) -> None:
+        menu = self._recent_menu
+        menu.clear()
+        existing = [p for p in self._recent_files() if Path(p).is_file()]
+        for path in existing:
+            action = menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _checked=False, p=path: self._open_recent(p))
+        if not existing:
+            menu.addAction("No recent sessions").setEnabled(False)
+
+    def _open_recent(self, path: str) -> None:
+        self._after_unsaved_changes(lambda: self.open_session(path))
+
+    def _offer_recovery(self) -> None:
+        path = left_by_a_crash()
+        if path is not None:
+            self.recovery_bar.offer(path, path.stat().st_mtime)
+
+    @Slot(object)
+    def _on_restore_requested(self, path: Path) -> None:
+        try:
+            session = Session.load(path)
+        except MlpvizError as error:
+            self._show_error("Cannot restore the session", str(error))
+            return
+        self._adopt_session(session)
+        self.state.mark_modified()  # the restored work is in no file of the user's yet
+        _delete_file(path)
+        self.statusBar().showMessage("Session restored.", 5000)
+
+    # --- drag and drop ------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept a dragged ``.mlpviz`` session or ``.csv`` dataset."""
+        if _dropped_file(event.mimeData()) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Open the dropped session or dataset."""
+        path = _dropped_file(event.mimeData())
+        if path is None:
+            return
+        event.acceptProposedAction()
+        if path.suffix.lower() == ".mlpviz":
+            self._after_unsaved_changes(lambda: self.open_session(path))
+        else:
+            self.open_dataset(path)
+
+    # --- title and unsaved changes ---------------------------------------------------------
+    def _show_title(self) -> None:
+        path = self.state.path
+        self.setWindowTitle(f"{path.name if path else 'Untitled'}[*] — mlpviz")
+        self.setWindowModified(self.state.modified)
+
+    def _after_unsaved_changes(self, then: Callable[[], object]) -> None:
+        """Call ``then`` once unsaved changes are saved or discarded; ask first if there are.
+
+        The question is a window-modal dialog that does not block: the run goes on behind it.
+        """
+        if not self.state.modified:
+            then()
+            return
+        name = self.state.path.name if self.state.path else "this session"
+        box = QMessageBox(
+            QMessageBox.Question,
+            "Unsaved changes",
+            f"Save the changes to {name} first? Otherwise they are lost.",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
+            self,
+        )
+        box.setObjectName("unsavedChangesDialog")
+        box.setDefaultButton(QMessageBox.Save)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+
+        def on_answer(button) -> None:
+            answer = box.standardButton(button)
+            if answer == QMessageBox.Save:
+                self._save_session()
+                if not self.state.modified:
+                    then()
+            elif answer == QMessageBox.Discard:
+                then()
+
+        box.buttonClicked.connect(on_answer)
+        box.open()
+
     def _save_csv(self) -> None:
         path = self._ask_save_path("Save dataset", "dataset.csv", "CSV datasets (*.csv)")
         if path:
-            self._write_file(lambda: save_csv(self._dataset, path), path)
+            self._write_file(lambda: save_csv(self.dataset, path), path)
 
     def _save_model(self) -> None:
-        snapshot = self._last_snapshot
+        snapshot = self.last_snapshot
         if snapshot is None:
             return
         path = self._ask_save_path("Save model", "model.npz", "mlpviz models (*.npz)")
@@ -606,31 +794,49 @@ class MainWindow(QMainWindow):
 
         self.data_plane.set_show_test_points(self.dataset_panel.show_test_points())
 
-    def _toolbar_settings(self) -> dict:
-        return {"speed": self.toolbar.speed(), "stop_at": self.toolbar.stop_at()}
-
     def _restore_toolbar(self, values: dict) -> None:
         self.toolbar.set_speed(values.get("speed"))
         self.toolbar.set_stop_at(values.get("stop_at"))
 
     def _save_settings(self) -> None:
-        settings = self._settings
+        settings, state = self._settings, self.state
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())
+        toolbar = {"speed": state.speed, "stop_at": state.stop_at}
         for key, value in (
-            ("network/config", self.network_editor.network_config().to_dict()),
-            ("training/config", self.network_editor.training_config().to_dict()),
+            ("network/config", state.network_config.to_dict()),
+            ("training/config", state.training_config.to_dict()),
             ("data/panel", self.dataset_panel.settings()),
-            ("training/toolbar", self._toolbar_settings()),
+            ("training/toolbar", toolbar),
         ):
             settings.setValue(key, json.dumps(value))
         settings.sync()
 
+    def quit(self) -> None:
+        """File ▸ Quit: close, after asking about unsaved changes."""
+        self._after_unsaved_changes(self.close_discarding_changes)
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Remember the settings and stop the training thread before the window goes."""
+        """Remember the settings, stop the training thread (as long as its current step
+        takes, the window already hidden) and leave nothing to restore.
+
+        Closed by the user (the title bar's button), it first asks about unsaved changes;
+        ``close()`` called by code (scripts, tests) does not ask.
+        """
+        if event.spontaneous() and not self._close_confirmed and self.state.modified:
+            event.ignore()
+            self.quit()
+            return
         self._save_settings()
+        self.hide()
         stop_worker(self._thread, self._worker)
+        self._autosave.discard()
         super().closeEvent(event)
+
+    def close_discarding_changes(self) -> bool:
+        """Close without asking about unsaved changes (scripts and tests)."""
+        self._close_confirmed = True
+        return self.close()
 
 
 def _metrics_text(snapshot: Snapshot) -> str:
@@ -644,3 +850,20 @@ def _metrics_text(snapshot: Snapshot) -> str:
         f"{number(100 * snapshot.test_accuracy, '.1f')}%"
         f"   {snapshot.updates_per_second:,.0f} it/s"
     )
+
+
+def _with_suffix(path: str, suffix: str) -> str:
+    return path if Path(path).suffix.lower() == suffix else path + suffix
+
+
+def _dropped_file(mime: QMimeData) -> Path | None:
+    """The one local ``.mlpviz`` or ``.csv`` file being dragged, or None."""
+    urls = mime.urls() if mime.hasUrls() else []
+    if len(urls) != 1 or not urls[0].isLocalFile():
+        return None
+    path = Path(urls[0].toLocalFile())
+    return path if path.suffix.lower() in (".mlpviz", ".csv") else None
+
+
+def _delete_file(path: Path) -> None:
+    Path(path).unlink(missing_ok=True)

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlpviz.core.frame import Frame
+
 REPLAY_FPS = 30
 REPLAY_SECONDS = (2, 5, 10, 20, 40)
 DEFAULT_REPLAY_SECONDS = 10
@@ -104,6 +106,10 @@ class TimelineBar(QToolBar):
             if following:
                 self.slider.setValue(self.slider.maximum())
         self._show_state()
+
+    def show_frame(self, frame: Frame) -> None:
+        """Span the frame's timeline (the slider stays where the user put it)."""
+        self.set_checkpoints(frame.snapshot.timeline)
 
     def is_live(self) -> bool:
         """Whether the slider is at its end, following the live run."""

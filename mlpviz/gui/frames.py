@@ -1,0 +1,136 @@
+"""Choosing the Frame every view draws: the live run, or a checkpoint of its timeline.
+
+The FrameDirector receives the worker's snapshots, draws only the newest (a burst of them is
+one frame), builds the live Frame from the snapshot and the data the user sees, or a past one
+from the session's timeline when the user scrubs, and hands it to every view. Views compute
+nothing: they draw the Frame they are given.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from mlpviz.core.frame import Frame
+from mlpviz.core.snapshot import Snapshot
+
+from .app_state import AppState
+from .worker import TrainingWorker
+
+PAINT_PASSES = 2  # event-loop passes a frame's paint requests take to be done
+SLOW_VIEWS_INTERVAL_SECONDS = 0.1  # curves and heatmaps: 10 redraws a second while playing
+
+
+class View(Protocol):
+    """Anything that draws a Frame."""
+
+    def show_frame(self, frame: Frame) -> None:
+        """Draw ``frame`` and nothing else."""
+
+
+class FrameDirector(QObject):
+    """Hands the views the Frame to draw: live while the run is followed, else a checkpoint.
+
+    ``views`` are drawn for every frame; ``slow_views`` (curves, heatmaps: they change little
+    from one frame to the next and cost the most to paint) a few times a second while playing,
+    which leaves the GUI thread's time, and the GIL, to the regions and to training.
+    """
+
+    frame_shown = Signal(object)  # the Frame just handed to the views
+    new_run_started = Signal()
+
+    def __init__(
+        self,
+        state: AppState,
+        worker: TrainingWorker,
+        views: Sequence[View],
+        slow_views: Sequence[View],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._worker = worker
+        self._views = list(views)
+        self._slow_views = list(slow_views)
+        self._pending: Snapshot | None = None
+        self._live: Snapshot | None = None
+        self._frame: Frame | None = None
+        self._following = True
+        self._slow_drawn_at = 0.0
+
+    @property
+    def live_snapshot(self) -> Snapshot | None:
+        """The newest snapshot received from the worker."""
+        return self._live
+
+    @property
+    def frame(self) -> Frame | None:
+        """The Frame last handed to the views."""
+        return self._frame
+
+    # --- the live run -------------------------------------------------------------------
+    @Slot(object)
+    def receive(self, snapshot: Snapshot) -> None:
+        """A snapshot from the worker: drawn at the next turn of the event loop, unless a
+        newer one arrives first."""
+        # Training waits while a frame is drawn and painted (see TrainingWorker.set_gui_busy).
+        self._worker.set_gui_busy(True)
+        first_pending = self._pending is None
+        self._pending = snapshot
+        if first_pending:
+            QTimer.singleShot(0, self._draw_pending)
+
+    def _draw_pending(self) -> None:
+        snapshot, self._pending = self._pending, None
+        if snapshot is None:
+            return
+        previous, self._live = self._live, snapshot
+        if previous is None or previous.run != snapshot.run:
+            self.new_run_started.emit()
+        if self._following:
+            self._draw(self._live_frame(), throttle=snapshot.running)
+        self._release_worker_after_paint(PAINT_PASSES)
+
+    def _release_worker_after_paint(self, passes: int) -> None:
+        """Let training go on once the event loop has run ``passes`` more times: the paint
+        requests posted while drawing (and the ones they post) are then done."""
+        if passes:
+            QTimer.singleShot(0, lambda: self._release_worker_after_paint(passes - 1))
+        else:
+            self._worker.set_gui_busy(False)
+
+    def _live_frame(self) -> Frame:
+        state = self._state
+        return Frame(self._live, state.dataset, state.test_mask)
+
+    def show_live(self) -> None:
+        """Follow the live run again (and draw it now)."""
+        self._following = True
+        if self._live is not None:
+            self._draw(self._live_frame())
+
+    # --- the timeline -------------------------------------------------------------------
+    def show_checkpoint(self, index: int) -> None:
+        """Draw checkpoint ``index`` of the run's timeline; training pauses meanwhile."""
+        self._following = False
+        self._worker.pause()
+        with self._worker.lock:
+            timeline_size = len(self._worker.session.timeline)
+            index = min(index, timeline_size - 1)
+            snapshot, data = self._worker.session.checkpoint_snapshot(index)
+        self._draw(Frame(snapshot, data.dataset, data.test_mask, checkpoint=index))
+
+    # --- drawing ---------------------------------------------------------------------------
+    def _draw(self, frame: Frame, throttle: bool = False) -> None:
+        self._frame = frame
+        views = list(self._views)
+        now = time.monotonic()
+        if not throttle or now - self._slow_drawn_at >= SLOW_VIEWS_INTERVAL_SECONDS:
+            views += self._slow_views
+            self._slow_drawn_at = now
+        for view in views:
+            view.show_frame(frame)
+        self.frame_shown.emit(frame)
