@@ -3,7 +3,8 @@
 Runs TensorFlow Playground's own configurations (tanh, learning rate 0.03, batch 10, 250
 training + 250 test points) for a fixed time each, with the window redrawing everything it
 draws for a user, and prints updates/s, frames/s, the 95th percentile of a 10 ms QTimer's
-lateness, and the headless Trainer.step rate of the same net for comparison.
+lateness, and the headless Trainer.step rate of the same net for comparison; then the cost
+of a frame drawn from the timeline (scrubbing) against a live frame, every view drawn.
 
     python3 bench/gui_bench.py [--seconds 10]
 """
@@ -64,13 +65,14 @@ class Probe:
     def __init__(self, window: MainWindow) -> None:
         self.frames = 0
         self.lateness: list[float] = []
-        draw = window._draw_pending_snapshot
+        frames = window._frames
+        draw = frames._draw
 
-        def counted() -> None:
-            draw()
+        def counted(*args, **kwargs) -> None:
+            draw(*args, **kwargs)
             self.frames += 1
 
-        window._draw_pending_snapshot = counted
+        frames._draw = counted
         self._clock = QElapsedTimer()
         self._timer = QTimer()
         self._timer.setInterval(10)
@@ -99,15 +101,12 @@ def run_case(
     hidden: list[int],
     seconds: float,
 ) -> tuple[float, float, float]:
-    window.dataset_panel.set_settings({**window.dataset_panel.settings(), "test_ratio": 0.5})
-    window._edit_dataset(playground_data(preset), preset)
-    config = network(hidden)
-    window.network_editor.set_network_config(config)
-    window._on_network_config_changed(config)
-    window.network_editor.set_training_config(TRAINING)
-    window._worker.set_training(TRAINING)
-    window.toolbar.set_speed(None)
-    window._worker.set_speed(None)
+    state = window.state
+    state.set_test_ratio(0.5)
+    window._edit_dataset(playground_data(preset), preset, new_run=True)
+    state.set_network_config(network(hidden))
+    state.set_training_config(TRAINING)
+    state.set_speed(None)
     pump(app, 0.5)
     start_iteration = window.last_snapshot.iteration
     window._worker.play()
@@ -122,6 +121,24 @@ def run_case(
     window._worker.pause()
     pump(app, 0.3)
     return updates / elapsed, probe.frames / elapsed, float(np.percentile(probe.lateness, 95))
+
+
+def frame_costs(app: QApplication, window: MainWindow, repeats: int = 40) -> tuple[float, float]:
+    """Median milliseconds to draw every view from a timeline checkpoint, and live."""
+    frames = window._frames
+    size = len(window.last_snapshot.timeline)
+    rng = np.random.default_rng(0)
+    past, live = [], []
+    for index in rng.integers(0, max(1, size - 1), repeats):
+        started = time.perf_counter()
+        frames.show_checkpoint(int(index))
+        app.processEvents()  # the paint the frame asked for
+        past.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        frames.show_live()
+        app.processEvents()
+        live.append(time.perf_counter() - started)
+    return 1000 * float(np.median(past)), 1000 * float(np.median(live))
 
 
 def pump(app: QApplication, seconds: float) -> None:
@@ -153,6 +170,8 @@ def main() -> None:
                 f"{label:16} {rate:10,.0f} {rate / playground:6.1f}× {fps:9.1f} "
                 f"{late:7.1f}ms {alone:11,.0f} {rate / alone:12.2f}"
             )
+            past, live = frame_costs(app, window)
+            print(f"{'':16} frame from the timeline {past:.1f} ms, live frame {live:.1f} ms")
         window.close()
 
 

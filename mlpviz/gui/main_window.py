@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph.exporters
-from PySide6.QtCore import QMimeData, QSettings, Qt, Slot
+from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._settings = settings if settings is not None else QSettings("mlpviz", "mlpviz")
         self._close_confirmed = False
+        self._settings_note = ""
         self._shown_classes = 0  # classes of the data the panels show
         self._undo_stack = QUndoStack(self)
         self._create_panels()
@@ -140,6 +141,8 @@ class MainWindow(QMainWindow):
         self._worker.set_stop_at(self.state.stop_at)
         self._worker.refresh()
         self._offer_recovery()
+        if self._settings_note:
+            self.statusBar().showMessage(self._settings_note, 10_000)
 
     # --- public state -----------------------------------------------------------------
     @property
@@ -770,14 +773,10 @@ class MainWindow(QMainWindow):
     # --- settings ---------------------------------------------------------------------
     def _restore_settings(self) -> None:
         settings = self._settings
-        geometry = settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
+        if not self._restore_layout(
+            settings.value("window/geometry"), settings.value("window/state")
+        ):
             self.resize(1366, 768)
-        state = settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
         for key, apply, parse in (
             ("network/config", self.network_editor.set_network_config, NetworkConfig.from_dict),
             ("training/config", self.network_editor.set_training_config, TrainingConfig.from_dict),
@@ -791,8 +790,28 @@ class MainWindow(QMainWindow):
                 apply(parse(json.loads(value)))
             except (MlpvizError, ValueError, TypeError, KeyError, AttributeError, OverflowError):
                 settings.remove(key)  # written by another version: start from the defaults
+                self._settings_note = "Some stored settings were unreadable: back to defaults."
 
         self.data_plane.set_show_test_points(self.dataset_panel.show_test_points())
+
+    def _restore_layout(self, geometry: object, state: object) -> bool:
+        """Restore the window's size, place and docks; False when nothing usable was stored.
+
+        A stored value of the wrong type or content (another version, a hand-edited file) is
+        dropped with a note: it must never stop the app from starting.
+        """
+        restored = True
+        for key, value, restore in (
+            ("window/geometry", geometry, self.restoreGeometry),
+            ("window/state", state, self.restoreState),
+        ):
+            if value is None:
+                restored = False
+            elif not (isinstance(value, (QByteArray, bytes)) and restore(QByteArray(value))):
+                self._settings.remove(key)
+                self._settings_note = "The stored window layout was unreadable: back to defaults."
+                restored = False
+        return restored
 
     def _restore_toolbar(self, values: dict) -> None:
         self.toolbar.set_speed(values.get("speed"))

@@ -381,6 +381,10 @@ class TrainingWorker(QObject):
         except (MlpvizError, OSError) as error:
             self.save_failed.emit(str(error))
             return
+        except Exception as error:  # a bug must not leave the caller waiting for an answer
+            log.exception("unexpected error while saving the session")
+            self.save_failed.emit(f"{type(error).__name__}: {error}")
+            return
         self.saved.emit(str(path))
 
     def _apply_speed(self, iterations_per_frame: int | None) -> None:

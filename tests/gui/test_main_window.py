@@ -226,3 +226,25 @@ def test_each_test_starts_from_default_settings_a(qtbot):
 
 def test_each_test_starts_from_default_settings_b(qtbot):
     test_each_test_starts_from_default_settings_a(qtbot)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["[window]\nstate=\n", "[window]\ngeometry=not a geometry\n", "[window]\nstate=12\n"],
+)
+def test_unreadable_window_settings_never_stop_the_app_starting(qtbot, tmp_path, stored):
+    from PySide6.QtCore import QSettings
+
+    from mlpviz.gui import MainWindow
+
+    path = tmp_path / "corrupt.ini"
+    path.write_text(stored)
+    main = MainWindow(settings=QSettings(str(path), QSettings.IniFormat))
+    qtbot.addWidget(main)
+    assert "back to defaults" in main.statusBar().currentMessage()
+    assert main.width() > 0
+    main.close()  # the next start reads what this one saved: usable values
+    again = MainWindow(settings=QSettings(str(path), QSettings.IniFormat))
+    qtbot.addWidget(again)
+    assert "back to defaults" not in again.statusBar().currentMessage()
+    again.close()
