@@ -135,6 +135,13 @@ class Session:
         """Memory budget of the timeline."""
         return self._budget_bytes
 
+    def set_budget(self, budget_bytes: int) -> None:
+        """The timeline's memory budget, for this run (thinned now if needed) and the next."""
+        if budget_bytes <= 0:
+            raise ConfigError("the timeline's memory budget must be positive")
+        self._budget_bytes = int(budget_bytes)
+        self._timeline.set_budget(self._budget_bytes)
+
     @property
     def training_problem(self) -> str | None:
         """Why training cannot start (no training point, one class), or None."""

@@ -167,6 +167,13 @@ class Timeline:
             return index
         return None
 
+    def set_budget(self, budget_bytes: int) -> None:
+        """A new memory budget; the checkpoints are thinned at once if they exceed it."""
+        if budget_bytes <= 0:
+            raise ValueError("the timeline's memory budget must be positive")
+        self.budget_bytes = int(budget_bytes)
+        self._fit_budget()
+
     # --- recording ---------------------------------------------------------------------
     def wants(self, iteration: int) -> bool:
         """Whether the state after ``iteration`` is to be recorded."""

@@ -104,3 +104,12 @@ def test_index_lookups():
     assert timeline.iterations[timeline.index_at_or_before(999)] == 996
     assert timeline.index_at_or_before(-5) == 0
     assert timeline.iterations[timeline.index_of(1000)] == 1000
+
+
+def test_a_smaller_budget_thins_the_timeline_at_once():
+    timeline = Timeline()
+    record_run(timeline, 20_000)
+    before = len(timeline)
+    timeline.set_budget(300_000)
+    assert timeline.nbytes <= 300_000 and len(timeline) < before
+    assert timeline.iterations[0] == 0 and timeline.iterations[-1] == 20_000
