@@ -22,11 +22,12 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_app(csv_path: str | None = None) -> int:
-    """Open the main window (with ``csv_path`` loaded, if given) and run until it closes."""
+def run_app(path: str | None = None) -> int:
+    """Open the main window (with ``path``, a ``.mlpviz`` session or a CSV dataset, opened
+    if given) and run until it closes."""
     app = create_application()
     window = MainWindow()
     window.show()
-    if csv_path is not None:
-        window.open_dataset(csv_path)
+    if path is not None:
+        window.open_path(path)
     return app.exec()

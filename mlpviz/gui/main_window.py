@@ -544,6 +544,12 @@ class MainWindow(QMainWindow):
         if path:
             self.open_dataset(path)
 
+    def open_path(self, path: str | Path) -> bool:
+        """Open a ``.mlpviz`` session or a CSV dataset, by the file's suffix."""
+        if Path(path).suffix.lower() == ".mlpviz":
+            return self.open_session(path)
+        return self.open_dataset(path)
+
     def open_session(self, path: str | Path) -> bool:
         """Open a ``.mlpviz`` session: its data, settings, weights and timeline replace the
         current ones. A bad file shows the reason in a dialog and changes nothing."""
@@ -672,9 +678,9 @@ class MainWindow(QMainWindow):
         if path is None:
             return
         event.acceptProposedAction()
-        if path.suffix.lower() == ".mlpviz":
+        if path.suffix.lower() == ".mlpviz":  # replaces the work: ask first
             self._after_unsaved_changes(lambda: self.open_session(path))
-        else:
+        else:  # an undoable edit of the data, like File ▸ Open dataset
             self.open_dataset(path)
 
     # --- title and unsaved changes ---------------------------------------------------------
