@@ -363,14 +363,21 @@ class Session:
 
     def _rerecord_current(self) -> None:
         """Data or settings changed at a recorded iteration: record it again, so that the
-        checkpoint holds what the next update will use."""
+        checkpoint holds what the next update will use. The update that led there is the
+        same, so are its gradient norms (a trainer rebuilt by a rewind or a load has none)."""
         self._history.truncate_after(self.iteration - 1)
-        self._record(transient=self._timeline.last_is_transient)
+        self._record(
+            transient=self._timeline.last_is_transient,
+            gradient_norms=self._timeline[-1].gradient_norms,
+        )
 
-    def _record(self, transient: bool = False) -> None:
+    def _record(
+        self, transient: bool = False, gradient_norms: tuple[float, ...] | None = None
+    ) -> None:
         trainer = self._trainer
         metrics = self._measure(self._net, self._data)
-        gradient_norms = trainer.last_gradient_norms() if self.iteration > 0 else ()
+        if gradient_norms is None:
+            gradient_norms = trainer.last_gradient_norms() if self.iteration > 0 else ()
         checkpoint = Checkpoint(
             params=self._net.params.copy(),
             trainer=trainer.state() if trainer is not None else self._idle_trainer_state(),
