@@ -48,10 +48,12 @@ from mlpviz.core.datasets import (
     save_csv,
 )
 from mlpviz.core.errors import ConfigError, DatasetError, MlpvizError
+from mlpviz.core.history import FIELDS, HistoryArrays
 from mlpviz.core.model_io import save_model
 from mlpviz.core.network import INITS, MLP
 from mlpviz.core.optimizers import OPTIMIZERS
-from mlpviz.core.trainer import Trainer
+from mlpviz.core.session import Session
+from mlpviz.core.timeline import Metrics
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # the results could not be written
@@ -59,7 +61,6 @@ EXIT_USAGE = 2  # bad arguments, bad data, or training diverged
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 MAX_ITERATIONS = 10_000_000
-MAX_LOGGED_ROWS = 10_001  # loss.csv holds every iteration up to 10,000 (plus iteration 0)
 MAX_TEST_RATIO = 0.9
 OUTPUT_FILES = ("metrics.json", "loss.csv", "model.npz", "dataset.csv", "boundary.png")
 DEFAULT_PRESET = "xor"
@@ -69,6 +70,9 @@ DEFAULT_NOISE = 0.1
 # mlpviz.render's limits, repeated because importing it would load Qt before any check.
 MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 128, 8192
 PROGRESS_INTERVAL = 0.1  # seconds between redraws of the progress bar
+# Updates between two looks at the progress: each look ends with a measurement of J on the
+# whole data set, which costs about one update, so this keeps its share small.
+PROGRESS_CHUNK = 100
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -401,23 +405,32 @@ def _dataset(args: argparse.Namespace) -> tuple[Dataset, dict]:
 # --- training ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Run:
-    """A finished training run: the network, its data split and what was measured."""
+    """A network at one iteration of a run, its data split and what was measured there."""
 
     net: MLP
     dataset: Dataset
     test_mask: np.ndarray
-    trainer: Trainer
-    loss_rows: list[tuple[int, float, float]]
-    seconds: float
+    metrics: Metrics
+    iteration: int
+    epoch: int
+    loss_rows: HistoryArrays  # the run's loss record up to ``iteration``
+    seconds: float  # time spent training by this command
 
 
 def _train_command(args: argparse.Namespace) -> int:
     settings = _settings(args)
     dataset, source = _dataset(args)
+    session = Session(
+        dataset,
+        settings.network,
+        settings.training,
+        test_ratio=settings.test_ratio,
+        split_seed=settings.seed,
+    )
     # The Trainer reports a divergence as one DivergenceError; NumPy's overflow warnings on
     # the way there would only add noise to the one line the user gets.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        run = _train(settings, dataset)
+        run = _train(session, settings.iterations)
         metrics = _metrics(run, settings, source)
     try:
         _write_outputs(run, metrics, settings, _figure_title(source, settings, run))
@@ -428,54 +441,35 @@ def _train_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _train(settings: _Settings, dataset: Dataset) -> _Run:
-    """Train in memory; nothing touches the disk until the run has succeeded."""
-    mask = dataset.test_mask(settings.test_ratio, settings.seed)
-    train = Dataset(dataset.X[~mask], dataset.y[~mask])
-    test = Dataset(dataset.X[mask], dataset.y[mask])
-    net = settings.network.build(dataset.n_classes)
-    config = settings.training
-    trainer = Trainer(
-        net,
-        config.build_optimizer(),
-        train.X,
-        train.y,
-        batch_size=config.batch_size,
-        l2=config.l2,
-        seed=config.shuffle_seed,
-    )
-    logged = _logged_iterations(settings.iterations)
-    rows = [_measure(trainer, train, test)]
-    progress = _Progress(settings.iterations, sys.stderr)
+def _train(session: Session, iterations: int) -> _Run:
+    """``iterations`` more updates of ``session``, in memory: nothing touches the disk."""
+    progress = _Progress(iterations, sys.stderr)
     start = time.perf_counter()
+    done = 0
     try:
-        for iteration in range(1, settings.iterations + 1):
-            batch_loss = trainer.step()
-            if iteration in logged:
-                rows.append(_measure(trainer, train, test))
-            progress.update(iteration, batch_loss)
+        while done < iterations:
+            done += session.step(min(PROGRESS_CHUNK, iterations - done))
+            progress.update(done, session.timeline[-1].metrics.train_loss)
     finally:
         progress.close()
-    return _Run(net, dataset, mask, trainer, rows, time.perf_counter() - start)
-
-
-def _logged_iterations(iterations: int) -> frozenset[int]:
-    """Every iteration up to MAX_LOGGED_ROWS − 1, else as many evenly spaced, last included."""
-    if iterations < MAX_LOGGED_ROWS:
-        return frozenset(range(1, iterations + 1))
-    spaced = np.rint(np.linspace(0, iterations, MAX_LOGGED_ROWS)).astype(np.int64)
-    return frozenset(spaced[1:].tolist())
-
-
-def _measure(trainer: Trainer, train: Dataset, test: Dataset) -> tuple[int, float, float]:
-    """``(iteration, train J, test J)`` on the full sets: cross-entropy without the L2 term."""
-    train_loss, _ = trainer.evaluate(train.X, train.y)
-    test_loss, _ = trainer.evaluate(test.X, test.y)
-    return trainer.iteration, train_loss, test_loss
+    seconds = time.perf_counter() - start
+    return _Run(
+        net=session.net,
+        dataset=session.dataset,
+        test_mask=session.test_mask,
+        metrics=session.evaluate(),
+        iteration=session.iteration,
+        epoch=session.epoch,
+        loss_rows=session.history.arrays(),
+        seconds=seconds,
+    )
 
 
 class _Progress:
-    """``[#####-----] 52%  it 520/1000  J 0.3121`` on a terminal, redrawn ≤ 10 times a second."""
+    """``[#####-----] 52%  it 520/1000  J 0.3121`` on a terminal, redrawn ≤ 10 times a second.
+
+    J is measured on the whole training set.
+    """
 
     WIDTH = 20
 
@@ -512,17 +506,15 @@ class _Progress:
 def _metrics(run: _Run, settings: _Settings, source: dict) -> dict:
     """The content of metrics.json: final measurements, then every setting used."""
     mask = run.test_mask
-    train_loss, train_accuracy = run.trainer.evaluate(run.dataset.X[~mask], run.dataset.y[~mask])
-    test_loss, test_accuracy = run.trainer.evaluate(run.dataset.X[mask], run.dataset.y[mask])
     training = settings.training
     hidden = settings.network.hidden
     measured = {
-        "train_loss": train_loss,
-        "test_loss": test_loss,
-        "train_accuracy": train_accuracy,
-        "test_accuracy": test_accuracy,
-        "iterations": run.trainer.iteration,
-        "epochs": run.trainer.epoch,
+        "train_loss": run.metrics.train_loss,
+        "test_loss": run.metrics.test_loss,
+        "train_accuracy": run.metrics.train_accuracy,
+        "test_accuracy": run.metrics.test_accuracy,
+        "iterations": run.iteration,
+        "epochs": run.epoch,
         "seconds": run.seconds,
         "train_points": int((~mask).sum()),
         "test_points": int(mask.sum()),
@@ -551,13 +543,19 @@ def _json_number(value: object) -> object:
     return value
 
 
-def _loss_csv(rows: list[tuple[int, float, float]]) -> str:
-    """``iteration,train_loss,test_loss``; an empty test_loss means there is no test set."""
-    lines = ["iteration,train_loss,test_loss"]
-    for iteration, train_loss, test_loss in rows:
-        test = repr(test_loss) if math.isfinite(test_loss) else ""
-        lines.append(f"{iteration},{train_loss!r},{test}")
+def _loss_csv(history: HistoryArrays) -> str:
+    """``iteration,train_loss,test_loss,train_accuracy,test_accuracy``, one row per recorded
+    iteration; an empty field is a value not measured (no test set)."""
+    columns = [getattr(history, field).tolist() for field in FIELDS]
+    lines = [",".join(FIELDS)]
+    for iteration, *values in zip(*columns):
+        lines.append(",".join([str(iteration), *(_csv_number(value) for value in values)]))
     return "\n".join(lines) + "\n"
+
+
+def _csv_number(value: float) -> str:
+    """The shortest text that reads back as ``value``; empty for NaN."""
+    return repr(value) if math.isfinite(value) else ""
 
 
 def _figure_title(source: dict, settings: _Settings, run: _Run) -> str:
@@ -568,7 +566,7 @@ def _figure_title(source: dict, settings: _Settings, run: _Run) -> str:
     if activations:
         network += " " + (activations[0] if len(set(activations)) == 1 else "/".join(activations))
     training = f"{settings.training.optimizer} α = {settings.training.learning_rate:g}"
-    return f"{name} · {network} · {training} · {run.trainer.iteration} it"
+    return f"{name} · {network} · {training} · {run.iteration} it"
 
 
 def _write_outputs(run: _Run, metrics: dict, settings: _Settings, title: str) -> None:

@@ -15,6 +15,8 @@ import mlpviz.cli
 from mlpviz.cli import main
 from mlpviz.core import load_model
 from mlpviz.core.datasets import load_csv, make_preset, save_csv
+from mlpviz.core.timeline import RecordSchedule
+from mlpviz.core.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_FILES = {"metrics.json", "loss.csv", "model.npz", "dataset.csv", "boundary.png"}
@@ -91,13 +93,17 @@ def test_metrics_hold_the_results_and_every_setting(xor_run):
     assert metrics["seconds"] > 0
 
 
-def test_loss_csv_has_one_row_per_iteration_from_the_untrained_network(xor_run):
+def test_loss_csv_holds_the_sessions_loss_record_from_the_untrained_network(xor_run):
     header, rows = loss_rows(xor_run)
-    assert header == "iteration,train_loss,test_loss"
-    assert [int(row[0]) for row in rows] == list(range(301))
+    assert header == "iteration,train_loss,test_loss,train_accuracy,test_accuracy"
+    # Every iteration up to 200, then 128 per doubling of the iteration count.
+    assert [int(row[0]) for row in rows] == [i for i in range(301) if RecordSchedule().wants(i)]
     train_losses = [float(row[1]) for row in rows]
     assert train_losses[-1] < train_losses[0]
-    assert train_losses[-1] == pytest.approx(read_metrics(xor_run)["train_loss"], rel=1e-12)
+    metrics = read_metrics(xor_run)
+    last = dict(zip(header.split(","), rows[-1]))
+    for name in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
+        assert float(last[name]) == metrics[name]
 
 
 def test_saved_model_reproduces_the_metrics_on_the_saved_dataset(xor_run):
@@ -181,18 +187,20 @@ def test_a_csv_dataset_without_test_set(tmp_path):
     assert (metrics["classes"], metrics["points"]) == (4, 60)
     assert metrics["test_loss"] is None and metrics["test_accuracy"] is None
     _header, rows = loss_rows(out)
-    assert all(row[2] == "" for row in rows)
+    assert all(row[2] == row[4] == "" for row in rows)
     assert load_csv(out / "dataset.csv") == load_csv(csv)
 
 
-def test_long_runs_log_evenly_spaced_rows_with_the_first_and_last(tmp_path):
+def test_long_runs_log_every_early_iteration_then_fewer_and_the_last(tmp_path):
     options = ["--points", "10", "--layers", "", "--iterations", "12000"]
     assert main(["train", *options, "--image-size", "128", "--out", str(tmp_path)]) == 0
     _header, rows = loss_rows(tmp_path)
-    iterations = np.array([int(row[0]) for row in rows])
-    assert len(iterations) == 10_001
-    assert (iterations[0], iterations[-1]) == (0, 12_000)
-    assert set(np.diff(iterations)) == {1, 2}
+    iterations = [int(row[0]) for row in rows]
+    assert iterations[:201] == list(range(201))
+    # 12,000 is off the schedule (every 64th iteration there); the record ends with it anyway.
+    assert iterations[-2:] == [11_968, 12_000]
+    assert iterations[:-1] == [i for i in range(12_000) if RecordSchedule().wants(i)]
+    assert len(iterations) < 1_000
 
 
 def test_a_new_run_replaces_only_its_own_files(tmp_path, xor_run):
@@ -329,14 +337,14 @@ def test_the_missing_out_directory_is_created(tmp_path):
 
 
 def test_ctrl_c_while_training_exits_130_and_writes_nothing(tmp_path, capsys, monkeypatch):
-    real_step = mlpviz.cli.Trainer.step
+    real_step = Trainer.step
 
     def step_until_interrupted(trainer):
         if trainer.iteration == 5:
             raise KeyboardInterrupt
         return real_step(trainer)
 
-    monkeypatch.setattr(mlpviz.cli.Trainer, "step", step_until_interrupted)
+    monkeypatch.setattr(Trainer, "step", step_until_interrupted)
     assert train(tmp_path / "out") == 130
     assert_one_error_line(capsys.readouterr().err, "interrupted")
     assert list(tmp_path.iterdir()) == []

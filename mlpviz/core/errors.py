@@ -1,4 +1,4 @@
-"""Error types carrying a message a user can act on.
+"""Error types carrying a message a user can act on, and how messages echo file content.
 
 The GUI shows ``str(error)`` in a dialog; the CLI prints it on one line and exits 2.
 """
@@ -26,3 +26,16 @@ class DivergenceError(MlpvizError):
 
 class SessionError(MlpvizError):
     """A session file is invalid, or a session operation cannot be done."""
+
+
+MAX_SHOWN = 60
+"""Longest text from a file that a message echoes; longer text is cut and ends in "…"."""
+
+
+def shown(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` read from a file, fit for a one-line message: control characters escaped and
+    cut to ``limit`` characters plus "…", so a crafted file cannot flood a dialog or a terminal."""
+    head = text[: limit + 1]  # escaping only what can be shown keeps huge inputs cheap
+    if not head.isprintable():
+        head = repr(head)[1:-1]
+    return head if len(head) <= limit else head[:limit] + "…"

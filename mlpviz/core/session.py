@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -40,6 +41,29 @@ from .trainer import Trainer, TrainerState, evaluate
 
 EMPTY_TRAINING_SET = "Add some points to the training set first"
 ONE_CLASS = "Training needs points of at least two classes: add points of another class"
+
+
+@dataclass(frozen=True)
+class SessionParts:
+    """Everything a Session is made of, for saving and loading it (``session_file``).
+
+    ``schedule`` is the one new runs start with (the timeline's may have been thinned);
+    ``data`` is the current dataset and split, ``data_version`` its id in the timeline;
+    ``trainer`` is the live trainer's state, None before there is data to train on.
+    """
+
+    network: NetworkConfig
+    training: TrainingConfig
+    test_ratio: float
+    split_seed: int
+    schedule: RecordSchedule
+    data: DataVersion
+    data_version: int
+    params: np.ndarray
+    trainer: TrainerState | None
+    timeline: Timeline
+    history: TrainingHistory
+    view_settings: dict
 
 
 class Session:
@@ -324,6 +348,45 @@ class Session:
 
         return read_session(path)
 
+    def _parts(self) -> SessionParts:
+        """What this session is made of, for ``session_file`` (the live objects: read them,
+        do not change them)."""
+        return SessionParts(
+            network=self._network_config,
+            training=self._training_config,
+            test_ratio=self._test_ratio,
+            split_seed=self._split_seed,
+            schedule=self._schedule,
+            data=self._data,
+            data_version=self._data_version,
+            params=self._net.params,
+            trainer=None if self._trainer is None else self._trainer.state(),
+            timeline=self._timeline,
+            history=self._history,
+            view_settings=self.view_settings,
+        )
+
+    @classmethod
+    def _from_parts(cls, parts: SessionParts) -> Session:
+        """The session ``parts`` describe, for ``session_file``, which checks that they fit
+        together. Raises ConfigError when the trainer's batch order does not fit the data."""
+        session = cls(
+            parts.data.dataset,
+            parts.network,
+            parts.training,
+            test_ratio=parts.test_ratio,
+            split_seed=parts.split_seed,
+            budget_bytes=parts.timeline.budget_bytes,
+            schedule=parts.schedule,
+        )
+        session._data, session._data_version = parts.data, parts.data_version
+        session._timeline, session._history = parts.timeline, parts.history
+        session._net.params[...] = parts.params
+        trainer = parts.trainer
+        session._trainer = None if trainer is None else session._resumed_trainer(trainer)
+        session.view_settings = parts.view_settings
+        return session
+
     # --- internals ----------------------------------------------------------------------------
     def _split(self, dataset: Dataset) -> DataVersion:
         return DataVersion(dataset, dataset.test_mask(self._test_ratio, self._split_seed))
@@ -344,17 +407,46 @@ class Session:
     def _new_trainer(self) -> Trainer | None:
         if self.training_problem is not None:
             return None
-        train = ~self._data.test_mask
+        return self._trainer_on(self._data)
+
+    def _trainer_on(self, data: DataVersion) -> Trainer:
+        """A trainer on the training points of ``data`` with the settings in force."""
+        train = ~data.test_mask
         config = self._training_config
         return Trainer(
             self._net,
             self._optimizer,
-            self._dataset.X[train],
-            self._dataset.y[train],
+            data.dataset.X[train],
+            data.dataset.y[train],
             batch_size=config.batch_size,
             l2=config.l2,
             seed=config.shuffle_seed,
         )
+
+    def _resumed_trainer(self, state: TrainerState) -> Trainer | None:
+        """A trainer continuing from ``state`` on the current training points.
+
+        When all of them were deleted, the trainer waits for the next edit, which replaces its
+        data and its epoch order before any update: it gets the newest checkpoint data that
+        has training points (there is none before the run's first update: no trainer then).
+        """
+        if (~self._data.test_mask).any():
+            trainer = self._trainer_on(self._data)
+        else:
+            data = self._newest_data_with_training_points()
+            if data is None:
+                return None
+            trainer = self._trainer_on(data)
+            state = replace(state, order=None, position=0)
+        trainer.restore(state)
+        return trainer
+
+    def _newest_data_with_training_points(self) -> DataVersion | None:
+        for checkpoint in reversed(self._timeline):
+            data = self._timeline.data_version(checkpoint.data_version)
+            if (~data.test_mask).any():
+                return data
+        return None
 
     def _follow_data(self) -> None:
         """Train on the current data from the next update on, in the same run."""
@@ -381,14 +473,21 @@ class Session:
 
     def _rerecord_current(self) -> None:
         """Data or settings changed at a recorded iteration: record it again, so that the
-        checkpoint holds what the next update will use."""
+        checkpoint holds what the next update will use. The update that led there is the
+        same, so are its gradient norms (a trainer rebuilt by a rewind or a load has none)."""
         self._history.truncate_after(self.iteration - 1)
-        self._record(transient=self._timeline.last_is_transient)
+        self._record(
+            transient=self._timeline.last_is_transient,
+            gradient_norms=self._timeline[-1].gradient_norms,
+        )
 
-    def _record(self, transient: bool = False) -> None:
+    def _record(
+        self, transient: bool = False, gradient_norms: tuple[float, ...] | None = None
+    ) -> None:
         trainer = self._trainer
         metrics = self._measure(self._net, self._data)
-        gradient_norms = trainer.last_gradient_norms() if self.iteration > 0 else ()
+        if gradient_norms is None:
+            gradient_norms = trainer.last_gradient_norms() if self.iteration > 0 else ()
         largest = float(np.abs(self._net.all_weights()).max(initial=0.0))
         if len(self._timeline):
             largest = max(largest, self._timeline[-1].largest_weight)

@@ -206,6 +206,27 @@ class Timeline:
         self._nbytes += checkpoint.nbytes
         self._fit_budget()
 
+    def _restore(
+        self,
+        checkpoints: list[Checkpoint],
+        versions: dict[int, DataVersion],
+        schedule: RecordSchedule,
+        transient: bool,
+    ) -> None:
+        """Become a saved timeline as it was, without thinning it again (for session files).
+
+        The checkpoints are in increasing iteration order and ``versions`` holds exactly the
+        dataset versions they refer to.
+        """
+        self.schedule = schedule
+        self._checkpoints = list(checkpoints)
+        self._iterations = [checkpoint.iteration for checkpoint in checkpoints]
+        self._versions = dict(versions)
+        self._version_users = Counter(checkpoint.data_version for checkpoint in checkpoints)
+        self._nbytes = sum(checkpoint.nbytes for checkpoint in checkpoints)
+        self._nbytes += sum(version.nbytes for version in versions.values())
+        self._transient = transient
+
     def truncate_after(self, index: int) -> int:
         """Drop the checkpoints after ``index`` (the run continues from there); returns how
         many were dropped."""

@@ -194,3 +194,12 @@ def test_a_new_test_share_is_a_data_change_in_the_same_run(xor):
     run.step(5)
     assert not run.apply(test_ratio=0.5)
     assert run.test_mask.sum() == 60 and run.iteration == 5
+
+
+def test_a_change_after_a_rewind_keeps_the_gradient_norms_of_the_update_that_led_there(xor):
+    run = session(xor, TRAININGS["momentum mini-batch"])
+    run.step(50)
+    norms = run.timeline[run.timeline.index_of(40)].gradient_norms
+    run.rewind(run.timeline.index_of(40))  # the rebuilt trainer has no gradient of its own
+    run.apply(training=TrainingConfig("momentum", 0.01, batch_size=16, l2=0.5))
+    assert run.timeline[-1].gradient_norms == norms

@@ -1,0 +1,564 @@
+"""Session files (``.mlpviz``): a whole run, saved so that it continues exactly where it was.
+
+A zip archive (``archive.write_archive``) of ``manifest.json`` and a few ``.npy`` arrays:
+
+``manifest.json``
+    ``format_version`` (1), ``app_version``, ``workspace`` ("2d"), ``split`` (``test_ratio``,
+    ``split_seed``), ``network`` and ``training`` (the settings in force, ``to_dict()``),
+    ``schedule`` (``dense``, ``per_octave``: the one a new run starts with), ``data``
+    (``version``: the current dataset's id, ``points``), ``trainer`` (the live trainer, null
+    before there is data to train on), ``timeline`` (``budget_bytes``, its possibly thinned
+    ``schedule``, ``last_is_transient``, ``trainings``: the distinct training settings,
+    ``data_versions``: ``id`` and ``points`` of each, ``checkpoints``: per checkpoint the
+    index of its training settings, its data version id, ``metrics``, ``weight_norms``,
+    ``gradient_norms`` and ``trainer``), ``history`` (``rows``, ``stride``, ``offered`` and
+    the ``newest`` row shown beyond the kept ones, or null) and ``view_settings`` (an object
+    the app keeps for itself). A trainer is ``iteration``, ``epoch``, ``rng`` (NumPy's PCG64
+    state), ``order`` (length of the epoch's sample order, null without one), ``position``,
+    ``optimizer_step`` and ``buffers`` (each optimiser buffer's name and its number of rows,
+    0 before the first update, else 1). A number that is not finite (not measured) is null.
+
+arrays (P is the network's parameter count)
+    ``data_X`` (m, 2) float64, ``data_y`` (m,) int64, ``data_test_mask`` (m,) bool: the
+    current dataset and split; ``params`` (P,), ``optimizer_buffers`` (rows, P) and ``order``
+    (n,) int64: the live network and trainer; ``checkpoint_params`` (checkpoints, P),
+    ``checkpoint_buffers`` (rows, P) and ``checkpoint_orders`` (Σn,) int64: the checkpoints'
+    in their order, concatenated; ``versions_X``, ``versions_y``, ``versions_test_mask``: the
+    data versions' in the order of ``data_versions``, concatenated; ``history`` (rows, 5).
+
+Reading trusts nothing: every value must have its type and range and fit the rest, and the
+shape of every array follows from the manifest and is checked against the array's header
+before its data is read (``archive.UntrustedArchive``), so a bad file raises SessionError
+with one line naming the problem, and allocates nothing it claims before that check.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, fields
+from itertools import pairwise
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import __version__
+from .archive import MANIFEST, UntrustedArchive, write_archive
+from .config import MAX_SEED, NetworkConfig, TrainingConfig
+from .datasets import Dataset
+from .errors import ConfigError, DatasetError, SessionError, shown
+from .history import FIELDS, TrainingHistory
+from .optimizers import OPTIMIZERS, OptimizerState, make_optimizer
+from .session import Session, SessionParts
+from .timeline import Checkpoint, DataVersion, Metrics, RecordSchedule, Timeline
+from .trainer import TrainerState
+
+FORMAT_VERSION = 1
+WORKSPACE = "2d"
+MAX_MANIFEST_BYTES = 32 * 2**20  # a 10-million-iteration run's manifest takes about 1 MiB
+MAX_TEST_RATIO = 0.9  # as Dataset.test_mask
+MAX_COUNT = 2**62  # iterations, epochs, steps, ids, schedule sizes: far beyond any run
+MAX_BUDGET_BYTES = 2**40
+MAX_PROBLEM_CHARS = 200  # a message may quote the file; it stays one readable line
+
+# The buffers each optimiser keeps, named as its state() names them.
+OPTIMIZER_BUFFERS = {name: tuple(make_optimizer(name, 0.1).state().arrays) for name in OPTIMIZERS}
+
+
+# --- writing ---------------------------------------------------------------------------------
+def write_session(session: Session, path: str | os.PathLike) -> None:
+    """Write ``session`` to ``path`` atomically; OSError when the file cannot be written."""
+    manifest, arrays = _contents(session._parts())
+    write_archive(path, manifest, arrays)
+
+
+def _contents(parts: SessionParts) -> tuple[dict, dict[str, np.ndarray]]:
+    """The manifest and the arrays of a session file (see the module docstring)."""
+    timeline = parts.timeline
+    checkpoints = [timeline[index] for index in range(len(timeline))]
+    distinct = dict.fromkeys(checkpoint.training for checkpoint in checkpoints)
+    trainings = {training: index for index, training in enumerate(distinct)}
+    version_ids = sorted({checkpoint.data_version for checkpoint in checkpoints})
+    versions = [timeline.data_version(version) for version in version_ids]
+    states = [checkpoint.trainer for checkpoint in checkpoints]
+    live = [] if parts.trainer is None else [parts.trainer]
+    n_params = len(parts.params)
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "app_version": __version__,
+        "workspace": WORKSPACE,
+        "split": {"test_ratio": parts.test_ratio, "split_seed": parts.split_seed},
+        "network": parts.network.to_dict(),
+        "training": parts.training.to_dict(),
+        "schedule": asdict(parts.schedule),
+        "data": {"version": parts.data_version, "points": len(parts.data.dataset)},
+        "trainer": None if parts.trainer is None else _trainer_entry(parts.trainer),
+        "timeline": {
+            "budget_bytes": timeline.budget_bytes,
+            "schedule": asdict(timeline.schedule),
+            "last_is_transient": timeline.last_is_transient,
+            "trainings": [training.to_dict() for training in trainings],
+            "data_versions": [
+                {"id": version_id, "points": len(version.dataset)}
+                for version_id, version in zip(version_ids, versions)
+            ],
+            "checkpoints": [
+                _checkpoint_entry(checkpoint, trainings[checkpoint.training])
+                for checkpoint in checkpoints
+            ],
+        },
+        "history": _history_entry(parts.history),
+        "view_settings": parts.view_settings,
+    }
+    arrays = {
+        "data_X": parts.data.dataset.X,
+        "data_y": parts.data.dataset.y,
+        "data_test_mask": parts.data.test_mask,
+        "params": parts.params,
+        "optimizer_buffers": _buffer_rows(live, n_params),
+        "order": _orders(live),
+        "checkpoint_params": np.stack([checkpoint.params for checkpoint in checkpoints]),
+        "checkpoint_buffers": _buffer_rows(states, n_params),
+        "checkpoint_orders": _orders(states),
+        "versions_X": np.concatenate([version.dataset.X for version in versions]),
+        "versions_y": np.concatenate([version.dataset.y for version in versions]),
+        "versions_test_mask": np.concatenate([version.test_mask for version in versions]),
+        "history": parts.history.kept_rows(),
+    }
+    return manifest, arrays
+
+
+def _checkpoint_entry(checkpoint: Checkpoint, training: int) -> dict:
+    metrics = checkpoint.metrics
+    return {
+        "training": training,
+        "data_version": checkpoint.data_version,
+        "metrics": {name: _json_number(value) for name, value in asdict(metrics).items()},
+        "weight_norms": [_json_number(norm) for norm in checkpoint.weight_norms],
+        "gradient_norms": [_json_number(norm) for norm in checkpoint.gradient_norms],
+        "trainer": _trainer_entry(checkpoint.trainer),
+    }
+
+
+def _trainer_entry(state: TrainerState) -> dict:
+    return {
+        "iteration": state.iteration,
+        "epoch": state.epoch,
+        "rng": state.rng,
+        "order": None if state.order is None else len(state.order),
+        "position": state.position,
+        "optimizer_step": state.optimizer.step,
+        "buffers": {name: len(arrays) for name, arrays in state.optimizer.arrays.items()},
+    }
+
+
+def _history_entry(history: TrainingHistory) -> dict:
+    stride, offered = history.state()
+    kept, shown_rows = history.kept_rows(), history.arrays()
+    newest = None
+    if len(shown_rows) > len(kept):  # the curve ends at a state between two kept rows
+        newest = [_json_number(getattr(shown_rows, field)[-1].item()) for field in FIELDS]
+    return {"rows": len(kept), "stride": stride, "offered": offered, "newest": newest}
+
+
+def _buffer_rows(states: list[TrainerState], n_params: int) -> np.ndarray:
+    """The optimiser buffers of ``states``, one row each, in order."""
+    rows = [
+        array for state in states for arrays in state.optimizer.arrays.values() for array in arrays
+    ]
+    return np.array(rows, dtype=np.float64).reshape(len(rows), n_params)
+
+
+def _orders(states: list[TrainerState]) -> np.ndarray:
+    """The sample orders of ``states`` that have one, concatenated."""
+    orders = [state.order for state in states if state.order is not None]
+    return np.concatenate([np.zeros(0, dtype=np.int64), *orders]).astype(np.int64)
+
+
+def _json_number(value: float) -> float | None:
+    """JSON has no NaN or infinity: a value not measured is null."""
+    return value if math.isfinite(value) else None
+
+
+# --- reading ---------------------------------------------------------------------------------
+def read_session(path: str | os.PathLike) -> Session:
+    """The session saved in ``path`` by ``write_session``.
+
+    A bad file (missing, not a session, damaged, from a newer mlpviz, inconsistent) raises
+    SessionError with one line naming the file and the problem.
+    """
+    with UntrustedArchive(path, SessionError) as archive:
+        manifest = archive.read_json(MANIFEST, max_bytes=MAX_MANIFEST_BYTES)
+        try:
+            return _Reader(archive).session(manifest)
+        except (_ContentError, ConfigError, DatasetError) as problem:
+            message = shown(str(problem), MAX_PROBLEM_CHARS)
+            raise SessionError(f"{os.fspath(path)}: {message}") from None
+
+
+class _ContentError(Exception):
+    """A problem with the content of a session file (the caller adds the file's name)."""
+
+
+class _Object:
+    """A JSON object of the manifest, whose fields are read with type and range checks."""
+
+    def __init__(self, value: object, where: str) -> None:
+        if not isinstance(value, dict):
+            raise _ContentError(f"{where} must be a JSON object")
+        self.value = value
+        self.where = where
+
+    def field(self, key: str) -> object:
+        """The value of ``key``, which must be there."""
+        if key not in self.value:
+            raise _ContentError(f"{self.where}.{key} is missing")
+        return self.value[key]
+
+    def integer(self, key: str, low: int = 0, high: int = MAX_COUNT) -> int:
+        """A whole number in [low, high] (not a boolean, not 3.0)."""
+        value = self.field(key)
+        if type(value) is not int or not low <= value <= high:
+            bound = f"from {low} to {high}" if high < MAX_COUNT else f"≥ {low}"
+            raise _ContentError(f"{self.where}.{key} must be a whole number {bound}")
+        return value
+
+    def number(self, key: str) -> float:
+        """A number; null reads as NaN (a value not measured)."""
+        return _number(self.field(key), f"{self.where}.{key}")
+
+    def flag(self, key: str) -> bool:
+        """true or false."""
+        value = self.field(key)
+        if not isinstance(value, bool):
+            raise _ContentError(f"{self.where}.{key} must be true or false")
+        return value
+
+    def object(self, key: str) -> _Object:
+        """A nested object."""
+        return _Object(self.field(key), f"{self.where}.{key}")
+
+    def optional_object(self, key: str) -> _Object | None:
+        """A nested object, or None for null."""
+        value = self.field(key)
+        return None if value is None else _Object(value, f"{self.where}.{key}")
+
+    def objects(self, key: str) -> list[_Object]:
+        """A list of objects."""
+        where = f"{self.where}.{key}"
+        return [_Object(item, f"{where}[{i}]") for i, item in enumerate(self.json_list(key))]
+
+    def numbers(self, key: str) -> tuple[float, ...]:
+        """A list of numbers (null reads as NaN)."""
+        return _numbers(self.field(key), f"{self.where}.{key}")
+
+    def json_list(self, key: str) -> list:
+        """A list of anything."""
+        value = self.field(key)
+        if not isinstance(value, list):
+            raise _ContentError(f"{self.where}.{key} must be a list")
+        return value
+
+
+def _numbers(value: object, where: str) -> tuple[float, ...]:
+    if not isinstance(value, list):
+        raise _ContentError(f"{where} must be a list of numbers")
+    return tuple(_number(item, f"{where}[{i}]") for i, item in enumerate(value))
+
+
+def _number(value: object, where: str) -> float:
+    if value is None:
+        return math.nan
+    if type(value) not in (int, float):
+        raise _ContentError(f"{where} must be a number or null")
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float
+        raise _ContentError(f"{where} is too large") from None
+
+
+class _TrainerEntry(NamedTuple):
+    """A trainer of the manifest, checked, waiting for its arrays."""
+
+    iteration: int
+    epoch: int
+    rng: dict
+    order: int | None  # the length of its epoch's sample order
+    position: int
+    step: int
+    buffers: dict[str, int]  # each optimiser buffer's number of rows
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of the optimiser buffers array that are this trainer's."""
+        return sum(self.buffers.values())
+
+    def state(self, rows: np.ndarray, order: np.ndarray | None) -> TrainerState:
+        """The TrainerState with its buffer ``rows`` and its sample ``order`` (copies)."""
+        arrays, start = {}, 0
+        for name, count in self.buffers.items():
+            arrays[name] = [row.copy() for row in rows[start : start + count]]
+            start += count
+        optimizer = OptimizerState(self.step, arrays)
+        order = None if order is None else order.astype(np.intp)
+        return TrainerState(self.iteration, self.epoch, optimizer, self.rng, order, self.position)
+
+
+class _CheckpointEntry(NamedTuple):
+    """A checkpoint of the manifest, checked, waiting for its arrays."""
+
+    training: TrainingConfig
+    data_version: int
+    metrics: Metrics
+    weight_norms: tuple[float, ...]
+    gradient_norms: tuple[float, ...]
+    trainer: _TrainerEntry
+
+
+class _Reader:
+    """Reads one session file: the manifest first, then each array with the shape it implies.
+
+    The network's sizes follow from the current data's classes: ``session`` reads that first.
+    """
+
+    def __init__(self, archive: UntrustedArchive) -> None:
+        self._archive = archive
+        self._rng_probe = np.random.PCG64()  # checks the saved generator states
+
+    def session(self, manifest: object) -> Session:
+        """The session described by ``manifest`` and the arrays."""
+        top = _Object(manifest, "manifest")
+        _check_format(top)
+        split = top.object("split")
+        test_ratio = split.number("test_ratio")
+        if not 0.0 <= test_ratio <= MAX_TEST_RATIO:
+            raise _ContentError(f"manifest.split.test_ratio must be from 0 to {MAX_TEST_RATIO}")
+        network = NetworkConfig.from_dict(top.field("network"))
+        training = TrainingConfig.from_dict(top.field("training"))
+        data_entry = top.object("data")
+        data = self._current_data(data_entry)
+        net = network.build(data.dataset.n_classes)
+        self._n_params, self._depth, self._n_classes = net.parameter_count, net.depth, net.n_classes
+        params = self._parameters("params", (self._n_params,))
+        trainer = self._live_trainer(top.optional_object("trainer"), training)
+        timeline = self._timeline(top.object("timeline"))
+        if trainer is not None and trainer.iteration != timeline[-1].iteration:
+            raise _ContentError("the trainer's iteration is not the last checkpoint's")
+        parts = SessionParts(
+            network=network,
+            training=training,
+            test_ratio=test_ratio,
+            split_seed=split.integer("split_seed", 0, MAX_SEED),
+            schedule=_schedule(top.object("schedule")),
+            data=data,
+            data_version=data_entry.integer("version"),
+            params=params,
+            trainer=trainer,
+            timeline=timeline,
+            history=self._history(top.object("history")),
+            view_settings=top.object("view_settings").value,
+        )
+        return Session._from_parts(parts)
+
+    # --- arrays ----------------------------------------------------------------------------
+    def _array(self, name: str, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+        return self._archive.read_array(f"{name}.npy", dtypes=(dtype,), shape=shape)
+
+    def _parameters(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        array = self._array(name, "<f8", shape)
+        if not np.isfinite(array).all():
+            raise _ContentError(f"member '{name}.npy' holds NaN or infinite parameters")
+        return array
+
+    def _orders(self, name: str, entries: list[_TrainerEntry]) -> list[np.ndarray | None]:
+        """The sample order of each trainer of ``entries`` (None for those without one)."""
+        lengths = [entry.order or 0 for entry in entries]
+        packed = self._array(name, "<i8", (sum(lengths),))
+        orders, start = [], 0
+        for entry, length in zip(entries, lengths):
+            order = packed[start : start + length]
+            if entry.order is not None and not _is_permutation(order):
+                raise _ContentError(f"member '{name}.npy' holds an order that is no permutation")
+            orders.append(None if entry.order is None else order)
+            start += length
+        return orders
+
+    def _trainer_states(
+        self, entries: list[_TrainerEntry], buffers: str, orders: str
+    ) -> list[TrainerState]:
+        rows = self._array(buffers, "<f8", (sum(entry.n_rows for entry in entries), self._n_params))
+        states, start = [], 0
+        for entry, order in zip(entries, self._orders(orders, entries)):
+            states.append(entry.state(rows[start : start + entry.n_rows], order))
+            start += entry.n_rows
+        return states
+
+    def _data_versions(self, points: list[int], prefix: str) -> list[DataVersion]:
+        """The datasets and splits of ``points`` points each, from the members ``prefix``_X, …"""
+        total = sum(points)
+        X = self._array(f"{prefix}_X", "<f8", (total, 2))
+        y = self._array(f"{prefix}_y", "<i8", (total,))
+        mask = self._array(f"{prefix}_test_mask", "|b1", (total,))
+        versions, start = [], 0
+        for count in points:
+            end = start + count
+            dataset = Dataset(X[start:end], y[start:end])  # copies, as the mask below
+            versions.append(DataVersion(dataset, mask[start:end].copy()))
+            start = end
+        return versions
+
+    # --- parts -----------------------------------------------------------------------------
+    def _current_data(self, entry: _Object) -> DataVersion:
+        (data,) = self._data_versions([entry.integer("points")], "data")
+        return data
+
+    def _live_trainer(self, entry: _Object | None, training: TrainingConfig) -> TrainerState | None:
+        entries = [] if entry is None else [self._trainer_entry(entry, training)]
+        states = self._trainer_states(entries, "optimizer_buffers", "order")
+        return states[0] if states else None
+
+    def _trainer_entry(self, entry: _Object, training: TrainingConfig) -> _TrainerEntry:
+        order = entry.field("order")
+        if order is not None:
+            order = entry.integer("order", 1)
+        position = entry.integer("position")
+        if position >= (order or 1):
+            raise _ContentError(f"{entry.where}.position is beyond its sample order")
+        return _TrainerEntry(
+            iteration=entry.integer("iteration"),
+            epoch=entry.integer("epoch"),
+            rng=self._rng_state(entry.field("rng"), f"{entry.where}.rng"),
+            order=order,
+            position=position,
+            step=entry.integer("optimizer_step"),
+            buffers=_buffer_counts(entry.object("buffers"), training),
+        )
+
+    def _rng_state(self, state: object, where: str) -> dict:
+        """``state`` as NumPy's PCG64 takes and gives it back; anything else is refused."""
+        try:
+            self._rng_probe.state = state
+        except (TypeError, ValueError, KeyError, OverflowError):
+            raise _ContentError(f"{where} is not a state of NumPy's PCG64 generator") from None
+        accepted = self._rng_probe.state
+        if accepted != state:  # e.g. 1.5 taken as 1: not what was saved
+            raise _ContentError(f"{where} is not a state of NumPy's PCG64 generator")
+        return accepted
+
+    def _timeline(self, entry: _Object) -> Timeline:
+        trainings = [TrainingConfig.from_dict(item) for item in entry.json_list("trainings")]
+        version_entries = entry.objects("data_versions")
+        ids = [version.integer("id") for version in version_entries]
+        if len(set(ids)) != len(ids):
+            raise _ContentError("manifest.timeline.data_versions holds an id twice")
+        checkpoints = [
+            self._checkpoint_entry(item, trainings, set(ids))
+            for item in entry.objects("checkpoints")
+        ]
+        _check_checkpoints(checkpoints, ids)
+        points = [version.integer("points") for version in version_entries]
+        versions = dict(zip(ids, self._data_versions(points, "versions")))
+        for version in versions.values():
+            if version.dataset.n_classes > self._n_classes:
+                raise _ContentError("a data version has labels the network has no output for")
+        params = self._parameters("checkpoint_params", (len(checkpoints), self._n_params))
+        states = self._trainer_states(
+            [checkpoint.trainer for checkpoint in checkpoints],
+            "checkpoint_buffers",
+            "checkpoint_orders",
+        )
+        restored = [
+            Checkpoint(
+                params=row.copy(),
+                trainer=state,
+                training=checkpoint.training,
+                data_version=checkpoint.data_version,
+                metrics=checkpoint.metrics,
+                weight_norms=checkpoint.weight_norms,
+                gradient_norms=checkpoint.gradient_norms,
+            )
+            for checkpoint, row, state in zip(checkpoints, params, states)
+        ]
+        timeline = Timeline(entry.integer("budget_bytes", 1, MAX_BUDGET_BYTES))
+        timeline._restore(
+            restored, versions, _schedule(entry.object("schedule")), entry.flag("last_is_transient")
+        )
+        return timeline
+
+    def _checkpoint_entry(
+        self, entry: _Object, trainings: list[TrainingConfig], version_ids: set[int]
+    ) -> _CheckpointEntry:
+        training = trainings[entry.integer("training", 0, len(trainings) - 1)]
+        data_version = entry.integer("data_version")
+        if data_version not in version_ids:
+            raise _ContentError(f"{entry.where}.data_version refers to no data version")
+        weight_norms = entry.numbers("weight_norms")
+        gradient_norms = entry.numbers("gradient_norms")
+        if len(weight_norms) != self._depth or len(gradient_norms) not in (0, self._depth):
+            raise _ContentError(f"{entry.where} has norms for another number of layers")
+        metrics = entry.object("metrics")
+        return _CheckpointEntry(
+            training=training,
+            data_version=data_version,
+            metrics=Metrics(*(metrics.number(field.name) for field in fields(Metrics))),
+            weight_norms=weight_norms,
+            gradient_norms=gradient_norms,
+            trainer=self._trainer_entry(entry.object("trainer"), training),
+        )
+
+    def _history(self, entry: _Object) -> TrainingHistory:
+        history = TrainingHistory()
+        rows = self._array("history", "<f8", (entry.integer("rows", 0, history.capacity), 5))
+        history.restore(rows, entry.integer("stride", 1), entry.integer("offered"))
+        newest = entry.field("newest")
+        if newest is not None:
+            values = _numbers(newest, f"{entry.where}.newest")
+            if len(values) != len(FIELDS):
+                raise _ContentError(f"{entry.where}.newest must hold {len(FIELDS)} numbers")
+            history.show_newest(values)
+        return history
+
+
+def _check_format(top: _Object) -> None:
+    """Refuse a file of another format version or workspace before reading anything else."""
+    version = top.field("format_version")
+    if type(version) is not int:
+        raise _ContentError("manifest.format_version must be a whole number")
+    if version > FORMAT_VERSION:
+        raise _ContentError(f"made by a newer mlpviz (session format {version}); update mlpviz")
+    if version != FORMAT_VERSION:
+        raise _ContentError(f"unknown session format {version}")
+    if top.field("workspace") != WORKSPACE:
+        raise _ContentError("not a session of the 2-D workspace")
+
+
+def _schedule(entry: _Object) -> RecordSchedule:
+    return RecordSchedule(entry.integer("dense"), entry.integer("per_octave", 1))
+
+
+def _buffer_counts(entry: _Object, training: TrainingConfig) -> dict[str, int]:
+    """Each buffer's number of rows: every buffer of the optimiser (none for a trainer that
+    has not started), all with 0 rows before its first update and 1 after (the trainer
+    updates one flat parameter vector)."""
+    counts = {name: entry.integer(name, 0, 1) for name in entry.value}
+    names = set(OPTIMIZER_BUFFERS[training.optimizer])
+    if set(counts) not in (set(), names) or len(set(counts.values())) > 1:
+        raise _ContentError(f"{entry.where} does not fit the optimiser {training.optimizer}")
+    return counts
+
+
+def _check_checkpoints(checkpoints: list[_CheckpointEntry], version_ids: list[int]) -> None:
+    if not checkpoints:
+        raise _ContentError("the timeline has no checkpoint")
+    iterations = [checkpoint.trainer.iteration for checkpoint in checkpoints]
+    if any(later <= earlier for earlier, later in pairwise(iterations)):
+        raise _ContentError("the checkpoints are not in increasing iteration order")
+    if {checkpoint.data_version for checkpoint in checkpoints} != set(version_ids):
+        raise _ContentError("a data version is used by no checkpoint")
+
+
+def _is_permutation(order: np.ndarray) -> bool:
+    n = len(order)
+    return bool(
+        order.min() >= 0 and order.max() < n and (np.bincount(order, minlength=n) == 1).all()
+    )
