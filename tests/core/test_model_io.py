@@ -228,8 +228,8 @@ VALID_MODEL = zip_bytes(model_members([2, 3, 2]))
 
 @settings(max_examples=200, deadline=None)
 @given(data=st.binary(max_size=400))
-def test_fuzz_random_bytes(tmp_path_factory, data):
-    path = tmp_path_factory.mktemp("fuzz") / "m.npz"
+def test_fuzz_random_bytes(fuzz_dir, data):
+    path = fuzz_dir / "m.npz"
     path.write_bytes(data)
     with contextlib.suppress(ModelError):
         load_model(path)
@@ -239,11 +239,11 @@ def test_fuzz_random_bytes(tmp_path_factory, data):
 @given(
     flips=st.lists(st.tuples(st.integers(0, len(VALID_MODEL) - 1), st.integers(0, 255)), min_size=1)
 )
-def test_fuzz_damaged_model_files(tmp_path_factory, flips):
+def test_fuzz_damaged_model_files(fuzz_dir, flips):
     damaged = bytearray(VALID_MODEL)
     for position, value in flips:
         damaged[position] = value
-    path = tmp_path_factory.mktemp("fuzz") / "m.npz"
+    path = fuzz_dir / "m.npz"
     path.write_bytes(bytes(damaged))
     with contextlib.suppress(ModelError):
         load_model(path)
@@ -273,12 +273,12 @@ MEMBER_VALUES = st.sampled_from(
         st.sampled_from(sorted(model_members([2, 3, 2]))), MEMBER_VALUES | st.binary(max_size=40)
     )
 )
-def test_fuzz_replaced_members(tmp_path_factory, replaced):
+def test_fuzz_replaced_members(fuzz_dir, replaced):
     changes = {
         name: value if isinstance(value, bytes) else npy_bytes(value)
         for name, value in replaced.items()
     }
-    path = tmp_path_factory.mktemp("fuzz") / "m.npz"
+    path = fuzz_dir / "m.npz"
     path.write_bytes(zip_bytes(model_members([2, 3, 2], **changes)))
     with contextlib.suppress(ModelError):
         load_model(path)
