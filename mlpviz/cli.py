@@ -16,6 +16,7 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -117,6 +118,41 @@ def _with_command(argv: list[str]) -> list[str]:
     return argv
 
 
+# Numbers are read from ASCII digits only: int() and float() also accept other scripts'
+# digits ("٣" is 3, "８" is 8), and str.isdigit() passes superscripts that int() refuses.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(
+    r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)",
+    re.IGNORECASE,  # inf and nan are read so that the range checks can name the option
+)
+
+
+def _parse_integer(text: str) -> int | None:
+    """``text`` as an int when it is an optional sign and the digits 0-9, else None."""
+    text = text.strip()
+    if not _INTEGER.fullmatch(text):
+        return None
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        return None
+
+
+def _whole_number(text: str) -> int:
+    """argparse type of the integer options; see _parse_integer."""
+    value = _parse_integer(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return value
+
+
+def _number(text: str) -> float:
+    """argparse type of the decimal options: digits 0-9, a point, an exponent, inf or nan."""
+    if not _DECIMAL.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
+    return float(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog="mlpviz",
@@ -152,20 +188,26 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--data", metavar="FILE.csv", help="dataset file with header x1,x2,label")
     group.add_argument(
-        "--classes", type=int, metavar="K", help=f"classes of a preset (default: {DEFAULT_CLASSES})"
+        "--classes",
+        type=_whole_number,
+        metavar="K",
+        help=f"classes of a preset (default: {DEFAULT_CLASSES})",
     )
     group.add_argument(
-        "--points", type=int, metavar="N", help=f"points of a preset (default: {DEFAULT_POINTS})"
+        "--points",
+        type=_whole_number,
+        metavar="N",
+        help=f"points of a preset (default: {DEFAULT_POINTS})",
     )
     group.add_argument(
         "--noise",
-        type=float,
+        type=_number,
         metavar="F",
         help=f"noise of a preset, 0…1 (default: {DEFAULT_NOISE})",
     )
     group.add_argument(
         "--test-ratio",
-        type=float,
+        type=_number,
         default=0.2,
         metavar="F",
         help="share of the points held out as test set, 0…0.9 (default: %(default)s)",
@@ -202,24 +244,35 @@ def _add_training_arguments(parser: argparse.ArgumentParser) -> None:
         "--optimizer", default="sgd", choices=OPTIMIZERS, help="optimiser (default: %(default)s)"
     )
     group.add_argument(
-        "--lr", type=float, default=0.1, metavar="F", help="learning rate α (default: %(default)s)"
+        "--lr",
+        type=_number,
+        default=0.1,
+        metavar="F",
+        help="learning rate α (default: %(default)s)",
     )
     group.add_argument(
-        "--batch-size", type=int, metavar="N", help="samples per update (default: the full set)"
+        "--batch-size",
+        type=_whole_number,
+        metavar="N",
+        help="samples per update (default: the full set)",
     )
     group.add_argument(
-        "--l2", type=float, default=0.0, metavar="F", help="L2 coefficient λ (default: %(default)s)"
+        "--l2",
+        type=_number,
+        default=0.0,
+        metavar="F",
+        help="L2 coefficient λ (default: %(default)s)",
     )
     group.add_argument(
         "--iterations",
-        type=int,
+        type=_whole_number,
         default=1000,
         metavar="N",
         help=f"parameter updates, 1…{MAX_ITERATIONS:,} (default: %(default)s)",
     )
     group.add_argument(
         "--seed",
-        type=int,
+        type=_whole_number,
         default=0,
         metavar="S",
         help="seed of the preset, the split, the weights and the batches (default: %(default)s)",
@@ -306,13 +359,13 @@ def _layer_sizes(text: str) -> list[int]:
         return []
     sizes = []
     for part in text.split(","):
-        part = part.strip()
-        if not part.isdigit() or not 1 <= int(part) <= MAX_NEURONS:
+        size = _parse_integer(part)
+        if size is None or not 1 <= size <= MAX_NEURONS:
             raise ConfigError(
-                f"--layers {text!r}: {part!r} is not a layer size 1…{MAX_NEURONS}; "
+                f"--layers {text!r}: {part.strip()!r} is not a layer size 1…{MAX_NEURONS}; "
                 "give sizes like 8,8, or '' for no hidden layer"
             )
-        sizes.append(int(part))
+        sizes.append(size)
     if len(sizes) > MAX_HIDDEN_LAYERS:
         raise ConfigError(f"--layers: at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(sizes)}")
     return sizes
@@ -334,14 +387,14 @@ def _activations(text: str, sizes: list[int]) -> list[str]:
 
 
 def _image_size(text: str) -> tuple[int, int]:
-    parts = text.lower().split("x")
-    if len(parts) == 1:
-        parts *= 2
-    if len(parts) != 2 or not all(part.strip().isdigit() for part in parts):
+    sides = [_parse_integer(part) for part in text.lower().split("x")]
+    if len(sides) == 1:
+        sides *= 2
+    if len(sides) != 2 or None in sides:
         raise ConfigError(
             f"--image-size {text!r}: give PIXELS or WIDTHxHEIGHT, e.g. 800 or 1200x800"
         )
-    width, height = (int(part) for part in parts)
+    width, height = sides
     if not (
         MIN_IMAGE_SIDE <= width <= MAX_IMAGE_SIDE and MIN_IMAGE_SIDE <= height <= MAX_IMAGE_SIDE
     ):
