@@ -405,16 +405,49 @@ def _image_size(text: str) -> tuple[int, int]:
 
 
 def _output_directory(text: str) -> Path:
-    """``--out`` as an absolute path; refused when it, or a parent, is a file."""
-    out = Path(text).expanduser().absolute()
+    """``--out`` as an absolute path, checked before training so that a mistake costs none.
+
+    DIR must be a folder (or not exist yet) that a file can be created in, and none of its
+    entries named like a result file may be a folder. Nothing is created yet: a run that
+    fails later leaves no empty folder behind.
+    """
+    if not text:
+        raise ConfigError("--out needs a folder name")  # '' would silently mean "here"
+    if "\0" in text:
+        raise ConfigError(f"--out {text!r}: a folder name cannot contain a NUL character")
+    try:
+        out = Path(text).expanduser().absolute()
+        os.fsencode(out)  # Path.exists() says False, rather than raise, for what this refuses
+        _check_output_folder(out, text)
+    except UnicodeError:  # a lone surrogate: no bytes on disk spell it
+        raise ConfigError(f"--out {text!r}: not a valid file name") from None
+    except (OSError, RuntimeError) as error:  # RuntimeError: ~nobody has no home
+        raise ConfigError(f"--out {text}: {_reason(error)}") from None
+    return out
+
+
+def _check_output_folder(out: Path, text: str) -> None:
+    """Raise ConfigError if the results could not be written into ``out``; see above."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {text}: is a file, not a directory")
-    parent = out.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise ConfigError(f"--out {text}: {parent} is a file, not a directory")
-    return out
+    existing = out
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"--out {text}: {existing} is a file, not a directory")
+    # A real file rather than os.access(): root passes every check access() makes, yet some
+    # folders (/sys, FUSE mounts) still refuse new files.
+    with tempfile.TemporaryFile(dir=existing, prefix=".mlpviz-check."):
+        pass
+    for name in OUTPUT_FILES:
+        path = out / name
+        if path.is_dir() and not path.is_symlink():
+            raise ConfigError(f"--out {text}: {path} is a folder; a result file needs that name")
+
+
+def _reason(error: BaseException) -> str:
+    """The part of an error worth showing: ``Permission denied``, not ``[Errno 13] …``."""
+    return getattr(error, "strerror", None) or str(error)
 
 
 def _dataset(args: argparse.Namespace) -> tuple[Dataset, dict]:

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import types
 from pathlib import Path
 
@@ -317,10 +318,77 @@ def test_out_must_not_be_a_file(tmp_path, capsys):
     existing = tmp_path / "results"
     existing.write_text("keep me")
     assert main(["train", "--out", str(existing)]) == 2
-    assert_one_error_line(capsys.readouterr().err, "is a file, not a directory")
+    assert_one_error_line(capsys.readouterr().err, f"error: --out {existing}: is a file, not")
     assert existing.read_text() == "keep me"
     assert main(["train", "--out", str(existing / "below")]) == 2
-    assert_one_error_line(capsys.readouterr().err, "is a file, not a directory")
+    expected = f"error: --out {existing / 'below'}: {existing} is a file, not a directory"
+    assert_one_error_line(capsys.readouterr().err, expected)
+
+
+@pytest.fixture
+def nothing_trained(monkeypatch):
+    """Fail the test if a run gets as far as making its data, let alone training."""
+
+    def too_late(*args, **kwargs):
+        raise AssertionError("the data was made before --out was checked")
+
+    monkeypatch.setattr(mlpviz.cli, "make_preset", too_late)
+
+
+@pytest.fixture
+def unwritable_folder(tmp_path):
+    """A folder no file can be created in: read-only for a user; for root, /sys if it is."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    try:
+        tempfile.TemporaryFile(dir="/sys").close()
+    except OSError:
+        yield Path("/sys")
+    else:
+        pytest.skip("root can write everywhere here")
+
+
+@pytest.mark.parametrize("below", ["", "new/deeper"])
+def test_an_unwritable_out_is_refused_before_training(
+    unwritable_folder, below, capsys, nothing_trained
+):
+    out = unwritable_folder / below
+    before = sorted(os.listdir(unwritable_folder))
+    assert train(out) == 2
+    captured = capsys.readouterr()
+    assert_one_error_line(captured.err, f"--out {out}: ")
+    assert captured.out == ""
+    assert sorted(os.listdir(unwritable_folder)) == before
+
+
+BAD_OUT = {
+    "empty": ("", "--out needs a folder name"),
+    "NUL character": ("a\0b", "a folder name cannot contain a NUL character"),
+    "lone surrogate": ("\ud800", "--out '\\ud800': not a valid file name"),
+    "name too long": ("{tmp}/" + "x" * 300, "File name too long"),
+    "unknown user's home": ("~no-such-user-mlpviz/out", "--out ~no-such-user-mlpviz/out: "),
+}
+
+
+@pytest.mark.parametrize(("out", "expected"), BAD_OUT.values(), ids=BAD_OUT)
+def test_a_bad_out_is_refused_before_training(tmp_path, capsys, nothing_trained, out, expected):
+    assert train(out.format(tmp=tmp_path)) == 2
+    assert_one_error_line(capsys.readouterr().err, expected)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_named_like_a_result_is_refused_before_training(tmp_path, capsys, nothing_trained):
+    (tmp_path / "model.npz").mkdir()
+    (tmp_path / "model.npz" / "mine").write_text("keep me")
+    assert train(tmp_path) == 2
+    assert_one_error_line(capsys.readouterr().err, f"{tmp_path / 'model.npz'} is a folder")
+    assert [path.name for path in tmp_path.iterdir()] == ["model.npz"]
+    assert (tmp_path / "model.npz" / "mine").read_text() == "keep me"
 
 
 def test_a_failed_run_leaves_previous_results_untouched(tmp_path, xor_run, capsys):
