@@ -13,6 +13,8 @@ run), so ``mlpviz train --help`` and argument errors answer at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import math
 import os
@@ -21,7 +23,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -62,7 +64,10 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 MAX_ITERATIONS = 10_000_000
 MAX_LOGGED_ROWS = 10_001  # loss.csv holds every iteration up to 10,000 (plus iteration 0)
 MAX_TEST_RATIO = 0.9
+# Every result file of a run: a new run replaces all of those in DIR at once (see _publish).
 OUTPUT_FILES = ("metrics.json", "loss.csv", "model.npz", "dataset.csv", "boundary.png")
+STAGING_PREFIX = ".mlpviz-new-"  # a folder in DIR where the new results are written
+BACKUP_PREFIX = ".mlpviz-old-"  # a folder in DIR holding the previous results while swapping
 DEFAULT_PRESET = "xor"
 DEFAULT_CLASSES = 2
 DEFAULT_POINTS = 200
@@ -78,19 +83,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(_with_command(list(sys.argv[1:] if argv is None else argv)))
     except SystemExit as stop:  # --help, --version and argument errors end here
         return int(stop.code or 0)
+    _outcome.reset()
     try:
         if args.command == "gui":
             return _open_app(args.csv)
         return _train_command(args)
     except KeyboardInterrupt:
-        _fail("interrupted; nothing was written")
+        _fail(_interrupted_message(args))
         return EXIT_INTERRUPTED
     except _OutputError as error:
-        _fail(str(error))
+        _fail(f"{error}; {_what_dir_holds(args.out)}")
         return EXIT_FAILURE
     except MlpvizError as error:
         _fail(str(error))
         return EXIT_USAGE
+
+
+def _interrupted_message(args: argparse.Namespace) -> str:
+    """Ctrl-C's one line; for ``mlpviz train`` it says what became of DIR."""
+    if args.command != "train":
+        return "interrupted"
+    return f"interrupted; {_what_dir_holds(args.out)}"
+
+
+def _what_dir_holds(out: str) -> str:
+    """What an unfinished ``mlpviz train`` left in DIR, truthfully."""
+    if _outcome.backup is not None:
+        return (
+            f"{out} may hold a mix of old and new result files; "
+            f"the previous ones missing from it are in {_outcome.backup}"
+        )
+    if _outcome.replaced:
+        return f"{out} holds the new results"
+    return f"nothing in {out} was changed"
 
 
 class _OutputError(MlpvizError):
@@ -439,10 +464,9 @@ def _check_output_folder(out: Path, text: str) -> None:
     # folders (/sys, FUSE mounts) still refuse new files.
     with tempfile.TemporaryFile(dir=existing, prefix=".mlpviz-check."):
         pass
-    for name in OUTPUT_FILES:
-        path = out / name
-        if path.is_dir() and not path.is_symlink():
-            raise ConfigError(f"--out {text}: {path} is a folder; a result file needs that name")
+    folder = _folder_among(out, OUTPUT_FILES)
+    if folder is not None:
+        raise ConfigError(f"--out {text}: {folder} is a folder; a result file needs that name")
 
 
 def _reason(error: BaseException) -> str:
@@ -657,37 +681,35 @@ def _figure_title(source: dict, settings: _Settings, run: _Run) -> str:
     return f"{name} · {network} · {training} · {run.trainer.iteration} it"
 
 
-def _write_outputs(run: _Run, metrics: dict, settings: _Settings, title: str) -> None:
-    """Write every file into a staging directory beside DIR, then move each into DIR.
+_Writer = Callable[[Path], None]  # writes one result file to the path it is given
 
-    Each move is an atomic rename on the same file system, so DIR never holds a partial
-    file, and a failure before the moves leaves DIR exactly as it was.
-    """
+
+def _write_outputs(run: _Run, metrics: dict, settings: _Settings, title: str) -> None:
+    """Write the result files into DIR: all of them, or none (see _publish)."""
+    _publish(_result_writers(run, metrics, settings, title), settings.out)
+
+
+def _result_writers(
+    run: _Run, metrics: dict, settings: _Settings, title: str
+) -> dict[str, _Writer]:
+    """The writer of each of OUTPUT_FILES, to be called with the path to write to."""
     from mlpviz.render import render_boundary_png  # Qt loads only once training succeeded
 
-    out = settings.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        metrics_text = json.dumps(metrics, indent=2, allow_nan=False) + "\n"
-        (staging / "metrics.json").write_text(metrics_text, encoding="utf-8")
-        (staging / "loss.csv").write_text(_loss_csv(run.loss_rows), encoding="utf-8")
-        save_model(run.net, staging / "model.npz")
-        save_csv(run.dataset, staging / "dataset.csv")
-        render_boundary_png(
+    metrics_text = json.dumps(metrics, indent=2, allow_nan=False) + "\n"
+    return {
+        "metrics.json": lambda path: path.write_text(metrics_text, encoding="utf-8"),
+        "loss.csv": lambda path: path.write_text(_loss_csv(run.loss_rows), encoding="utf-8"),
+        "model.npz": lambda path: save_model(run.net, path),
+        "dataset.csv": lambda path: save_csv(run.dataset, path),
+        "boundary.png": lambda path: render_boundary_png(
             run.net,
             run.dataset,
-            staging / "boundary.png",
+            path,
             size=settings.image_size,
             test_mask=run.test_mask,
             title=title,
-        )
-        out.mkdir(exist_ok=True)
-        for name in OUTPUT_FILES:
-            os.chmod(staging / name, FILE_MODE)  # temporary files are private; results are not
-            os.replace(staging / name, out / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        ),
+    }
 
 
 def _summary(metrics: dict, out: Path) -> str:
@@ -699,6 +721,130 @@ def _summary(metrics: dict, out: Path) -> str:
         test = f"test J {metrics['test_loss']:.4g} acc {100 * metrics['test_accuracy']:.1f}%"
     timing = f"{metrics['iterations']} it in {metrics['seconds']:.2f} s"
     return f"{train} | {test} | {timing} → {out}"
+
+
+# --- publishing the results --------------------------------------------------------------
+@dataclass
+class _Outcome:
+    """What the current ``mlpviz train`` has done to DIR, for the message if it fails.
+
+    Kept on the module: an interruption can end the run anywhere, where no return value
+    carries it back to main.
+    """
+
+    replaced: bool = False  # DIR holds the new results
+    backup: Path | None = None  # undoing a failed swap failed: the previous results left here
+
+    def reset(self) -> None:
+        """Back to "nothing done yet", for the next run in the same process."""
+        self.replaced, self.backup = False, None
+
+
+_outcome = _Outcome()
+
+
+def _publish(writers: Mapping[str, _Writer], out: Path) -> None:
+    """Call each writer on its file in a staging folder inside DIR, then swap them all in.
+
+    Whatever fails or interrupts this, DIR then holds either every result file of the
+    previous run or every one of this run, never a mix (only if undoing a failed swap fails
+    too, _outcome.backup says where the rest of the previous results are). Files in DIR that
+    are not results are never touched; a DIR created here is removed again on failure.
+    """
+    missing = _missing_folders(out)
+    staging: Path | None = None
+    try:
+        for folder in missing:
+            folder.mkdir()
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+        for name, write in writers.items():
+            write(staging / name)
+            os.chmod(staging / name, FILE_MODE)  # temporary files are private; results are not
+        _swap_in(staging, out)
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        _remove_empty(missing)
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """``path`` and those of its parents that do not exist yet, outermost first."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    return missing[::-1]
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (outermost first) from the innermost out, while they are empty."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty: the results are in it
+            return
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Move DIR's previous result files into a backup folder, then the staged ones into DIR.
+
+    The previous result files are all of OUTPUT_FILES, and any staged name, found in DIR:
+    a result the new run does not write must not stay behind from the old one.
+    """
+    new = sorted(path.name for path in staging.iterdir())
+    old = [name for name in sorted({*OUTPUT_FILES, *new}) if os.path.lexists(out / name)]
+    folder = _folder_among(out, old)
+    if folder is not None:  # made after the check before training; never move it, nor delete
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(folder))
+    backup = Path(tempfile.mkdtemp(prefix=BACKUP_PREFIX, dir=out))
+    moves = [(out / name, backup / name) for name in old]
+    moves += [(staging / name, out / name) for name in new]
+    try:
+        _move_all(moves)
+    except _OutputError:
+        _outcome.backup = backup  # the only copy of some previous results: keep it
+        raise
+    except BaseException:
+        with contextlib.suppress(OSError):  # never hide why the swap failed
+            backup.rmdir()  # empty again: every previous result is back in DIR
+        raise
+    _outcome.replaced = True
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def _folder_among(out: Path, names: Iterable[str]) -> Path | None:
+    """The first of ``names`` in ``out`` that is a folder (not a link to one), if any."""
+    for name in names:
+        path = out / name
+        if path.is_dir() and not path.is_symlink():
+            return path
+    return None
+
+
+def _move_all(moves: list[tuple[Path, Path]]) -> None:
+    """Rename each (source, target), all or none: on failure, undo those done, last first.
+
+    Renames within one folder are atomic. If undoing fails too, raises _OutputError after
+    undoing as much as it can.
+    """
+    done: list[tuple[Path, Path]] = []
+    try:
+        for source, target in moves:
+            os.replace(source, target)
+            done.append((source, target))
+    except BaseException as error:
+        undo_errors = []
+        for source, target in reversed(done):
+            try:
+                os.replace(target, source)
+            except OSError as undo_error:
+                undo_errors.append(undo_error)
+        if undo_errors:
+            raise _OutputError(
+                f"cannot write the results: {_reason(error)}, "
+                f"and cannot put the previous ones back: {_reason(undo_errors[0])}"
+            ) from error
+        raise
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ def xor_run(tmp_path_factory):
 # --- a successful run --------------------------------------------------------------------
 def test_writes_exactly_the_five_documented_files(xor_run):
     assert {path.name for path in xor_run.iterdir()} == OUTPUT_FILES
+    assert set(mlpviz.cli.OUTPUT_FILES) == OUTPUT_FILES  # what a new run moves aside
     assert [path.name for path in xor_run.parent.iterdir()] == ["xor"]  # no staging left
 
 
@@ -400,6 +401,88 @@ def test_a_failed_run_leaves_previous_results_untouched(tmp_path, xor_run, capsy
     for name in OUTPUT_FILES:
         assert (out / name).read_bytes() == (xor_run / name).read_bytes()
     assert [path.name for path in tmp_path.iterdir()] == ["out"]
+
+
+def contents(folder):
+    """Every entry of ``folder``, hidden ones too, with the bytes of each file."""
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+@pytest.fixture
+def old_results(tmp_path, xor_run):
+    """A folder holding a previous run's results and a file of the user's."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    for name in OUTPUT_FILES:
+        (out / name).write_bytes((xor_run / name).read_bytes())
+    return out
+
+
+def fail_once(monkeypatch, error, source=None, target=None):
+    """Make the first os.replace from ``source`` or to ``target`` raise ``error``."""
+    real_replace = os.replace
+    failed = []
+
+    def replace(from_path, to_path):
+        if not failed and (Path(from_path) == source or Path(to_path) == target):
+            failed.append(from_path)
+            raise error
+        return real_replace(from_path, to_path)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+SWAP_FAILURES = {
+    "disk full moving an old file aside": ("source", OSError(28, "No space left on device"), 1),
+    "disk full moving a new file in": ("target", OSError(28, "No space left on device"), 1),
+    "Ctrl-C moving an old file aside": ("source", KeyboardInterrupt(), 130),
+    "Ctrl-C moving a new file in": ("target", KeyboardInterrupt(), 130),
+}
+
+
+@pytest.mark.parametrize(("where", "error", "status"), SWAP_FAILURES.values(), ids=SWAP_FAILURES)
+def test_a_failure_while_swapping_leaves_every_old_result(
+    old_results, capsys, monkeypatch, where, error, status
+):
+    before = contents(old_results)
+    fail_once(monkeypatch, error, **{where: old_results / "model.npz"})
+    assert train(old_results, "--seed", "5") == status
+    assert_one_error_line(capsys.readouterr().err, f"; nothing in {old_results} was changed")
+    assert contents(old_results) == before
+    assert [path.name for path in old_results.parent.iterdir()] == ["out"]
+
+
+def test_when_undoing_a_failed_swap_fails_the_message_says_where_the_old_results_are(
+    old_results, capsys, monkeypatch, xor_run
+):
+    real_replace = os.replace
+
+    def replace(source, target):
+        if Path(target) == old_results / "model.npz":
+            raise OSError(5, "Input/output error")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert train(old_results, "--seed", "5") == 1
+    line = capsys.readouterr().err.strip()
+    assert_one_error_line(line, f"{old_results} may hold a mix of old and new result files")
+    backup = Path(line.rpartition(" are in ")[2])
+    assert backup.parent == old_results
+    assert contents(backup) == {"model.npz": (xor_run / "model.npz").read_bytes()}
+
+
+def test_an_interruption_after_the_swap_says_the_new_results_are_there(
+    old_results, capsys, monkeypatch
+):
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mlpviz.cli, "_summary", interrupted)
+    assert train(old_results, "--seed", "5") == 130
+    assert_one_error_line(capsys.readouterr().err, f"; {old_results} holds the new results")
+    assert read_metrics(old_results)["seed"] == 5
+    assert set(contents(old_results)) == OUTPUT_FILES | {"notes.txt"}
 
 
 def test_the_missing_out_directory_is_created(tmp_path):
