@@ -20,10 +20,12 @@ import math
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -60,6 +62,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1  # the results could not be written
 EXIT_USAGE = 2  # bad arguments, bad data, or training diverged
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 MAX_ITERATIONS = 10_000_000
 MAX_LOGGED_ROWS = 10_001  # loss.csv holds every iteration up to 10,000 (plus iteration 0)
@@ -87,10 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "gui":
             return _open_app(args.csv)
-        return _train_command(args)
-    except KeyboardInterrupt:
-        _fail(_interrupted_message(args))
-        return EXIT_INTERRUPTED
+        with _stop_signals.raised():
+            return _train_command(args)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM as _Terminated
+        _fail(_stopped_message(stop, args))
+        return EXIT_TERMINATED if isinstance(stop, _Terminated) else EXIT_INTERRUPTED
     except _OutputError as error:
         _fail(f"{error}; {_what_dir_holds(args.out)}")
         return EXIT_FAILURE
@@ -99,11 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def _interrupted_message(args: argparse.Namespace) -> str:
-    """Ctrl-C's one line; for ``mlpviz train`` it says what became of DIR."""
+def _stopped_message(stop: KeyboardInterrupt, args: argparse.Namespace) -> str:
+    """The one line for Ctrl-C or SIGTERM; for ``mlpviz train`` it says what became of DIR."""
+    what = "terminated" if isinstance(stop, _Terminated) else "interrupted"
     if args.command != "train":
-        return "interrupted"
-    return f"interrupted; {_what_dir_holds(args.out)}"
+        return what
+    return f"{what}; {_what_dir_holds(args.out)}"
 
 
 def _what_dir_holds(out: str) -> str:
@@ -120,6 +125,70 @@ def _what_dir_holds(out: str) -> str:
 
 class _OutputError(MlpvizError):
     """The results could not be written (disk full, no permission); exit status 1."""
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so that the same clean-up runs."""
+
+
+class _StopSignals:
+    """SIGINT and SIGTERM as exceptions, held back while _publish moves and removes files.
+
+    Python's default for SIGTERM ends the process at once, leaving a staging folder behind;
+    and a stop in the middle of swapping the results in would leave a mix of two runs.
+    """
+
+    def __init__(self) -> None:
+        self._holding = False
+        self._pending: int | None = None
+
+    @contextlib.contextmanager
+    def raised(self) -> Iterator[None]:
+        """Inside, SIGINT raises KeyboardInterrupt and SIGTERM _Terminated."""
+        if threading.current_thread() is not threading.main_thread():
+            yield  # only the main thread may set handlers, and only it gets signals
+            return
+        # An ignored signal stays ignored: `mlpviz train … &` in a script must survive Ctrl-C.
+        signums = [
+            signum
+            for signum in (signal.SIGINT, signal.SIGTERM)
+            if signal.getsignal(signum) is not signal.SIG_IGN
+        ]
+        previous = [signal.signal(signum, self._handle) for signum in signums]
+        try:
+            yield
+        finally:
+            for signum, handler in zip(signums, previous):
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Inside, SIGINT and SIGTERM wait: their exception is raised at the end."""
+        if self._holding:
+            yield
+            return
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+            pending, self._pending = self._pending, None
+            if pending is not None:
+                raise _stop_exception(pending)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if self._holding:
+            self._pending = signum
+        else:
+            raise _stop_exception(signum)
+
+
+def _stop_exception(signum: int) -> KeyboardInterrupt:
+    return _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+# Kept on the module, as signal handlers are: they belong to the process.
+_stop_signals = _StopSignals()
 
 
 def _fail(message: str) -> None:
@@ -754,17 +823,20 @@ def _publish(writers: Mapping[str, _Writer], out: Path) -> None:
     missing = _missing_folders(out)
     staging: Path | None = None
     try:
-        for folder in missing:
-            folder.mkdir()
-        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+        with _stop_signals.held():  # so that a stop cannot come between making and noting
+            for folder in missing:
+                folder.mkdir()
+            staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
         for name, write in writers.items():
             write(staging / name)
             os.chmod(staging / name, FILE_MODE)  # temporary files are private; results are not
-        _swap_in(staging, out)
+        with _stop_signals.held():
+            _swap_in(staging, out)
     finally:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-        _remove_empty(missing)
+        with _stop_signals.held():
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            _remove_empty(missing)
 
 
 def _missing_folders(path: Path) -> list[Path]:

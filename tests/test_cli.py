@@ -3,9 +3,14 @@
 import io
 import json
 import os
+import pty
+import re
+import select
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import types
 from pathlib import Path
 
@@ -525,6 +530,112 @@ def test_a_write_failure_exits_1_with_one_line(tmp_path, capsys, monkeypatch):
     assert train(tmp_path / "out") == 1
     assert_one_error_line(capsys.readouterr().err, "No space left on device")
     assert list(tmp_path.iterdir()) == []
+
+
+# --- signals: a real process, stopped while training or while writing ----------------------
+STOPS = {
+    "Ctrl-C": (signal.SIGINT, 130, "interrupted"),
+    "SIGTERM": (signal.SIGTERM, 143, "terminated"),
+}
+
+
+def start(out, *options, stderr):
+    """``python -m mlpviz.cli train … --out out`` as a child process, Ctrl-C not ignored."""
+    command = [sys.executable, "-m", "mlpviz.cli", "train", *options, "--out", str(out)]
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        # A shell runs background jobs with SIGINT ignored, and children inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def read_terminal(fd, *, redraws=None):
+    """What the child wrote to the terminal ``fd``: all until it ends, or ``redraws`` redraws
+    of the progress bar (each starts with a carriage return)."""
+    text = ""
+    while select.select([fd], [], [], 30)[0]:
+        try:
+            text += os.read(fd, 65536).decode()
+        except OSError:  # EIO: the child has closed its side
+            break
+        if redraws is not None and text.count("\r") >= redraws:
+            break
+    return text
+
+
+def assert_stopped(child, stdout, stderr, status, expected):
+    """The child ended with ``status``; its last line on stderr is the one error line."""
+    assert child.returncode == status, stderr
+    assert stdout == b""
+    lines = [line for line in re.split(r"[\r\n]+", stderr) if line.strip()]
+    assert "Traceback" not in stderr and stderr.count("mlpviz: error: ") == 1, stderr
+    assert lines[-1].startswith("mlpviz: error: ") and expected in lines[-1], stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals and terminals")
+@pytest.mark.parametrize(("signum", "status", "word"), STOPS.values(), ids=STOPS)
+def test_a_signal_while_training_leaves_the_old_results(old_results, signum, status, word):
+    before = contents(old_results)
+    terminal, child_side = pty.openpty()  # the progress bar shows when training has begun
+    child = start(old_results, "--iterations", "10000000", stderr=child_side)
+    os.close(child_side)
+    try:
+        # The second redraw, not the first: a stop right after the first draw leaves the bar's
+        # line unended (_Progress notes that it drew only after drawing).
+        started = read_terminal(terminal, redraws=2)
+        assert started.count("\r") >= 2, f"no progress within 30 s: {started!r}"
+        child.send_signal(signum)
+        stdout, _ = child.communicate(timeout=30)
+        stderr = started + read_terminal(terminal)
+    finally:
+        os.close(terminal)
+        child.kill()
+    expected = f"{word}; nothing in {old_results} was changed"
+    assert_stopped(child, stdout, stderr, status, expected)
+    assert contents(old_results) == before
+    assert [path.name for path in old_results.parent.iterdir()] == ["out"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize(("signum", "status", "word"), STOPS.values(), ids=STOPS)
+def test_a_signal_while_writing_leaves_no_staging_folder(old_results, signum, status, word):
+    before = contents(old_results)
+    parent = old_results.parent
+    # 100,000 points take over a second to draw and save: time to stop it while writing.
+    options = ["--iterations", "1", "--points", "100000", "--layers", "", "--image-size", "256"]
+    child = start(old_results, *options, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while set(os.listdir(old_results)) == set(before) and os.listdir(parent) == ["out"]:
+            assert time.monotonic() < deadline and child.poll() is None, "nothing was staged"
+            time.sleep(0.002)
+        child.send_signal(signum)
+        stdout, stderr = child.communicate(timeout=30)
+    finally:
+        child.kill()
+    expected = f"{word}; nothing in {old_results} was changed"
+    assert_stopped(child, stdout, stderr.decode(), status, expected)
+    assert contents(old_results) == before
+    assert os.listdir(parent) == ["out"]
+
+
+def test_ctrl_c_while_swapping_waits_until_the_new_results_are_in(old_results, capsys, monkeypatch):
+    real_replace = os.replace
+
+    def replace(source, target):
+        if Path(source) == old_results / "model.npz":  # in the middle of the swap
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert train(old_results, "--seed", "5") == 130
+    expected = f"interrupted; {old_results} holds the new results"
+    assert_one_error_line(capsys.readouterr().err, expected)
+    assert read_metrics(old_results)["seed"] == 5
+    assert set(contents(old_results)) == OUTPUT_FILES | {"notes.txt"}
 
 
 # --- the app branch, help, version ---------------------------------------------------------
