@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -386,11 +387,31 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
 
 # --- the app -----------------------------------------------------------------------------
 def _open_app(csv_path: str | None) -> int:
-    if csv_path is not None and not Path(csv_path).is_file():
-        raise DatasetError(f"{csv_path}: file not found")
+    if csv_path is not None:
+        _check_dataset_file(csv_path)
     from mlpviz.gui.app import run_app  # Qt loads only here, so `mlpviz train` starts fast
 
     return run_app(csv_path)
+
+
+def _check_dataset_file(text: str, *, pipe_allowed: bool = False) -> None:
+    """Raise DatasetError, saying why, unless ``text`` names a file a dataset can be read from.
+
+    A folder or a device is refused before anything reads it (/dev/zero never ends). A pipe
+    is let through when ``pipe_allowed``: ``mlpviz train --data <(make-points)`` reads one.
+    """
+    try:
+        mode = os.stat(text).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise DatasetError(f"{text}: no such file") from None
+    except OSError as error:
+        raise DatasetError(f"{text}: {_reason(error)}") from None
+    except ValueError:  # a NUL character, or a lone surrogate
+        raise DatasetError(f"{text!r}: not a valid file name") from None
+    if stat.S_ISDIR(mode):
+        raise DatasetError(f"{text} is a folder, not a dataset file")
+    if not (stat.S_ISREG(mode) or (pipe_allowed and stat.S_ISFIFO(mode))):
+        raise DatasetError(f"{text} is not a regular file")
 
 
 # --- settings ----------------------------------------------------------------------------
@@ -559,6 +580,7 @@ def _dataset(args: argparse.Namespace) -> tuple[Dataset, dict]:
         ]
         if preset_only:
             raise ConfigError(f"{', '.join(preset_only)} only apply to --preset, not to --data")
+        _check_dataset_file(args.data, pipe_allowed=True)
         dataset = load_csv(args.data)
         source = {"preset": None, "data": args.data, "noise": None}
         return dataset, source | {"classes": dataset.n_classes, "points": len(dataset)}

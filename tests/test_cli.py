@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import types
 from pathlib import Path
@@ -252,7 +253,10 @@ def write_good_csv(tmp_path):
 
 BAD_ARGUMENTS = {
     "unknown preset": (["--preset", "banana"], "unknown preset 'banana'"),
-    "missing data file": (["--data", "{tmp}/none.csv"], "file not found"),
+    "missing data file": (["--data", "{tmp}/none.csv"], "none.csv: no such file"),
+    "data a folder": (["--data", "{tmp}"], "is a folder, not a dataset file"),
+    "data a device": (["--data", "/dev/zero"], "/dev/zero is not a regular file"),
+    "data with a NUL character": (["--data", "a\0b"], "'a\\x00b': not a valid file name"),
     "malformed data file": (["--data", "{bad}"], "line 3: x2 value 'four' is not a number"),
     "preset and data": (["--preset", "xor", "--data", "{good}"], "either --preset or --data"),
     "classes with data": (["--data", "{good}", "--classes", "3"], "--classes only apply"),
@@ -661,10 +665,40 @@ def test_a_csv_argument_opens_the_app_on_it(tmp_path, fake_app, command):
     assert fake_app == [str(csv)]
 
 
-def test_a_missing_csv_for_the_app_is_one_error_line(tmp_path, fake_app, capsys):
-    assert main([str(tmp_path / "nowhere.csv")]) == 2
-    assert_one_error_line(capsys.readouterr().err, "nowhere.csv: file not found")
+def a_fifo(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    return "{tmp}/pipe"
+
+
+NOT_A_DATASET_FILE = {
+    "missing": (lambda tmp_path: "{tmp}/nowhere.csv", "{tmp}/nowhere.csv: no such file"),
+    "below a file": (lambda tmp_path: f"{write_good_csv(tmp_path)}/x.csv", "good.csv/x.csv: no"),
+    "a folder": (lambda tmp_path: "{tmp}", "{tmp} is a folder, not a dataset file"),
+    "a FIFO": (a_fifo, "{tmp}/pipe is not a regular file"),
+    "a device": (lambda tmp_path: "/dev/null", "/dev/null is not a regular file"),
+    "a NUL character": (lambda tmp_path: "a\0b", "'a\\x00b': not a valid file name"),
+}
+
+
+@pytest.mark.parametrize(("make", "expected"), NOT_A_DATASET_FILE.values(), ids=NOT_A_DATASET_FILE)
+def test_the_app_refuses_what_is_not_a_dataset_file(tmp_path, fake_app, capsys, make, expected):
+    assert main([make(tmp_path).format(tmp=tmp_path)]) == 2
+    assert_one_error_line(capsys.readouterr().err, expected.format(tmp=tmp_path))
     assert fake_app == []
+
+
+def test_data_can_come_from_a_pipe(tmp_path):
+    fifo = tmp_path / "points.csv"
+    os.mkfifo(fifo)
+    source = tmp_path / "source.csv"
+    save_csv(make_preset("linear", n=20), source)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(source.read_bytes()))
+    writer.start()
+    try:
+        assert train(tmp_path / "out", "--data", str(fifo)) == 0
+    finally:
+        writer.join(timeout=10)
+    assert load_csv(tmp_path / "out" / "dataset.csv") == load_csv(source)
 
 
 def test_help_and_version(capsys):
