@@ -494,11 +494,17 @@ def _activations(text: str, sizes: list[int]) -> list[str]:
     if len(names) == 1:
         return names * len(sizes)
     if len(names) != len(sizes):
-        raise ConfigError(
-            f"--activation: {len(sizes)} hidden layers need 1 or {len(sizes)} names, "
-            f"got {len(names)}"
-        )
+        raise ConfigError(f"--activation: {_names_wanted(len(sizes))}, got {len(names)}")
     return names
+
+
+def _names_wanted(layers: int) -> str:
+    """How many activation names ``layers`` hidden layers take, in words."""
+    if layers == 0:
+        return "there is no hidden layer, so one name at most"
+    if layers == 1:
+        return "1 hidden layer takes 1 name"
+    return f"{layers} hidden layers need 1 or {layers} names"
 
 
 def _image_size(text: str) -> tuple[int, int]:

@@ -17,11 +17,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mlpviz.cli
 from mlpviz.cli import main
 from mlpviz.core import load_model
-from mlpviz.core.datasets import load_csv, make_preset, save_csv
+from mlpviz.core.activations import ACTIVATIONS
+from mlpviz.core.config import MAX_SEED
+from mlpviz.core.datasets import PRESETS, load_csv, make_preset, save_csv
+from mlpviz.core.network import INITS
+from mlpviz.core.optimizers import OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_FILES = {"metrics.json", "loss.csv", "model.npz", "dataset.csv", "boundary.png"}
@@ -270,6 +276,14 @@ BAD_ARGUMENTS = {
     "too many layers": (["--layers", "2,2,2,2,2,2,2,2,2"], "at most 8 hidden layers"),
     "unknown activation": (["--activation", "swish"], "unknown activation 'swish'"),
     "activation count": (["--activation", "relu,tanh,relu"], "need 1 or 2 names, got 3"),
+    "activations of no layer": (
+        ["--layers", "", "--activation", "relu,tanh"],
+        "--activation: there is no hidden layer, so one name at most, got 2",
+    ),
+    "activations of one layer": (
+        ["--layers", "4", "--activation", "relu,tanh"],
+        "--activation: 1 hidden layer takes 1 name, got 2",
+    ),
     "zero learning rate": (["--lr", "0"], "--lr must be a positive number"),
     "negative learning rate": (["--lr=-0.1"], "--lr must be a positive number"),
     "NaN learning rate": (["--lr", "nan"], "--lr must be a positive number"),
@@ -640,6 +654,66 @@ def test_ctrl_c_while_swapping_waits_until_the_new_results_are_in(old_results, c
     assert_one_error_line(capsys.readouterr().err, expected)
     assert read_metrics(old_results)["seed"] == 5
     assert set(contents(old_results)) == OUTPUT_FILES | {"notes.txt"}
+
+
+# --- fuzzing: any argument list ends in exit 0 or in one error line with exit 2 -------------
+HOSTILE_VALUES = [
+    *["", " ", "-1", "+3", "0", "1e999", "nan", "-inf", "1_0", "0x10", "1e-320", "9" * 40],
+    *["1e308", "-1e-308", "2" * 5000],
+    *["²", "٣", "８", "①", "8,", ",", "8,,8", "128x", "x", "2x3x4", "relu,", "tanh, relu"],
+    *["a\0b", "\udcff", "~nobody/x", ".", "/dev/zero", "/dev/null", "--lr", "-h"],
+]
+TRAIN_OPTIONS = {
+    "--preset": st.sampled_from([*PRESETS, "Xor"]),
+    "--data": st.just("{tmp}/none.csv"),
+    "--classes": st.integers(-1, 9).map(str),
+    "--points": st.integers(-1, 300).map(str),
+    "--noise": st.floats(-0.5, 1.5).map(repr),
+    "--test-ratio": st.floats(-0.1, 1.0).map(repr),
+    "--layers": st.lists(st.integers(-1, 70), max_size=9).map(lambda s: ",".join(map(str, s))),
+    "--activation": st.sampled_from([*ACTIVATIONS, "relu,tanh", "softmax"]),
+    "--init": st.sampled_from([*INITS, "zeros"]),
+    "--optimizer": st.sampled_from([*OPTIMIZERS, "lbfgs"]),
+    "--lr": st.floats(1e-6, 10).map(repr),
+    "--batch-size": st.integers(-1, 10**30).map(str),
+    "--l2": st.floats(0, 1).map(repr),
+    "--seed": st.integers(-1, MAX_SEED + 1).map(str),
+    "--image-size": st.sampled_from(["0", "127", "128", "300x128", "129X200", "8193", "200x"]),
+}
+hostile = st.sampled_from(HOSTILE_VALUES) | st.text(max_size=6)
+option_lists = st.lists(
+    st.sampled_from(sorted(TRAIN_OPTIONS)).flatmap(
+        lambda option: st.tuples(
+            st.just(option),
+            # Mostly sensible values, so that many lists get past the checks and train.
+            st.one_of(*[TRAIN_OPTIONS[option]] * 3, hostile),
+        )
+    ),
+    max_size=5,
+)
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,  # the same examples on every run: a failure here is reproducible
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(options=option_lists)
+def test_any_train_arguments_end_in_success_or_one_error_line(tmp_path, capsys, options):
+    out = tmp_path / "out"
+    argv = [value.replace("{tmp}", str(tmp_path)) for pair in options for value in pair]
+    # Fixed last (the last of an option wins), so that every run that starts is quick.
+    status = main(["train", *argv, "--iterations", "1", "--points", "20", "--out", str(out)])
+    captured = capsys.readouterr()
+    if status == 0:
+        assert captured.err == "" and captured.out.count("\n") == 1
+        assert {path.name for path in out.iterdir()} == OUTPUT_FILES
+    else:
+        assert status == 2, captured.err
+        assert_one_error_line(captured.err, "")
+    assert [path.name for path in tmp_path.iterdir()] in ([], ["out"])
 
 
 # --- the app branch, help, version ---------------------------------------------------------
