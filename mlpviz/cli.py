@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "gui":
             return _open_app(args.csv)
         with _stop_signals.raised():
-            return _train_command(args)
+            return _train_and_print(args)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM as _Terminated
         _fail(_stopped_message(stop, args))
         return EXIT_TERMINATED if isinstance(stop, _Terminated) else EXIT_INTERRUPTED
@@ -102,6 +102,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MlpvizError as error:
         _fail(str(error))
         return EXIT_USAGE
+
+
+def _train_and_print(args: argparse.Namespace) -> int:
+    """``mlpviz train``, up to its summary line having reached stdout."""
+    try:
+        status = _train_command(args)
+        sys.stdout.flush()  # a closed pipe or a full disk shows here, not at exit
+    except OSError as error:  # files are reported as MlpvizErrors: this is stdout or stderr
+        _discard_stdout()
+        raise _OutputError(f"cannot print: {_reason(error)}") from None
+    return status
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device: Python's flush at exit would fail again, loudly."""
+    with contextlib.suppress(OSError, ValueError):  # no file descriptor: nothing to flush
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _stopped_message(stop: KeyboardInterrupt, args: argparse.Namespace) -> str:
@@ -125,7 +142,8 @@ def _what_dir_holds(out: str) -> str:
 
 
 class _OutputError(MlpvizError):
-    """The results could not be written (disk full, no permission); exit status 1."""
+    """The results, or the summary line, could not be written (disk full, no permission,
+    a closed pipe); exit status 1."""
 
 
 class _Terminated(KeyboardInterrupt):

@@ -557,13 +557,13 @@ STOPS = {
 }
 
 
-def start(out, *options, stderr):
+def start(out, *options, stderr, stdout=subprocess.PIPE):
     """``python -m mlpviz.cli train … --out out`` as a child process, Ctrl-C not ignored."""
     command = [sys.executable, "-m", "mlpviz.cli", "train", *options, "--out", str(out)]
     return subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
+        stdout=stdout,
         stderr=stderr,
         # A shell runs background jobs with SIGINT ignored, and children inherit that.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -714,6 +714,36 @@ def test_any_train_arguments_end_in_success_or_one_error_line(tmp_path, capsys, 
         assert status == 2, captured.err
         assert_one_error_line(captured.err, "")
     assert [path.name for path in tmp_path.iterdir()] in ([], ["out"])
+
+
+def closed_pipe():
+    """The writing end of a pipe nobody reads: ``mlpviz train … | true``."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    return write_end
+
+
+def full_disk():
+    """``mlpviz train … > /dev/full``."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    return os.open("/dev/full", os.O_WRONLY)
+
+
+@pytest.mark.parametrize("stdout", [closed_pipe, full_disk], ids=["closed pipe", "full disk"])
+def test_a_summary_that_cannot_be_printed_is_one_error_line(tmp_path, stdout):
+    out = tmp_path / "out"
+    fd = stdout()
+    try:
+        options = ["--iterations", "1", "--image-size", "128"]
+        child = start(out, *options, stdout=fd, stderr=subprocess.PIPE)
+    finally:
+        os.close(fd)
+    stderr = child.communicate(timeout=60)[1].decode()
+    assert child.returncode == 1
+    assert_one_error_line(stderr, "error: cannot print: ")
+    assert stderr.rstrip().endswith(f"; {out} holds the new results")
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES
 
 
 # --- the app branch, help, version ---------------------------------------------------------
