@@ -60,7 +60,7 @@ from mlpviz.core.optimizers import OPTIMIZERS
 from mlpviz.core.trainer import Trainer
 
 EXIT_OK = 0
-EXIT_FAILURE = 1  # the results could not be written
+EXIT_FAILURE = 1  # the results, or the summary line, could not be written
 EXIT_USAGE = 2  # bad arguments, bad data, or training diverged
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 EXIT_TERMINATED = 143  # 128 + SIGTERM
@@ -146,6 +146,13 @@ class _OutputError(MlpvizError):
     a closed pipe); exit status 1."""
 
 
+def _fail(message: str) -> None:
+    """The one line an error gets on stderr, even for a file name with a line break in it."""
+    one_line = message.replace("\r", "\\r").replace("\n", "\\n")
+    print(f"mlpviz: error: {one_line}", file=sys.stderr)
+
+
+# --- stopping early ----------------------------------------------------------------------
 class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so that the same clean-up runs."""
 
@@ -208,11 +215,6 @@ def _stop_exception(signum: int) -> KeyboardInterrupt:
 
 # Kept on the module, as signal handlers are: they belong to the process.
 _stop_signals = _StopSignals()
-
-
-def _fail(message: str) -> None:
-    """The one line an error gets on stderr."""
-    print(f"mlpviz: error: {message}", file=sys.stderr)
 
 
 # --- command line ------------------------------------------------------------------------
@@ -418,14 +420,14 @@ def _check_dataset_file(text: str, *, pipe_allowed: bool = False) -> None:
     A folder or a device is refused before anything reads it (/dev/zero never ends). A pipe
     is let through when ``pipe_allowed``: ``mlpviz train --data <(make-points)`` reads one.
     """
+    if not _is_file_name(text):
+        raise DatasetError(f"{text!r}: not a valid file name")
     try:
         mode = os.stat(text).st_mode
     except (FileNotFoundError, NotADirectoryError):
         raise DatasetError(f"{text}: no such file") from None
     except OSError as error:
         raise DatasetError(f"{text}: {_reason(error)}") from None
-    except ValueError:  # a NUL character, or a lone surrogate
-        raise DatasetError(f"{text!r}: not a valid file name") from None
     if stat.S_ISDIR(mode):
         raise DatasetError(f"{text} is a folder, not a dataset file")
     if not (stat.S_ISREG(mode) or (pipe_allowed and stat.S_ISFIFO(mode))):
@@ -552,17 +554,24 @@ def _output_directory(text: str) -> Path:
     """
     if not text:
         raise ConfigError("--out needs a folder name")  # '' would silently mean "here"
-    if "\0" in text:
-        raise ConfigError(f"--out {text!r}: a folder name cannot contain a NUL character")
+    if not _is_file_name(text):
+        raise ConfigError(f"--out {text!r}: not a valid file name")
     try:
         out = Path(text).expanduser().absolute()
-        os.fsencode(out)  # Path.exists() says False, rather than raise, for what this refuses
         _check_output_folder(out, text)
-    except UnicodeError:  # a lone surrogate: no bytes on disk spell it
-        raise ConfigError(f"--out {text!r}: not a valid file name") from None
     except (OSError, RuntimeError) as error:  # RuntimeError: ~nobody has no home
         raise ConfigError(f"--out {text}: {_reason(error)}") from None
     return out
+
+
+def _is_file_name(text: str) -> bool:
+    """False for a NUL character or a lone surrogate (no bytes spell it): os calls raise
+    ValueError on those, and Path.exists() merely says False."""
+    try:
+        os.fsencode(text)
+    except UnicodeError:
+        return False
+    return "\0" not in text
 
 
 def _check_output_folder(out: Path, text: str) -> None:
