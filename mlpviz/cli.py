@@ -13,14 +13,19 @@ run), so ``mlpviz train --help`` and argument errors answer at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import math
 import os
+import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -29,6 +34,7 @@ import numpy as np
 
 from mlpviz import __version__
 from mlpviz.core.activations import ACTIVATIONS, get_activation
+from mlpviz.core.archive import check_regular_file
 from mlpviz.core.atomic import FILE_MODE
 from mlpviz.core.config import (
     MAX_HIDDEN_LAYERS,
@@ -56,13 +62,17 @@ from mlpviz.core.session import Session
 from mlpviz.core.timeline import Metrics
 
 EXIT_OK = 0
-EXIT_FAILURE = 1  # the results could not be written
+EXIT_FAILURE = 1  # the results, or the summary line, could not be written
 EXIT_USAGE = 2  # bad arguments, bad data, or training diverged
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 MAX_ITERATIONS = 10_000_000
 MAX_TEST_RATIO = 0.9
+# Every result file of a run: a new run replaces all of those in DIR at once (see _publish).
 OUTPUT_FILES = ("metrics.json", "loss.csv", "model.npz", "dataset.csv", "boundary.png")
+STAGING_PREFIX = ".mlpviz-new-"  # a folder in DIR where the new results are written
+BACKUP_PREFIX = ".mlpviz-old-"  # a folder in DIR holding the previous results while swapping
 DEFAULT_PRESET = "xor"
 DEFAULT_CLASSES = 2
 DEFAULT_POINTS = 200
@@ -81,28 +91,134 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(_with_command(list(sys.argv[1:] if argv is None else argv)))
     except SystemExit as stop:  # --help, --version and argument errors end here
         return int(stop.code or 0)
+    _outcome.reset()
     try:
         if args.command == "gui":
             return _open_app(args.csv)
-        return _train_command(args)
-    except KeyboardInterrupt:
-        _fail("interrupted; nothing was written")
-        return EXIT_INTERRUPTED
+        with _stop_signals.raised():
+            return _train_and_print(args)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM as _Terminated
+        _fail(_stopped_message(stop, args))
+        return EXIT_TERMINATED if isinstance(stop, _Terminated) else EXIT_INTERRUPTED
     except _OutputError as error:
-        _fail(str(error))
+        _fail(f"{error}; {_what_dir_holds(args.out)}")
         return EXIT_FAILURE
     except MlpvizError as error:
         _fail(str(error))
         return EXIT_USAGE
 
 
+def _train_and_print(args: argparse.Namespace) -> int:
+    """``mlpviz train``, up to its summary line having reached stdout."""
+    try:
+        status = _train_command(args)
+        sys.stdout.flush()  # a closed pipe or a full disk shows here, not at exit
+    except OSError as error:  # files are reported as MlpvizErrors: this is stdout or stderr
+        _discard_stdout()
+        raise _OutputError(f"cannot print: {_reason(error)}") from None
+    return status
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device: Python's flush at exit would fail again, loudly."""
+    with contextlib.suppress(OSError, ValueError):  # no file descriptor: nothing to flush
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _stopped_message(stop: KeyboardInterrupt, args: argparse.Namespace) -> str:
+    """The one line for Ctrl-C or SIGTERM; for ``mlpviz train`` it says what became of DIR."""
+    what = "terminated" if isinstance(stop, _Terminated) else "interrupted"
+    if args.command != "train":
+        return what
+    return f"{what}; {_what_dir_holds(args.out)}"
+
+
+def _what_dir_holds(out: str) -> str:
+    """What an unfinished ``mlpviz train`` left in DIR, truthfully."""
+    if _outcome.backup is not None:
+        return (
+            f"{out} may hold a mix of old and new result files; "
+            f"the previous ones missing from it are in {_outcome.backup}"
+        )
+    if _outcome.replaced:
+        return f"{out} holds the new results"
+    return f"nothing in {out} was changed"
+
+
 class _OutputError(MlpvizError):
-    """The results could not be written (disk full, no permission); exit status 1."""
+    """The results, or the summary line, could not be written (disk full, no permission,
+    a closed pipe); exit status 1."""
 
 
 def _fail(message: str) -> None:
-    """The one line an error gets on stderr."""
-    print(f"mlpviz: error: {message}", file=sys.stderr)
+    """The one line an error gets on stderr, even for a file name with a line break in it."""
+    one_line = message.replace("\r", "\\r").replace("\n", "\\n")
+    print(f"mlpviz: error: {one_line}", file=sys.stderr)
+
+
+# --- stopping early ----------------------------------------------------------------------
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so that the same clean-up runs."""
+
+
+class _StopSignals:
+    """SIGINT and SIGTERM as exceptions, held back while _publish moves and removes files.
+
+    Python's default for SIGTERM ends the process at once, leaving a staging folder behind;
+    and a stop in the middle of swapping the results in would leave a mix of two runs.
+    """
+
+    def __init__(self) -> None:
+        self._holding = False
+        self._pending: int | None = None
+
+    @contextlib.contextmanager
+    def raised(self) -> Iterator[None]:
+        """Inside, SIGINT raises KeyboardInterrupt and SIGTERM _Terminated."""
+        if threading.current_thread() is not threading.main_thread():
+            yield  # only the main thread may set handlers, and only it gets signals
+            return
+        # An ignored signal stays ignored: `mlpviz train … &` in a script must survive Ctrl-C.
+        signums = [
+            signum
+            for signum in (signal.SIGINT, signal.SIGTERM)
+            if signal.getsignal(signum) is not signal.SIG_IGN
+        ]
+        previous = [signal.signal(signum, self._handle) for signum in signums]
+        try:
+            yield
+        finally:
+            for signum, handler in zip(signums, previous):
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Inside, SIGINT and SIGTERM wait: their exception is raised at the end."""
+        if self._holding:
+            yield
+            return
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+            pending, self._pending = self._pending, None
+            if pending is not None:
+                raise _stop_exception(pending)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if self._holding:
+            self._pending = signum
+        else:
+            raise _stop_exception(signum)
+
+
+def _stop_exception(signum: int) -> KeyboardInterrupt:
+    return _Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+# Kept on the module, as signal handlers are: they belong to the process.
+_stop_signals = _StopSignals()
 
 
 # --- command line ------------------------------------------------------------------------
@@ -119,6 +235,41 @@ def _with_command(argv: list[str]) -> list[str]:
     if not argv or argv[0] not in {"gui", "train", "-h", "--help", "--version"}:
         return ["gui", *argv]
     return argv
+
+
+# Numbers are read from ASCII digits only: int() and float() also accept other scripts'
+# digits ("٣" is 3, "８" is 8), and str.isdigit() passes superscripts that int() refuses.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(
+    r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)",
+    re.IGNORECASE,  # inf and nan are read so that the range checks can name the option
+)
+
+
+def _parse_integer(text: str) -> int | None:
+    """``text`` as an int when it is an optional sign and the digits 0-9, else None."""
+    text = text.strip()
+    if not _INTEGER.fullmatch(text):
+        return None
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        return None
+
+
+def _whole_number(text: str) -> int:
+    """argparse type of the integer options; see _parse_integer."""
+    value = _parse_integer(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return value
+
+
+def _number(text: str) -> float:
+    """argparse type of the decimal options: digits 0-9, a point, an exponent, inf or nan."""
+    if not _DECIMAL.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
+    return float(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -156,20 +307,26 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--data", metavar="FILE.csv", help="dataset file with header x1,x2,label")
     group.add_argument(
-        "--classes", type=int, metavar="K", help=f"classes of a preset (default: {DEFAULT_CLASSES})"
+        "--classes",
+        type=_whole_number,
+        metavar="K",
+        help=f"classes of a preset (default: {DEFAULT_CLASSES})",
     )
     group.add_argument(
-        "--points", type=int, metavar="N", help=f"points of a preset (default: {DEFAULT_POINTS})"
+        "--points",
+        type=_whole_number,
+        metavar="N",
+        help=f"points of a preset (default: {DEFAULT_POINTS})",
     )
     group.add_argument(
         "--noise",
-        type=float,
+        type=_number,
         metavar="F",
         help=f"noise of a preset, 0…1 (default: {DEFAULT_NOISE})",
     )
     group.add_argument(
         "--test-ratio",
-        type=float,
+        type=_number,
         default=0.2,
         metavar="F",
         help="share of the points held out as test set, 0…0.9 (default: %(default)s)",
@@ -206,24 +363,35 @@ def _add_training_arguments(parser: argparse.ArgumentParser) -> None:
         "--optimizer", default="sgd", choices=OPTIMIZERS, help="optimiser (default: %(default)s)"
     )
     group.add_argument(
-        "--lr", type=float, default=0.1, metavar="F", help="learning rate α (default: %(default)s)"
+        "--lr",
+        type=_number,
+        default=0.1,
+        metavar="F",
+        help="learning rate α (default: %(default)s)",
     )
     group.add_argument(
-        "--batch-size", type=int, metavar="N", help="samples per update (default: the full set)"
+        "--batch-size",
+        type=_whole_number,
+        metavar="N",
+        help="samples per update (default: the full set)",
     )
     group.add_argument(
-        "--l2", type=float, default=0.0, metavar="F", help="L2 coefficient λ (default: %(default)s)"
+        "--l2",
+        type=_number,
+        default=0.0,
+        metavar="F",
+        help="L2 coefficient λ (default: %(default)s)",
     )
     group.add_argument(
         "--iterations",
-        type=int,
+        type=_whole_number,
         default=1000,
         metavar="N",
         help=f"parameter updates, 1…{MAX_ITERATIONS:,} (default: %(default)s)",
     )
     group.add_argument(
         "--seed",
-        type=int,
+        type=_whole_number,
         default=0,
         metavar="S",
         help="seed of the preset, the split, the weights and the batches (default: %(default)s)",
@@ -243,11 +411,20 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
 
 # --- the app -----------------------------------------------------------------------------
 def _open_app(csv_path: str | None) -> int:
-    if csv_path is not None and not Path(csv_path).is_file():
-        raise DatasetError(f"{csv_path}: file not found")
+    if csv_path is not None:
+        _check_dataset_file(csv_path)
     from mlpviz.gui.app import run_app  # Qt loads only here, so `mlpviz train` starts fast
 
     return run_app(csv_path)
+
+
+def _check_dataset_file(text: str) -> None:
+    """Raise DatasetError, saying why, unless ``text`` names a regular file: a folder, a
+    device or a pipe is refused before anything reads it (/dev/zero never ends, an empty
+    pipe never answers)."""
+    if not _is_file_name(text):
+        raise DatasetError(f"{text!r}: not a valid file name")
+    check_regular_file(text, DatasetError)
 
 
 # --- settings ----------------------------------------------------------------------------
@@ -310,13 +487,13 @@ def _layer_sizes(text: str) -> list[int]:
         return []
     sizes = []
     for part in text.split(","):
-        part = part.strip()
-        if not part.isdigit() or not 1 <= int(part) <= MAX_NEURONS:
+        size = _parse_integer(part)
+        if size is None or not 1 <= size <= MAX_NEURONS:
             raise ConfigError(
-                f"--layers {text!r}: {part!r} is not a layer size 1…{MAX_NEURONS}; "
+                f"--layers {text!r}: {part.strip()!r} is not a layer size 1…{MAX_NEURONS}; "
                 "give sizes like 8,8, or '' for no hidden layer"
             )
-        sizes.append(int(part))
+        sizes.append(size)
     if len(sizes) > MAX_HIDDEN_LAYERS:
         raise ConfigError(f"--layers: at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(sizes)}")
     return sizes
@@ -330,22 +507,28 @@ def _activations(text: str, sizes: list[int]) -> list[str]:
     if len(names) == 1:
         return names * len(sizes)
     if len(names) != len(sizes):
-        raise ConfigError(
-            f"--activation: {len(sizes)} hidden layers need 1 or {len(sizes)} names, "
-            f"got {len(names)}"
-        )
+        raise ConfigError(f"--activation: {_names_wanted(len(sizes))}, got {len(names)}")
     return names
 
 
+def _names_wanted(layers: int) -> str:
+    """How many activation names ``layers`` hidden layers take, in words."""
+    if layers == 0:
+        return "there is no hidden layer, so one name at most"
+    if layers == 1:
+        return "1 hidden layer takes 1 name"
+    return f"{layers} hidden layers need 1 or {layers} names"
+
+
 def _image_size(text: str) -> tuple[int, int]:
-    parts = text.lower().split("x")
-    if len(parts) == 1:
-        parts *= 2
-    if len(parts) != 2 or not all(part.strip().isdigit() for part in parts):
+    sides = [_parse_integer(part) for part in text.lower().split("x")]
+    if len(sides) == 1:
+        sides *= 2
+    if len(sides) != 2 or None in sides:
         raise ConfigError(
             f"--image-size {text!r}: give PIXELS or WIDTHxHEIGHT, e.g. 800 or 1200x800"
         )
-    width, height = (int(part) for part in parts)
+    width, height = sides
     if not (
         MIN_IMAGE_SIDE <= width <= MAX_IMAGE_SIDE and MIN_IMAGE_SIDE <= height <= MAX_IMAGE_SIDE
     ):
@@ -356,16 +539,55 @@ def _image_size(text: str) -> tuple[int, int]:
 
 
 def _output_directory(text: str) -> Path:
-    """``--out`` as an absolute path; refused when it, or a parent, is a file."""
-    out = Path(text).expanduser().absolute()
+    """``--out`` as an absolute path, checked before training so that a mistake costs none.
+
+    DIR must be a folder (or not exist yet) that a file can be created in, and none of its
+    entries named like a result file may be a folder. Nothing is created yet: a run that
+    fails later leaves no empty folder behind.
+    """
+    if not text:
+        raise ConfigError("--out needs a folder name")  # '' would silently mean "here"
+    if not _is_file_name(text):
+        raise ConfigError(f"--out {text!r}: not a valid file name")
+    try:
+        out = Path(text).expanduser().absolute()
+        _check_output_folder(out, text)
+    except (OSError, RuntimeError) as error:  # RuntimeError: ~nobody has no home
+        raise ConfigError(f"--out {text}: {_reason(error)}") from None
+    return out
+
+
+def _is_file_name(text: str) -> bool:
+    """False for a NUL character or a lone surrogate (no bytes spell it): os calls raise
+    ValueError on those, and Path.exists() merely says False."""
+    try:
+        os.fsencode(text)
+    except UnicodeError:
+        return False
+    return "\0" not in text
+
+
+def _check_output_folder(out: Path, text: str) -> None:
+    """Raise ConfigError if the results could not be written into ``out``; see above."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {text}: is a file, not a directory")
-    parent = out.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise ConfigError(f"--out {text}: {parent} is a file, not a directory")
-    return out
+    existing = out
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"--out {text}: {existing} is a file, not a directory")
+    # A real file rather than os.access(): root passes every check access() makes, yet some
+    # folders (/sys, FUSE mounts) still refuse new files.
+    with tempfile.TemporaryFile(dir=existing, prefix=".mlpviz-check."):
+        pass
+    folder = _folder_among(out, OUTPUT_FILES)
+    if folder is not None:
+        raise ConfigError(f"--out {text}: {folder} is a folder; a result file needs that name")
+
+
+def _reason(error: BaseException) -> str:
+    """The part of an error worth showing: ``Permission denied``, not ``[Errno 13] …``."""
+    return getattr(error, "strerror", None) or str(error)
 
 
 def _dataset(args: argparse.Namespace) -> tuple[Dataset, dict]:
@@ -384,6 +606,7 @@ def _dataset(args: argparse.Namespace) -> tuple[Dataset, dict]:
         ]
         if preset_only:
             raise ConfigError(f"{', '.join(preset_only)} only apply to --preset, not to --data")
+        _check_dataset_file(args.data)
         dataset = load_csv(args.data)
         source = {"preset": None, "data": args.data, "noise": None}
         return dataset, source | {"classes": dataset.n_classes, "points": len(dataset)}
@@ -569,37 +792,35 @@ def _figure_title(source: dict, settings: _Settings, run: _Run) -> str:
     return f"{name} · {network} · {training} · {run.iteration} it"
 
 
-def _write_outputs(run: _Run, metrics: dict, settings: _Settings, title: str) -> None:
-    """Write every file into a staging directory beside DIR, then move each into DIR.
+_Writer = Callable[[Path], None]  # writes one result file to the path it is given
 
-    Each move is an atomic rename on the same file system, so DIR never holds a partial
-    file, and a failure before the moves leaves DIR exactly as it was.
-    """
+
+def _write_outputs(run: _Run, metrics: dict, settings: _Settings, title: str) -> None:
+    """Write the result files into DIR: all of them, or none (see _publish)."""
+    _publish(_result_writers(run, metrics, settings, title), settings.out)
+
+
+def _result_writers(
+    run: _Run, metrics: dict, settings: _Settings, title: str
+) -> dict[str, _Writer]:
+    """The writer of each of OUTPUT_FILES, to be called with the path to write to."""
     from mlpviz.render import render_boundary_png  # Qt loads only once training succeeded
 
-    out = settings.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        metrics_text = json.dumps(metrics, indent=2, allow_nan=False) + "\n"
-        (staging / "metrics.json").write_text(metrics_text, encoding="utf-8")
-        (staging / "loss.csv").write_text(_loss_csv(run.loss_rows), encoding="utf-8")
-        save_model(run.net, staging / "model.npz")
-        save_csv(run.dataset, staging / "dataset.csv")
-        render_boundary_png(
+    metrics_text = json.dumps(metrics, indent=2, allow_nan=False) + "\n"
+    return {
+        "metrics.json": lambda path: path.write_text(metrics_text, encoding="utf-8"),
+        "loss.csv": lambda path: path.write_text(_loss_csv(run.loss_rows), encoding="utf-8"),
+        "model.npz": lambda path: save_model(run.net, path),
+        "dataset.csv": lambda path: save_csv(run.dataset, path),
+        "boundary.png": lambda path: render_boundary_png(
             run.net,
             run.dataset,
-            staging / "boundary.png",
+            path,
             size=settings.image_size,
             test_mask=run.test_mask,
             title=title,
-        )
-        out.mkdir(exist_ok=True)
-        for name in OUTPUT_FILES:
-            os.chmod(staging / name, FILE_MODE)  # temporary files are private; results are not
-            os.replace(staging / name, out / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        ),
+    }
 
 
 def _summary(metrics: dict, out: Path) -> str:
@@ -611,6 +832,133 @@ def _summary(metrics: dict, out: Path) -> str:
         test = f"test J {metrics['test_loss']:.4g} acc {100 * metrics['test_accuracy']:.1f}%"
     timing = f"{metrics['iterations']} it in {metrics['seconds']:.2f} s"
     return f"{train} | {test} | {timing} → {out}"
+
+
+# --- publishing the results --------------------------------------------------------------
+@dataclass
+class _Outcome:
+    """What the current ``mlpviz train`` has done to DIR, for the message if it fails.
+
+    Kept on the module: an interruption can end the run anywhere, where no return value
+    carries it back to main.
+    """
+
+    replaced: bool = False  # DIR holds the new results
+    backup: Path | None = None  # undoing a failed swap failed: the previous results left here
+
+    def reset(self) -> None:
+        """Back to "nothing done yet", for the next run in the same process."""
+        self.replaced, self.backup = False, None
+
+
+_outcome = _Outcome()
+
+
+def _publish(writers: Mapping[str, _Writer], out: Path) -> None:
+    """Call each writer on its file in a staging folder inside DIR, then swap them all in.
+
+    Whatever fails or interrupts this, DIR then holds either every result file of the
+    previous run or every one of this run, never a mix (only if undoing a failed swap fails
+    too, _outcome.backup says where the rest of the previous results are). Files in DIR that
+    are not results are never touched; a DIR created here is removed again on failure.
+    """
+    missing = _missing_folders(out)
+    staging: Path | None = None
+    try:
+        with _stop_signals.held():  # so that a stop cannot come between making and noting
+            for folder in missing:
+                folder.mkdir()
+            staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+        for name, write in writers.items():
+            write(staging / name)
+            os.chmod(staging / name, FILE_MODE)  # temporary files are private; results are not
+        with _stop_signals.held():
+            _swap_in(staging, out)
+    finally:
+        with _stop_signals.held():
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            _remove_empty(missing)
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """``path`` and those of its parents that do not exist yet, outermost first."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    return missing[::-1]
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (outermost first) from the innermost out, while they are empty."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty: the results are in it
+            return
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Move DIR's previous result files into a backup folder, then the staged ones into DIR.
+
+    The previous result files are all of OUTPUT_FILES, and any staged name, found in DIR:
+    a result the new run does not write must not stay behind from the old one.
+    """
+    new = sorted(path.name for path in staging.iterdir())
+    old = [name for name in sorted({*OUTPUT_FILES, *new}) if os.path.lexists(out / name)]
+    folder = _folder_among(out, old)
+    if folder is not None:  # made after the check before training; never move it, nor delete
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(folder))
+    backup = Path(tempfile.mkdtemp(prefix=BACKUP_PREFIX, dir=out))
+    moves = [(out / name, backup / name) for name in old]
+    moves += [(staging / name, out / name) for name in new]
+    try:
+        _move_all(moves)
+    except _OutputError:
+        _outcome.backup = backup  # the only copy of some previous results: keep it
+        raise
+    except BaseException:
+        with contextlib.suppress(OSError):  # never hide why the swap failed
+            backup.rmdir()  # empty again: every previous result is back in DIR
+        raise
+    _outcome.replaced = True
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def _folder_among(out: Path, names: Iterable[str]) -> Path | None:
+    """The first of ``names`` in ``out`` that is a folder (not a link to one), if any."""
+    for name in names:
+        path = out / name
+        if path.is_dir() and not path.is_symlink():
+            return path
+    return None
+
+
+def _move_all(moves: list[tuple[Path, Path]]) -> None:
+    """Rename each (source, target), all or none: on failure, undo those done, last first.
+
+    Renames within one folder are atomic. If undoing fails too, raises _OutputError after
+    undoing as much as it can.
+    """
+    done: list[tuple[Path, Path]] = []
+    try:
+        for source, target in moves:
+            os.replace(source, target)
+            done.append((source, target))
+    except BaseException as error:
+        undo_errors = []
+        for source, target in reversed(done):
+            try:
+                os.replace(target, source)
+            except OSError as undo_error:
+                undo_errors.append(undo_error)
+        if undo_errors:
+            raise _OutputError(
+                f"cannot write the results: {_reason(error)}, "
+                f"and cannot put the previous ones back: {_reason(undo_errors[0])}"
+            ) from error
+        raise
 
 
 if __name__ == "__main__":

@@ -29,6 +29,13 @@ MAX_SIZE = 8192
 BASE_SIZE = 800.0  # the size at which the fonts, lines and points below are designed
 MIN_SCALE = 0.6  # small images keep text large enough to read
 MAX_GRID = 400  # the network is evaluated on at most MAX_GRID² points, then smoothly scaled
+TICK_TARGETS = (7, 5, 3, 2)  # ticks wanted on an axis, fewer when their labels need room
+COMPACT_LABELS_FROM = 1e6  # from here on, every tick label is written 1e+06, 1.5e+06, …
+# In pixels at BASE_SIZE: font sizes; left of the plot the tick mark, a gap, the tick
+# labels, a gap, x₂ and a gap to the image's edge.
+TICK_FONT, AXIS_FONT = 15, 19
+TICK_LENGTH, TICK_LABEL_GAP, AXIS_LABEL_GAP, EDGE_GAP = 6, 5, 8, 6
+MIN_LABEL_GAP = 6  # between neighbouring tick labels under the plot
 BOUNDARY_COLOR = "#2B2B2B"
 FRAME_COLOR = "#555555"
 
@@ -111,37 +118,75 @@ def _encode_png(image: QImage) -> bytes:
 # --- layout ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Frame:
-    """Where the square plot sits in the image and which data range it shows."""
+    """Where the square plot sits in the image and which data range it shows.
+
+    Data coordinates can reach ±1.8e308, where ``high − low`` overflows to inf: positions
+    are measured from the centre in half spans, which stay finite.
+    """
 
     plot: QRectF  # the plot square, in pixels
     low: float  # data coordinate at the left and bottom edges
     high: float  # data coordinate at the right and top edges
 
+    @property
+    def centre(self) -> float:
+        return self.low / 2 + self.high / 2
+
+    @property
+    def half_span(self) -> float:
+        return self.high / 2 - self.low / 2
+
+    def data(self, unit: np.ndarray) -> np.ndarray:
+        """Data coordinates of ``unit`` positions: −1 at the low edge, +1 at the high edge."""
+        return self.centre + unit * self.half_span
+
     def x_pixel(self, x: np.ndarray | float) -> np.ndarray | float:
-        return self.plot.left() + (x - self.low) / (self.high - self.low) * self.plot.width()
+        unit = (x - self.centre) / self.half_span
+        return self.plot.center().x() + unit * self.plot.width() / 2
 
     def y_pixel(self, y: np.ndarray | float) -> np.ndarray | float:
-        return self.plot.bottom() - (y - self.low) / (self.high - self.low) * self.plot.height()
+        unit = (y - self.centre) / self.half_span
+        return self.plot.center().y() - unit * self.plot.height() / 2
 
 
 def _data_range(X: np.ndarray) -> tuple[float, float]:
-    """The box [-BOX, BOX], widened with a margin when the data reach beyond it."""
+    """The box [-BOX, BOX], widened with a margin when the data reach beyond it.
+
+    Python floats in halves: the range stays finite however close the data come to the
+    largest float (the margin shrinks there), and NumPy scalars would warn on overflow.
+    """
     if len(X) == 0 or (X.min() >= -BOX and X.max() <= BOX):
         return -BOX, BOX
     low, high = min(-BOX, float(X.min())), max(BOX, float(X.max()))
-    margin = 0.04 * (high - low)
-    return low - margin, high + margin
+    centre, half = low / 2 + high / 2, high / 2 - low / 2
+    half = min(1.04 * half, sys.float_info.max - abs(centre))
+    return centre - half, centre + half
 
 
-def _frame(width: int, height: int, scale: float, has_title: bool, X: np.ndarray) -> _Frame:
-    """The largest square plot that leaves room for tick labels, axis labels and title."""
-    left, right = 78 * scale, 26 * scale
+def _layout(
+    width: int, height: int, scale: float, has_title: bool, span: tuple[float, float]
+) -> tuple[_Frame, _Ticks]:
+    """The plot and its ticks: as many as their labels have room for side by side."""
+    for target in TICK_TARGETS:
+        ticks = _ticks(*span, target)
+        frame = _frame(width, height, scale, has_title, span, _left_margin(ticks, scale))
+        room = frame.plot.width() * (ticks.step / 2) / frame.half_span  # pixels between ticks
+        if room >= _widest_label(ticks, scale) + MIN_LABEL_GAP * scale:
+            break
+    return frame, ticks
+
+
+def _frame(
+    width: int, height: int, scale: float, has_title: bool, span: tuple[float, float], left: float
+) -> _Frame:
+    """The largest square plot that leaves ``left`` pixels for the tick and axis labels, and
+    room for the title."""
+    right = 26 * scale
     top, bottom = (60 if has_title else 26) * scale, 70 * scale
     side = max(1.0, min(width - left - right, height - top - bottom))
     x0 = left + (width - left - right - side) / 2
     y0 = top + (height - top - bottom - side) / 2
-    low, high = _data_range(X)
-    return _Frame(QRectF(x0, y0, side, side), low, high)
+    return _Frame(QRectF(x0, y0, side, side), *span)
 
 
 # --- painting ----------------------------------------------------------------------------
@@ -155,7 +200,7 @@ def _paint_figure(
     height: int,
 ) -> None:
     scale = max(MIN_SCALE, min(width, height) / BASE_SIZE)
-    frame = _frame(width, height, scale, bool(title), dataset.X)
+    frame, ticks = _layout(width, height, scale, bool(title), _data_range(dataset.X))
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
     probabilities, centres = _grid_probabilities(net, frame)
@@ -165,7 +210,7 @@ def _paint_figure(
     _paint_boundary(painter, frame, probabilities, centres, scale)
     painter.restore()
     _paint_points(painter, frame, dataset, test_mask, scale)  # unclipped: edge points stay whole
-    legend_row = _paint_axes(painter, frame, scale)
+    legend_row = _paint_axes(painter, frame, ticks, scale)
     n_classes = max(net.n_classes, dataset.n_classes)
     _paint_legend(painter, legend_row, n_classes, bool(test_mask.any()), scale)
     if title:
@@ -179,9 +224,14 @@ def _grid_probabilities(net: MLP, frame: _Frame) -> tuple[np.ndarray, np.ndarray
     network in one ``predict_proba`` call.
     """
     n = int(min(MAX_GRID, max(32, frame.plot.width() // 2)))
-    span = (frame.low, frame.high)
-    proba = class_probabilities(net.predict_proba(grid_for_view(span, span, n)))
-    return proba.reshape(n, n, -1), cell_centres(span, n)
+    # The unit square scaled, not grid_for_view(span, …): its cell width overflows for
+    # spans beyond the largest float.
+    unit = (-1.0, 1.0)
+    with np.errstate(all="ignore"):  # far out, logits overflow and inf − inf is NaN
+        proba = class_probabilities(net.predict_proba(frame.data(grid_for_view(unit, unit, n))))
+    unsure = ~np.isfinite(proba).all(axis=1)
+    proba[unsure] = 1.0 / proba.shape[1]  # where the network has no answer, no class is shown
+    return proba.reshape(n, n, -1), frame.data(cell_centres(unit, n))
 
 
 def _region_image(probabilities: np.ndarray) -> QImage:
@@ -244,17 +294,44 @@ def _paint_marker(
     painter.drawEllipse(centre, radius, radius)
 
 
-def _nice_step(span: float, target_ticks: int = 7) -> float:
-    """A round tick spacing (1, 2 or 5 × 10ⁿ) giving about ``target_ticks`` ticks."""
-    raw = span / target_ticks
+@dataclass(frozen=True)
+class _Ticks:
+    """The ticks of both axes (the plot is square and shows the same range on each)."""
+
+    step: float
+    values: np.ndarray  # data coordinates
+    labels: list[str]
+
+
+def _ticks(low: float, high: float, target: int) -> _Ticks:
+    """About ``target`` ticks at round values in [low, high], labelled compactly if the
+    range reaches COMPACT_LABELS_FROM (one style per axis, not 500000 next to 1e+06)."""
+    step = _nice_step(high / 2 - low / 2, target)
+    values = np.arange(math.ceil(low / step), math.floor(high / step) + 1) * step
+    compact = max(abs(low), abs(high)) >= COMPACT_LABELS_FROM
+    return _Ticks(step, values, [_tick_label(float(v), step, compact) for v in values])
+
+
+def _nice_step(half_span: float, target: int) -> float:
+    """A round tick spacing (1, 2 or 5 × 10ⁿ) giving about ``target`` ticks.
+
+    Takes half the span, which is finite even when the span is not.
+    """
+    raw = half_span / target * 2
     power = 10.0 ** math.floor(math.log10(raw))
     return next(f * power for f in (1.0, 2.0, 5.0, 10.0) if f * power >= raw)
 
 
-def _tick_label(value: float, step: float) -> str:
-    decimals = max(0, -math.floor(math.log10(step)))
-    text = f"{value:.{decimals}f}"
-    return "0" if text.lstrip("-") == f"{0:.{decimals}f}" else text.replace("-", "−")
+def _tick_label(value: float, step: float, compact: bool) -> str:
+    """``-2.5`` as ``−2.5``; when ``compact``, ``1.5e+06`` rather than ``1500000``."""
+    if abs(value) < step / 2:
+        return "0"
+    if compact:  # as many digits as the step needs: 1.5e+06 for a step of 5e+05
+        digits = math.floor(math.log10(abs(value))) - math.floor(math.log10(step)) + 1
+        text = f"{value:.{max(1, digits)}g}"
+    else:
+        text = f"{value:.{max(0, -math.floor(math.log10(step)))}f}"
+    return text.replace("-", "−")
 
 
 def _font(pixels: float, bold: bool = False) -> QFont:
@@ -264,7 +341,20 @@ def _font(pixels: float, bold: bool = False) -> QFont:
     return font
 
 
-def _paint_axes(painter: QPainter, frame: _Frame, scale: float) -> QRectF:
+def _widest_label(ticks: _Ticks, scale: float) -> float:
+    """Width in pixels of the widest tick label."""
+    metrics = QFontMetricsF(_font(TICK_FONT * scale))
+    return max(metrics.horizontalAdvance(label) for label in ticks.labels)
+
+
+def _left_margin(ticks: _Ticks, scale: float) -> float:
+    """Room left of the plot for a tick mark, the widest tick label and the x₂ label."""
+    x2 = QFontMetricsF(_font(AXIS_FONT * scale)).horizontalAdvance("x₂")
+    gaps = (TICK_LENGTH + TICK_LABEL_GAP + AXIS_LABEL_GAP + EDGE_GAP) * scale
+    return max(78 * scale, gaps + _widest_label(ticks, scale) + x2)
+
+
+def _paint_axes(painter: QPainter, frame: _Frame, ticks: _Ticks, scale: float) -> QRectF:
     """Frame, tick marks and labels on the bottom and left edges, and the x₁, x₂ labels.
 
     Returns the row under the plot that holds the x₁ label, where the legend goes too.
@@ -273,15 +363,12 @@ def _paint_axes(painter: QPainter, frame: _Frame, scale: float) -> QRectF:
     painter.setPen(QPen(QColor(FRAME_COLOR), max(1.0, 1.2 * scale)))
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.drawRect(plot)
-    painter.setFont(_font(15 * scale))
+    painter.setFont(_font(TICK_FONT * scale))
     metrics = QFontMetricsF(painter.font())
-    step = _nice_step(frame.high - frame.low)
-    ticks = np.arange(math.ceil(frame.low / step), math.floor(frame.high / step) + 1) * step
-    labels = [_tick_label(float(value), step) for value in ticks]
-    tick = 6 * scale
-    label_right = plot.left() - tick - 5 * scale  # right edge of the left tick labels
+    tick = TICK_LENGTH * scale
+    label_right = plot.left() - tick - TICK_LABEL_GAP * scale  # right edge of the left labels
     painter.setPen(QPen(QColor(FOREGROUND), max(1.0, 1.2 * scale)))
-    for value, label in zip(ticks, labels):
+    for value, label in zip(ticks.values, ticks.labels):
         x, y = frame.x_pixel(value), frame.y_pixel(value)
         painter.drawLine(QLineF(x, plot.bottom(), x, plot.bottom() + tick))
         painter.drawLine(QLineF(plot.left() - tick, y, plot.left(), y))
@@ -291,13 +378,12 @@ def _paint_axes(painter: QPainter, frame: _Frame, scale: float) -> QRectF:
         painter.drawText(below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, label)
         beside = QRectF(0, y - metrics.height() / 2, label_right, metrics.height())
         painter.drawText(beside, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
-    painter.setFont(_font(19 * scale))
+    painter.setFont(_font(AXIS_FONT * scale))
     axis_metrics = QFontMetricsF(painter.font())
     row = plot.bottom() + tick + metrics.height() + 8 * scale
     x_label = QRectF(plot.left(), row, plot.width(), axis_metrics.height())
     painter.drawText(x_label, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, "x₁")
-    widest = max(metrics.horizontalAdvance(label) for label in labels)
-    y_right = label_right - widest - 8 * scale
+    y_right = label_right - _widest_label(ticks, scale) - AXIS_LABEL_GAP * scale
     y_label = QRectF(
         0, plot.center().y() - axis_metrics.height() / 2, y_right, axis_metrics.height()
     )
@@ -312,7 +398,7 @@ def _paint_legend(
     painter.setFont(_font(14 * scale))
     metrics = QFontMetricsF(painter.font())
     radius = 5.5 * scale
-    y = row.top() + QFontMetricsF(_font(19 * scale)).height() / 2
+    y = row.top() + QFontMetricsF(_font(AXIS_FONT * scale)).height() / 2
     x = row.left()
     for cls in range(n_classes):
         text = f"class {cls}" if n_classes <= 3 else str(cls)

@@ -3,18 +3,30 @@
 import io
 import json
 import os
+import pty
+import re
+import select
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 import types
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mlpviz.cli
 from mlpviz.cli import main
 from mlpviz.core import load_model
-from mlpviz.core.datasets import load_csv, make_preset, save_csv
+from mlpviz.core.activations import ACTIVATIONS
+from mlpviz.core.config import MAX_SEED
+from mlpviz.core.datasets import PRESETS, load_csv, make_preset, save_csv
+from mlpviz.core.network import INITS
+from mlpviz.core.optimizers import OPTIMIZERS
 from mlpviz.core.timeline import RecordSchedule
 from mlpviz.core.trainer import Trainer
 
@@ -75,6 +87,7 @@ def xor_run(tmp_path_factory):
 # --- a successful run --------------------------------------------------------------------
 def test_writes_exactly_the_five_documented_files(xor_run):
     assert {path.name for path in xor_run.iterdir()} == OUTPUT_FILES
+    assert set(mlpviz.cli.OUTPUT_FILES) == OUTPUT_FILES  # what a new run moves aside
     assert [path.name for path in xor_run.parent.iterdir()] == ["xor"]  # no staging left
 
 
@@ -253,7 +266,11 @@ def write_good_csv(tmp_path):
 
 BAD_ARGUMENTS = {
     "unknown preset": (["--preset", "banana"], "unknown preset 'banana'"),
-    "missing data file": (["--data", "{tmp}/none.csv"], "no such file"),
+    "missing data file": (["--data", "{tmp}/none.csv"], "none.csv: no such file"),
+    "data a folder": (["--data", "{tmp}"], ": is a folder, not a file"),
+    "data a device": (["--data", "/dev/zero"], "/dev/zero: is a device, pipe or socket"),
+    "data with a line break": (["--data", "{tmp}/no\nne.csv"], "/no\\nne.csv: no such file"),
+    "data with a NUL character": (["--data", "a\0b"], "'a\\x00b': not a valid file name"),
     "malformed data file": (["--data", "{bad}"], "line 3: x2 value 'four' is not a number"),
     "preset and data": (["--preset", "xor", "--data", "{good}"], "either --preset or --data"),
     "classes with data": (["--data", "{good}", "--classes", "3"], "--classes only apply"),
@@ -267,6 +284,14 @@ BAD_ARGUMENTS = {
     "too many layers": (["--layers", "2,2,2,2,2,2,2,2,2"], "at most 8 hidden layers"),
     "unknown activation": (["--activation", "swish"], "unknown activation 'swish'"),
     "activation count": (["--activation", "relu,tanh,relu"], "need 1 or 2 names, got 3"),
+    "activations of no layer": (
+        ["--layers", "", "--activation", "relu,tanh"],
+        "--activation: there is no hidden layer, so one name at most, got 2",
+    ),
+    "activations of one layer": (
+        ["--layers", "4", "--activation", "relu,tanh"],
+        "--activation: 1 hidden layer takes 1 name, got 2",
+    ),
     "zero learning rate": (["--lr", "0"], "--lr must be a positive number"),
     "negative learning rate": (["--lr=-0.1"], "--lr must be a positive number"),
     "NaN learning rate": (["--lr", "nan"], "--lr must be a positive number"),
@@ -282,7 +307,19 @@ BAD_ARGUMENTS = {
     "negative seed": (["--seed=-1"], "--seed must be between 0"),
     "tiny image": (["--image-size", "20"], "--image-size: each side"),
     "malformed image size": (["--image-size", "big"], "give PIXELS or WIDTHxHEIGHT"),
-    "argparse: not a number": (["--lr", "fast"], "invalid float value: 'fast'"),
+    "layer a superscript": (["--layers", "²"], "'²' is not a layer size"),
+    "superscript among layers": (["--layers", "8,¹"], "'¹' is not a layer size"),
+    "layer a circled digit": (["--layers", "①"], "'①' is not a layer size"),
+    "layer an Arabic-Indic digit": (["--layers", "٣"], "'٣' is not a layer size"),
+    "layer a full-width digit": (["--layers", "８"], "'８' is not a layer size"),
+    "image size a superscript": (["--image-size", "²"], "give PIXELS or WIDTHxHEIGHT"),
+    "image size in Devanagari digits": (["--image-size", "३००"], "give PIXELS or WIDTHxHEIGHT"),
+    "image size beyond int()": (["--image-size", "9" * 5000], "give PIXELS or WIDTHxHEIGHT"),
+    "points an Arabic-Indic digit": (["--points", "٣"], "--points: '٣' is not a whole number"),
+    "seed a superscript": (["--seed", "²"], "--seed: '²' is not a whole number"),
+    "iterations with underscores": (["--iterations", "1_000"], "'1_000' is not a whole"),
+    "learning rate in Arabic-Indic digits": (["--lr", "٠.١"], "--lr: '٠.١' is not a number"),
+    "argparse: not a number": (["--lr", "fast"], "--lr: 'fast' is not a number"),
     "argparse: unknown option": (["--speed", "3"], "unrecognized arguments: --speed 3"),
     "argparse: unknown optimizer": (["--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
     "divergence": (["--preset", "xor", "--lr", "1e6"], "training diverged at iteration"),
@@ -313,10 +350,77 @@ def test_out_must_not_be_a_file(tmp_path, capsys):
     existing = tmp_path / "results"
     existing.write_text("keep me")
     assert main(["train", "--out", str(existing)]) == 2
-    assert_one_error_line(capsys.readouterr().err, "is a file, not a directory")
+    assert_one_error_line(capsys.readouterr().err, f"error: --out {existing}: is a file, not")
     assert existing.read_text() == "keep me"
     assert main(["train", "--out", str(existing / "below")]) == 2
-    assert_one_error_line(capsys.readouterr().err, "is a file, not a directory")
+    expected = f"error: --out {existing / 'below'}: {existing} is a file, not a directory"
+    assert_one_error_line(capsys.readouterr().err, expected)
+
+
+@pytest.fixture
+def nothing_trained(monkeypatch):
+    """Fail the test if a run gets as far as making its data, let alone training."""
+
+    def too_late(*args, **kwargs):
+        raise AssertionError("the data was made before --out was checked")
+
+    monkeypatch.setattr(mlpviz.cli, "make_preset", too_late)
+
+
+@pytest.fixture
+def unwritable_folder(tmp_path):
+    """A folder no file can be created in: read-only for a user; for root, /sys if it is."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    try:
+        tempfile.TemporaryFile(dir="/sys").close()
+    except OSError:
+        yield Path("/sys")
+    else:
+        pytest.skip("root can write everywhere here")
+
+
+@pytest.mark.parametrize("below", ["", "new/deeper"])
+def test_an_unwritable_out_is_refused_before_training(
+    unwritable_folder, below, capsys, nothing_trained
+):
+    out = unwritable_folder / below
+    before = sorted(os.listdir(unwritable_folder))
+    assert train(out) == 2
+    captured = capsys.readouterr()
+    assert_one_error_line(captured.err, f"--out {out}: ")
+    assert captured.out == ""
+    assert sorted(os.listdir(unwritable_folder)) == before
+
+
+BAD_OUT = {
+    "empty": ("", "--out needs a folder name"),
+    "NUL character": ("a\0b", "--out 'a\\x00b': not a valid file name"),
+    "lone surrogate": ("\ud800", "--out '\\ud800': not a valid file name"),
+    "name too long": ("{tmp}/" + "x" * 300, "File name too long"),
+    "unknown user's home": ("~no-such-user-mlpviz/out", "--out ~no-such-user-mlpviz/out: "),
+}
+
+
+@pytest.mark.parametrize(("out", "expected"), BAD_OUT.values(), ids=BAD_OUT)
+def test_a_bad_out_is_refused_before_training(tmp_path, capsys, nothing_trained, out, expected):
+    assert train(out.format(tmp=tmp_path)) == 2
+    assert_one_error_line(capsys.readouterr().err, expected)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_named_like_a_result_is_refused_before_training(tmp_path, capsys, nothing_trained):
+    (tmp_path / "model.npz").mkdir()
+    (tmp_path / "model.npz" / "mine").write_text("keep me")
+    assert train(tmp_path) == 2
+    assert_one_error_line(capsys.readouterr().err, f"{tmp_path / 'model.npz'} is a folder")
+    assert [path.name for path in tmp_path.iterdir()] == ["model.npz"]
+    assert (tmp_path / "model.npz" / "mine").read_text() == "keep me"
 
 
 def test_a_failed_run_leaves_previous_results_untouched(tmp_path, xor_run, capsys):
@@ -328,6 +432,88 @@ def test_a_failed_run_leaves_previous_results_untouched(tmp_path, xor_run, capsy
     for name in OUTPUT_FILES:
         assert (out / name).read_bytes() == (xor_run / name).read_bytes()
     assert [path.name for path in tmp_path.iterdir()] == ["out"]
+
+
+def contents(folder):
+    """Every entry of ``folder``, hidden ones too, with the bytes of each file."""
+    return {path.name: path.read_bytes() for path in folder.iterdir()}
+
+
+@pytest.fixture
+def old_results(tmp_path, xor_run):
+    """A folder holding a previous run's results and a file of the user's."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    for name in OUTPUT_FILES:
+        (out / name).write_bytes((xor_run / name).read_bytes())
+    return out
+
+
+def fail_once(monkeypatch, error, source=None, target=None):
+    """Make the first os.replace from ``source`` or to ``target`` raise ``error``."""
+    real_replace = os.replace
+    failed = []
+
+    def replace(from_path, to_path):
+        if not failed and (Path(from_path) == source or Path(to_path) == target):
+            failed.append(from_path)
+            raise error
+        return real_replace(from_path, to_path)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+SWAP_FAILURES = {
+    "disk full moving an old file aside": ("source", OSError(28, "No space left on device"), 1),
+    "disk full moving a new file in": ("target", OSError(28, "No space left on device"), 1),
+    "Ctrl-C moving an old file aside": ("source", KeyboardInterrupt(), 130),
+    "Ctrl-C moving a new file in": ("target", KeyboardInterrupt(), 130),
+}
+
+
+@pytest.mark.parametrize(("where", "error", "status"), SWAP_FAILURES.values(), ids=SWAP_FAILURES)
+def test_a_failure_while_swapping_leaves_every_old_result(
+    old_results, capsys, monkeypatch, where, error, status
+):
+    before = contents(old_results)
+    fail_once(monkeypatch, error, **{where: old_results / "model.npz"})
+    assert train(old_results, "--seed", "5") == status
+    assert_one_error_line(capsys.readouterr().err, f"; nothing in {old_results} was changed")
+    assert contents(old_results) == before
+    assert [path.name for path in old_results.parent.iterdir()] == ["out"]
+
+
+def test_when_undoing_a_failed_swap_fails_the_message_says_where_the_old_results_are(
+    old_results, capsys, monkeypatch, xor_run
+):
+    real_replace = os.replace
+
+    def replace(source, target):
+        if Path(target) == old_results / "model.npz":
+            raise OSError(5, "Input/output error")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert train(old_results, "--seed", "5") == 1
+    line = capsys.readouterr().err.strip()
+    assert_one_error_line(line, f"{old_results} may hold a mix of old and new result files")
+    backup = Path(line.rpartition(" are in ")[2])
+    assert backup.parent == old_results
+    assert contents(backup) == {"model.npz": (xor_run / "model.npz").read_bytes()}
+
+
+def test_an_interruption_after_the_swap_says_the_new_results_are_there(
+    old_results, capsys, monkeypatch
+):
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mlpviz.cli, "_summary", interrupted)
+    assert train(old_results, "--seed", "5") == 130
+    assert_one_error_line(capsys.readouterr().err, f"; {old_results} holds the new results")
+    assert read_metrics(old_results)["seed"] == 5
+    assert set(contents(old_results)) == OUTPUT_FILES | {"notes.txt"}
 
 
 def test_the_missing_out_directory_is_created(tmp_path):
@@ -372,6 +558,202 @@ def test_a_write_failure_exits_1_with_one_line(tmp_path, capsys, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+# --- signals: a real process, stopped while training or while writing ----------------------
+STOPS = {
+    "Ctrl-C": (signal.SIGINT, 130, "interrupted"),
+    "SIGTERM": (signal.SIGTERM, 143, "terminated"),
+}
+
+
+def start(out, *options, stderr, stdout=subprocess.PIPE):
+    """``python -m mlpviz.cli train … --out out`` as a child process, Ctrl-C not ignored."""
+    command = [sys.executable, "-m", "mlpviz.cli", "train", *options, "--out", str(out)]
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        # A shell runs background jobs with SIGINT ignored, and children inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def read_terminal(fd, *, redraws=None):
+    """What the child wrote to the terminal ``fd``: all until it ends, or ``redraws`` redraws
+    of the progress bar (each starts with a carriage return)."""
+    text = ""
+    while select.select([fd], [], [], 30)[0]:
+        try:
+            text += os.read(fd, 65536).decode()
+        except OSError:  # EIO: the child has closed its side
+            break
+        if redraws is not None and text.count("\r") >= redraws:
+            break
+    return text
+
+
+def assert_stopped(child, stdout, stderr, status, expected):
+    """The child ended with ``status``; its last line on stderr is the one error line."""
+    assert child.returncode == status, stderr
+    assert stdout == b""
+    lines = [line for line in re.split(r"[\r\n]+", stderr) if line.strip()]
+    assert "Traceback" not in stderr and stderr.count("mlpviz: error: ") == 1, stderr
+    assert lines[-1].startswith("mlpviz: error: ") and expected in lines[-1], stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals and terminals")
+@pytest.mark.parametrize(("signum", "status", "word"), STOPS.values(), ids=STOPS)
+def test_a_signal_while_training_leaves_the_old_results(old_results, signum, status, word):
+    before = contents(old_results)
+    terminal, child_side = pty.openpty()  # the progress bar shows when training has begun
+    child = start(old_results, "--iterations", "10000000", stderr=child_side)
+    os.close(child_side)
+    try:
+        # The second redraw, not the first: a stop right after the first draw leaves the bar's
+        # line unended (_Progress notes that it drew only after drawing).
+        started = read_terminal(terminal, redraws=2)
+        assert started.count("\r") >= 2, f"no progress within 30 s: {started!r}"
+        child.send_signal(signum)
+        stdout, _ = child.communicate(timeout=30)
+        stderr = started + read_terminal(terminal)
+    finally:
+        os.close(terminal)
+        child.kill()
+    expected = f"{word}; nothing in {old_results} was changed"
+    assert_stopped(child, stdout, stderr, status, expected)
+    assert contents(old_results) == before
+    assert [path.name for path in old_results.parent.iterdir()] == ["out"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+@pytest.mark.parametrize(("signum", "status", "word"), STOPS.values(), ids=STOPS)
+def test_a_signal_while_writing_leaves_no_staging_folder(old_results, signum, status, word):
+    before = contents(old_results)
+    parent = old_results.parent
+    # 100,000 points take over a second to draw and save: time to stop it while writing.
+    options = ["--iterations", "1", "--points", "100000", "--layers", "", "--image-size", "256"]
+    child = start(old_results, *options, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while set(os.listdir(old_results)) == set(before) and os.listdir(parent) == ["out"]:
+            assert time.monotonic() < deadline and child.poll() is None, "nothing was staged"
+            time.sleep(0.002)
+        child.send_signal(signum)
+        stdout, stderr = child.communicate(timeout=30)
+    finally:
+        child.kill()
+    expected = f"{word}; nothing in {old_results} was changed"
+    assert_stopped(child, stdout, stderr.decode(), status, expected)
+    assert contents(old_results) == before
+    assert os.listdir(parent) == ["out"]
+
+
+def test_ctrl_c_while_swapping_waits_until_the_new_results_are_in(old_results, capsys, monkeypatch):
+    real_replace = os.replace
+
+    def replace(source, target):
+        if Path(source) == old_results / "model.npz":  # in the middle of the swap
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert train(old_results, "--seed", "5") == 130
+    expected = f"interrupted; {old_results} holds the new results"
+    assert_one_error_line(capsys.readouterr().err, expected)
+    assert read_metrics(old_results)["seed"] == 5
+    assert set(contents(old_results)) == OUTPUT_FILES | {"notes.txt"}
+
+
+# --- fuzzing: any argument list ends in exit 0 or in one error line with exit 2 -------------
+HOSTILE_VALUES = [
+    *["", " ", "-1", "+3", "0", "1e999", "nan", "-inf", "1_0", "0x10", "1e-320", "9" * 40],
+    *["1e308", "-1e-308", "2" * 5000],
+    *["²", "٣", "８", "①", "8,", ",", "8,,8", "128x", "x", "2x3x4", "relu,", "tanh, relu"],
+    *["a\0b", "\udcff", "~nobody/x", ".", "/dev/zero", "/dev/null", "--lr", "-h"],
+]
+TRAIN_OPTIONS = {
+    "--preset": st.sampled_from([*PRESETS, "Xor"]),
+    "--data": st.just("{tmp}/none.csv"),
+    "--classes": st.integers(-1, 9).map(str),
+    "--points": st.integers(-1, 300).map(str),
+    "--noise": st.floats(-0.5, 1.5).map(repr),
+    "--test-ratio": st.floats(-0.1, 1.0).map(repr),
+    "--layers": st.lists(st.integers(-1, 70), max_size=9).map(lambda s: ",".join(map(str, s))),
+    "--activation": st.sampled_from([*ACTIVATIONS, "relu,tanh", "softmax"]),
+    "--init": st.sampled_from([*INITS, "zeros"]),
+    "--optimizer": st.sampled_from([*OPTIMIZERS, "lbfgs"]),
+    "--lr": st.floats(1e-6, 10).map(repr),
+    "--batch-size": st.integers(-1, 10**30).map(str),
+    "--l2": st.floats(0, 1).map(repr),
+    "--seed": st.integers(-1, MAX_SEED + 1).map(str),
+    "--image-size": st.sampled_from(["0", "127", "128", "300x128", "129X200", "8193", "200x"]),
+}
+hostile = st.sampled_from(HOSTILE_VALUES) | st.text(max_size=6)
+option_lists = st.lists(
+    st.sampled_from(sorted(TRAIN_OPTIONS)).flatmap(
+        lambda option: st.tuples(
+            st.just(option),
+            # Mostly sensible values, so that many lists get past the checks and train.
+            st.one_of(*[TRAIN_OPTIONS[option]] * 3, hostile),
+        )
+    ),
+    max_size=5,
+)
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,  # the same examples on every run: a failure here is reproducible
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(options=option_lists)
+def test_any_train_arguments_end_in_success_or_one_error_line(tmp_path, capsys, options):
+    out = tmp_path / "out"
+    argv = [value.replace("{tmp}", str(tmp_path)) for pair in options for value in pair]
+    # Fixed last (the last of an option wins), so that every run that starts is quick.
+    status = main(["train", *argv, "--iterations", "1", "--points", "20", "--out", str(out)])
+    captured = capsys.readouterr()
+    if status == 0:
+        assert captured.err == "" and captured.out.count("\n") == 1
+        assert {path.name for path in out.iterdir()} == OUTPUT_FILES
+    else:
+        assert status == 2, captured.err
+        assert_one_error_line(captured.err, "")
+    assert [path.name for path in tmp_path.iterdir()] in ([], ["out"])
+
+
+def closed_pipe():
+    """The writing end of a pipe nobody reads: ``mlpviz train … | true``."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    return write_end
+
+
+def full_disk():
+    """``mlpviz train … > /dev/full``."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    return os.open("/dev/full", os.O_WRONLY)
+
+
+@pytest.mark.parametrize("stdout", [closed_pipe, full_disk], ids=["closed pipe", "full disk"])
+def test_a_summary_that_cannot_be_printed_is_one_error_line(tmp_path, stdout):
+    out = tmp_path / "out"
+    fd = stdout()
+    try:
+        options = ["--iterations", "1", "--image-size", "128"]
+        child = start(out, *options, stdout=fd, stderr=subprocess.PIPE)
+    finally:
+        os.close(fd)
+    stderr = child.communicate(timeout=60)[1].decode()
+    assert child.returncode == 1
+    assert_one_error_line(stderr, "error: cannot print: ")
+    assert stderr.rstrip().endswith(f"; {out} holds the new results")
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES
+
+
 # --- the app branch, help, version ---------------------------------------------------------
 @pytest.fixture
 def fake_app(monkeypatch):
@@ -395,10 +777,33 @@ def test_a_csv_argument_opens_the_app_on_it(tmp_path, fake_app, command):
     assert fake_app == [str(csv)]
 
 
-def test_a_missing_csv_for_the_app_is_one_error_line(tmp_path, fake_app, capsys):
-    assert main([str(tmp_path / "nowhere.csv")]) == 2
-    assert_one_error_line(capsys.readouterr().err, "nowhere.csv: file not found")
+def a_fifo(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    return "{tmp}/pipe"
+
+
+NOT_A_DATASET_FILE = {
+    "missing": (lambda tmp_path: "{tmp}/nowhere.csv", "{tmp}/nowhere.csv: no such file"),
+    "below a file": (lambda tmp_path: f"{write_good_csv(tmp_path)}/x.csv", "good.csv/x.csv: no"),
+    "a folder": (lambda tmp_path: "{tmp}", "{tmp}: is a folder, not a file"),
+    "a FIFO": (a_fifo, "{tmp}/pipe: is a device, pipe or socket, not a file"),
+    "a device": (lambda tmp_path: "/dev/null", "/dev/null: is a device, pipe or socket"),
+    "a NUL character": (lambda tmp_path: "a\0b", "'a\\x00b': not a valid file name"),
+}
+
+
+@pytest.mark.parametrize(("make", "expected"), NOT_A_DATASET_FILE.values(), ids=NOT_A_DATASET_FILE)
+def test_the_app_refuses_what_is_not_a_dataset_file(tmp_path, fake_app, capsys, make, expected):
+    assert main([make(tmp_path).format(tmp=tmp_path)]) == 2
+    assert_one_error_line(capsys.readouterr().err, expected.format(tmp=tmp_path))
     assert fake_app == []
+
+
+def test_a_pipe_as_data_is_refused_without_blocking(tmp_path, capsys):
+    fifo = tmp_path / "points.csv"
+    os.mkfifo(fifo)  # nothing ever writes to it: reading would block forever
+    assert train(tmp_path / "out", "--data", str(fifo)) == 2
+    assert "is a device, pipe or socket, not a file" in capsys.readouterr().err
 
 
 def test_help_and_version(capsys):

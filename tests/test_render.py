@@ -1,14 +1,15 @@
 """render_boundary_png: a PNG of the requested size, regions the right way up, boundary, points."""
 
+
 import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage
 
 from mlpviz.core import MLP
-from mlpviz.core.datasets import Dataset, make_preset
+from mlpviz.core.datasets import MAX_COORDINATE, Dataset, make_preset
 from mlpviz.core.regions import region_colors
 from mlpviz.gui.style import CLASS_COLORS, class_rgb
-from mlpviz.render import render_boundary_png
+from mlpviz.render import _ticks, render_boundary_png
 
 
 @pytest.fixture(autouse=True)
@@ -148,3 +149,56 @@ def test_invalid_arguments_are_refused_before_writing(tmp_path, kwargs, message)
     with pytest.raises(ValueError, match=message):
         render_boundary_png(network([[1.0, 0.0]], [0.0]), SOME_POINTS, path, **kwargs)
     assert not path.exists()
+
+
+def spread(reach):
+    """Points across the square ±reach, both classes, corners included."""
+    unit = np.array([[1, -1], [-1, 1], [1, 1], [-1, -1], [0.3, -0.7], [-0.2, 0.5], [0, 0]])
+    return Dataset(unit * reach, np.array([0, 1, 0, 1, 1, 0, 1]))
+
+
+FAR_AWAY = [1e3, MAX_COORDINATE]  # datasets hold no farther point
+NETWORKS = {
+    "tanh layer": lambda: MLP([2, 8, 1], seed=1),
+    "relu layers": lambda: MLP([2, 6, 6, 3], activations=["relu", "relu"], seed=2),
+    "no hidden layer": lambda: MLP([2, 1], seed=3),
+    "float32": lambda: MLP([2, 8, 1], seed=1).astype(np.float32),
+}
+
+
+@pytest.mark.parametrize("make_net", NETWORKS.values(), ids=NETWORKS)
+@pytest.mark.parametrize("reach", FAR_AWAY)
+def test_coordinates_as_far_as_datasets_go_give_a_png_without_warnings(tmp_path, reach, make_net):
+    """Warnings are errors in this suite: no overflow, no NaN on the way."""
+    path = tmp_path / "far.png"
+    render_boundary_png(make_net(), spread(reach), path, size=(400, 300), title="far")
+    image = pixels(path)
+    assert image.shape == (300, 400, 3)
+    assert count_near(image, rgb(CLASS_COLORS[0]), tolerance=2) > 20  # the points are drawn
+
+
+@pytest.mark.parametrize("reach", FAR_AWAY)
+def test_tick_labels_of_large_coordinates_fit_in_the_picture(tmp_path, reach):
+    path = tmp_path / "labels.png"
+    render_boundary_png(network([[0.0, 0.0]], [9.0]), spread(reach), path)
+    image = pixels(path)
+    assert dark_pixels(image[:, :4]) == 0, "a label runs over the left edge"
+    assert dark_pixels(image[:, -4:]) == 0, "a label runs over the right edge"
+
+
+@pytest.mark.parametrize(
+    ("span", "labels"),
+    [
+        ((-6.0, 6.0), ["−6", "−4", "−2", "0", "2", "4", "6"]),
+        ((-0.5, 0.5), ["−0.4", "−0.2", "0", "0.2", "0.4"]),
+        ((-1.04e6, 1.04e6), ["−1e+06", "−5e+05", "0", "5e+05", "1e+06"]),
+        ((-6.0, 1.6e6), ["0", "5e+05", "1e+06", "1.5e+06"]),
+        ((-1.04e300, 1.04e300), ["−1e+300", "−5e+299", "0", "5e+299", "1e+300"]),
+        (
+            (-1.7e308, 1.7e308),
+            ["−1.5e+308", "−1e+308", "−5e+307", "0", "5e+307", "1e+308", "1.5e+308"],
+        ),
+    ],
+)
+def test_tick_labels_are_short(span, labels):
+    assert _ticks(*span, 7).labels == labels
