@@ -256,7 +256,7 @@ def write_good_csv(tmp_path):
 
 BAD_ARGUMENTS = {
     "unknown preset": (["--preset", "banana"], "unknown preset 'banana'"),
-    "missing data file": (["--data", "{tmp}/none.csv"], "file not found"),
+    "missing data file": (["--data", "{tmp}/none.csv"], "no such file"),
     "malformed data file": (["--data", "{bad}"], "line 3: x2 value 'four' is not a number"),
     "preset and data": (["--preset", "xor", "--data", "{good}"], "either --preset or --data"),
     "classes with data": (["--data", "{good}", "--classes", "3"], "--classes only apply"),

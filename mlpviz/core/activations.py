@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, shown
 
 LEAKY_SLOPE = 0.01  # the lecture's leaky ReLU: max(0.01 z, z)
 
@@ -95,4 +95,6 @@ def get_activation(name: str) -> Activation:
         return ACTIVATIONS[name]
     except KeyError:
         valid = ", ".join(ACTIVATIONS)
-        raise ConfigError(f"unknown activation {name!r}; choose one of {valid}") from None
+        raise ConfigError(
+            f"unknown activation '{shown(str(name))}'; choose one of {valid}"
+        ) from None

@@ -11,7 +11,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from .activations import get_activation
-from .errors import ConfigError
+from .errors import ConfigError, shown
 from .network import INITS, MLP
 from .optimizers import OPTIMIZERS, make_optimizer
 
@@ -47,7 +47,9 @@ class NetworkConfig:
                 )
             get_activation(layer.activation)
         if self.init not in INITS:
-            raise ConfigError(f"unknown init {self.init!r}; choose one of {', '.join(INITS)}")
+            raise ConfigError(
+                f"unknown init '{shown(str(self.init))}'; choose one of {', '.join(INITS)}"
+            )
         if not 0 <= self.seed <= MAX_SEED:
             raise ConfigError(f"seed must be between 0 and {MAX_SEED}")
 

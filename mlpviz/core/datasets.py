@@ -10,29 +10,39 @@ Preset noise
     3 units, so the classes overlap heavily. Jittered points are clipped back into the box, and a
     point keeps the label of the shape it was drawn from, so noise can push it into another class.
 
+Coordinates
+    Every coordinate lies within ``±MAX_COORDINATE`` (10⁶): beyond that the plots and the
+    network's float32 picture of the regions lose all precision (the presets fill ±6).
+    :class:`Dataset` refuses other points, so a file or an API call cannot bring them in.
+
 CSV format
-    UTF-8 (an optional BOM is skipped), LF or CRLF line endings, header ``x1,x2,label``, then one
-    ``x1,x2,label`` row per point. Whitespace around fields is ignored; blank lines are allowed
-    only at the end. Coordinates are plain decimal literals (``1``, ``-0.5``, ``2.5e-3``); ``nan``
-    and ``inf`` are rejected. A label is an integer literal ``0`` .. ``7`` (``2.0`` is rejected).
-    Quoted fields are rejected rather than guessed at. :func:`save_csv` writes ``repr(float)``
-    numbers, which round-trip exactly.
+    UTF-8 (an optional BOM is skipped), LF, CRLF or CR (old Mac) line endings, header
+    ``x1,x2,label``, then one ``x1,x2,label`` row per point. Whitespace around fields is ignored;
+    blank lines are allowed only at the end. Coordinates are plain decimal literals (``1``,
+    ``-0.5``, ``2.5e-3``) within ``±MAX_COORDINATE``; ``nan`` and ``inf`` are rejected. A label
+    is an integer literal ``0`` .. ``7`` (``2.0`` is rejected). Quoted fields are rejected rather
+    than guessed at. A file holds at most ``MAX_CSV_POINTS`` (10⁶) rows and ``MAX_CSV_BYTES``
+    (64 MiB; a million rows from :func:`save_csv` take about 40 MB), each line at most
+    ``MAX_CSV_LINE`` (1024) bytes; :func:`load_csv` reads in chunks and stops at the first
+    problem, so no file can make it use more memory or time than that. Messages echo at most
+    60 characters of a field. :func:`save_csv` writes ``repr(float)`` numbers, which round-trip
+    exactly.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
-from collections.abc import Callable, Iterable
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
+from mlpviz.core.archive import open_regular_file
 from mlpviz.core.atomic import write_text_atomically
-from mlpviz.core.errors import DatasetError
+from mlpviz.core.errors import DatasetError, shown
 
 BOX = 6.0
 """Points live in ``[-BOX, BOX]^2``."""
@@ -46,13 +56,27 @@ MAX_PRESET_POINTS = 100_000
 NOISE_SCALE = BOX / 2
 """Jitter standard deviation (data units) at ``noise=1``."""
 
+MAX_COORDINATE = 1e6
+"""Largest absolute value of a coordinate (see "Coordinates" above)."""
+
 CSV_HEADER = "x1,x2,label"
+
+MAX_CSV_POINTS = 1_000_000
+"""Most data rows :func:`load_csv` reads."""
+
+MAX_CSV_BYTES = 64 * 2**20
+"""Largest CSV file :func:`load_csv` reads."""
+
+MAX_CSV_LINE = 1024
+"""Longest line, in bytes without its ending, of a CSV file."""
 
 MULTICLASS_PRESETS = frozenset({"spiral", "gaussian"})
 """Presets that accept ``n_classes`` in ``2 .. MAX_CLASSES``; all others are binary only."""
 
 
 # --------------------------------------------------------------------------- Dataset
+
+_COORDINATE_RANGE = f"between -{MAX_COORDINATE:,.0f} and {MAX_COORDINATE:,.0f}"
 
 
 def _as_points(X: Any) -> np.ndarray:
@@ -71,6 +95,8 @@ def _as_points(X: Any) -> np.ndarray:
     points = arr.astype(np.float64, copy=True)
     if not np.isfinite(points).all():
         raise DatasetError("points must be finite (no NaN or infinity)")
+    if points.size and np.abs(points).max() > MAX_COORDINATE:
+        raise DatasetError(f"coordinates must be {_COORDINATE_RANGE}")
     points.flags.writeable = False
     # A view of a read-only array cannot be made writeable again through its flags.
     return points.view()
@@ -422,33 +448,42 @@ def make_preset(
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 _INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _NON_FINITE = {"nan", "inf", "infinity"}
+# The common well-formed row in one match; any other row goes through _parse_row, which
+# accepts the same values and more (e.g. a label "-0"), or says what is wrong.
+_PLAIN_ROW = re.compile(
+    rf"[ \t]*({_NUMBER.pattern})[ \t]*,[ \t]*({_NUMBER.pattern})[ \t]*,[ \t]*\+?0*([0-7])[ \t]*",
+    re.ASCII,
+)
+_CHUNK_BYTES = 2**20
 
 
 def _parse_coordinate(text: str, column: str) -> float:
     """Parse one coordinate field; raise ValueError with the problem (no file/line prefix)."""
     if text == "":
         raise ValueError(f"{column} is empty; expected a number")
+    value = f"{column} value '{shown(text)}'"
     if text.lower().lstrip("+-") in _NON_FINITE:
-        raise ValueError(f"{column} value '{text}' is NaN or infinite; coordinates must be finite")
+        raise ValueError(f"{value} is NaN or infinite; coordinates must be finite")
     if not _NUMBER.fullmatch(text):
-        raise ValueError(f"{column} value '{text}' is not a number")
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{column} value '{text}' is too large; coordinates must be finite")
-    return value
+        raise ValueError(f"{value} is not a number")
+    number = float(text)
+    if not abs(number) <= MAX_COORDINATE:
+        raise ValueError(f"{value} is out of range; coordinates must be {_COORDINATE_RANGE}")
+    return number
 
 
 def _parse_label(text: str) -> int:
     """Parse one label field; raise ValueError with the problem (no file/line prefix)."""
     rule = f"labels must be integers 0..{MAX_CLASSES - 1}"
+    label = f"label '{shown(text)}'"
     if not _INTEGER.fullmatch(text):
-        raise ValueError(f"label '{text}' is not an integer; {rule}")
+        raise ValueError(f"{label} is not an integer; {rule}")
     digits = text.lstrip("+-").lstrip("0")
     if text.startswith("-") and digits:
-        raise ValueError(f"label '{text}' is negative; {rule}")
+        raise ValueError(f"{label} is negative; {rule}")
     # Compare digit strings before int(): int() refuses very long literals.
     if len(digits) > 1 or (digits and int(digits) >= MAX_CLASSES):
-        raise ValueError(f"label '{text}' is too large; {rule}")
+        raise ValueError(f"{label} is too large; {rule}")
     return int(digits or "0")
 
 
@@ -462,24 +497,69 @@ def _parse_row(line: str) -> tuple[float, float, int]:
     return x1, x2, _parse_label(fields[2])
 
 
-def _read_text(path: str | os.PathLike) -> str:
-    """Read ``path`` as UTF-8 without a BOM; raise DatasetError naming the file."""
-    name = os.fspath(path)
+def _row(name: str, line_no: int, line: str) -> tuple[float, float, int]:
+    """Parse data line ``line_no``; raise DatasetError naming the file, line and problem."""
+    match = _PLAIN_ROW.fullmatch(line)
+    if match:
+        x1, x2 = float(match[1]), float(match[2])
+        if abs(x1) <= MAX_COORDINATE and abs(x2) <= MAX_COORDINATE:
+            return x1, x2, int(match[3])
     try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError as exc:
-        raise DatasetError(f"{name}: file not found") from exc
+        return _parse_row(line)
+    except ValueError as exc:
+        raise DatasetError(f"{name}, line {line_no}: {exc}") from None
+
+
+def _too_large(name: str) -> DatasetError:
+    return DatasetError(
+        f"{name}: file is larger than {MAX_CSV_BYTES // 2**20} MiB, the most "
+        "mlpviz reads; split it or thin it out"
+    )
+
+
+def _line_batches(name: str, handle: IO[bytes]) -> Iterator[tuple[list[bytes], bool]]:
+    """The lines of ``handle`` without their LF, CRLF or CR endings, a chunk's worth at a time,
+    each batch with whether it holds only blank (ASCII whitespace) lines.
+
+    Reading stops with DatasetError past MAX_CSV_BYTES. A line longer than MAX_CSV_LINE is
+    yielded as soon as it is too long (unfinished), so the caller can refuse it.
+    """
+    pending, total = b"", 0
+    while chunk := _read_chunk(name, handle):
+        data = pending + chunk
+        total += len(chunk)
+        if total > MAX_CSV_BYTES:
+            raise _too_large(name)
+        # A CR at the end may be the first half of a CRLF split between chunks: keep it.
+        keep = 1 if data.endswith(b"\r") else 0
+        text = data[: len(data) - keep].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        *complete, pending = text.split(b"\n")
+        pending += data[len(data) - keep :]
+        yield complete, text.isspace()
+        if len(pending) > MAX_CSV_LINE:
+            yield [pending], False
+    if pending:
+        yield [pending.removesuffix(b"\r")], False
+
+
+def _read_chunk(name: str, handle: IO[bytes]) -> bytes:
+    try:
+        return handle.read(_CHUNK_BYTES)
     except OSError as exc:
         raise DatasetError(f"{name}: cannot read file ({exc.strerror or exc})") from exc
-    data = data.removeprefix(b"\xef\xbb\xbf")
+
+
+def _decoded(name: str, line_no: int, raw: bytes) -> str:
+    """Line ``line_no`` as text; DatasetError if it is too long or not UTF-8."""
+    if len(raw) > MAX_CSV_LINE:
+        raise DatasetError(f"{name}, line {line_no}: line is longer than {MAX_CSV_LINE} bytes")
     try:
-        return data.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        byte = data[exc.start]
+        byte = raw[exc.start]
         raise DatasetError(
-            f"{name}, line {line}: file is not UTF-8 text (invalid byte 0x{byte:02x})"
-        ) from exc
+            f"{name}, line {line_no}: file is not UTF-8 text (invalid byte 0x{byte:02x})"
+        ) from None
 
 
 def _check_header(name: str, first: str) -> None:
@@ -490,40 +570,70 @@ def _check_header(name: str, first: str) -> None:
     try:
         _parse_row(first)
     except ValueError:
-        problem = f"wrong header '{first.strip()}'"
+        problem = f"wrong header '{shown(first.strip())}'"
     else:
         problem = "missing header (line 1 holds data)"
     raise DatasetError(f"{name}, line 1: {problem}; expected '{CSV_HEADER}'")
 
 
+def _parse_lines(name: str, batches: Iterator[tuple[list[bytes], bool]]) -> tuple[array, array]:
+    """The points (x1, x2 interleaved) and labels of a CSV file's lines; DatasetError at the
+    first problem, so an endless or huge file stops early."""
+    coordinates, labels = array("d"), array("b")
+    header_seen, blank_since, line_no = False, 0, 0
+    for batch, all_blank in batches:
+        if blank_since and all_blank:
+            # Only blank lines may follow a blank line: skip them in bulk, so a file of
+            # millions of them takes no longer to read than to check.
+            line_no += len(batch)
+            continue
+        for raw in batch:
+            line_no += 1
+            line = _decoded(name, line_no, raw)
+            if line_no == 1:
+                line = line.removeprefix("\ufeff")  # the byte order mark some editors write
+            if not line.strip():
+                blank_since = blank_since or line_no
+                continue
+            if blank_since:
+                raise DatasetError(
+                    f"{name}, line {blank_since}: blank line before the end of the data"
+                )
+            if not header_seen:
+                _check_header(name, line)
+                header_seen = True
+                continue
+            if len(labels) == MAX_CSV_POINTS:
+                raise DatasetError(
+                    f"{name}, line {line_no}: more than {MAX_CSV_POINTS} points, "
+                    "the most mlpviz reads"
+                )
+            x1, x2, label = _row(name, line_no, line)
+            coordinates.append(x1)
+            coordinates.append(x2)
+            labels.append(label)
+    if not header_seen:
+        raise DatasetError(f"{name}, line 1: file is empty; expected the header '{CSV_HEADER}'")
+    if not labels:
+        raise DatasetError(f"{name}, line 2: no data rows after the header '{CSV_HEADER}'")
+    return coordinates, labels
+
+
 def load_csv(path: str | os.PathLike) -> Dataset:
-    """Read a dataset from a CSV file (format in the module docstring).
+    """Read a dataset from a CSV file (format and limits in the module docstring).
 
     Returns a Dataset with X (m, 2) and y (m,). Raises DatasetError whose message names the
     file, the 1-based line number and the problem, e.g.
-    ``data.csv, line 7: label '-1' is negative; labels must be integers 0..7``.
+    ``data.csv, line 7: label '-1' is negative; labels must be integers 0..7``. Folders,
+    devices and pipes are refused without being read.
     """
     name = os.fspath(path)
-    lines = [line.removesuffix("\r") for line in _read_text(path).split("\n")]
-    # Blank lines are allowed at the end only; strip them so they are not rows.
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if not lines:
-        raise DatasetError(f"{name}, line 1: file is empty; expected the header '{CSV_HEADER}'")
-    _check_header(name, lines[0])
-    if len(lines) == 1:
-        raise DatasetError(f"{name}, line 2: no data rows after the header '{CSV_HEADER}'")
-    X = np.empty((len(lines) - 1, 2))
-    y = np.empty(len(lines) - 1, dtype=np.int64)
-    for row, line in enumerate(lines[1:]):
-        line_no = row + 2
-        if not line.strip():
-            raise DatasetError(f"{name}, line {line_no}: blank line before the end of the data")
-        try:
-            X[row, 0], X[row, 1], y[row] = _parse_row(line)
-        except ValueError as exc:
-            raise DatasetError(f"{name}, line {line_no}: {exc}") from None
-    return Dataset(X, y)
+    with open_regular_file(path, DatasetError) as handle:
+        if os.fstat(handle.fileno()).st_size > MAX_CSV_BYTES:
+            raise _too_large(name)
+        coordinates, labels = _parse_lines(name, _line_batches(name, handle))
+    X = np.frombuffer(coordinates, dtype=np.float64).reshape(-1, 2)
+    return Dataset(X, np.frombuffer(labels, dtype=np.int8))
 
 
 def save_csv(dataset: Dataset, path: str | os.PathLike) -> None:

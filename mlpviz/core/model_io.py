@@ -2,23 +2,44 @@
 
 The file holds ``format`` ("mlpviz-model"), ``version``, ``layer_sizes``, ``activations``,
 ``init`` and one array per weight matrix and bias vector (``W1``, ``b1``, …).
+
+A model file from a user is untrusted (see :mod:`mlpviz.core.archive`). The loader reads the
+small members first, checks the declared architecture against these limits, checks every
+parameter against the declared sizes, and only then builds the network:
+
+- at most ``MAX_HIDDEN_LAYERS`` hidden layers (config.py: what the app can edit and draw);
+- every layer 1 to ``MAX_LAYER_SIZE`` units (network.py: the engine's limit, not the
+  editor's ``MAX_NEURONS``: networks built with the core API, say for digits, are wider);
+- at most ``MAX_MODEL_PARAMETERS`` weights and biases in all, which bounds the memory a
+  model file can make the loader allocate.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import os
-import zipfile
-from pathlib import Path
 
 import numpy as np
 
+from .archive import UntrustedArchive
 from .atomic import write_atomically
+from .config import MAX_HIDDEN_LAYERS
 from .errors import ConfigError, ModelError
-from .network import MLP
+from .network import MLP, parameter_count, validated_layer_sizes
 
 FORMAT = "mlpviz-model"
 VERSION = 1
+
+MAX_MODEL_PARAMETERS = 5_000_000
+"""Most weights and biases a model file may declare: 40 MB as float64. The editor's largest
+network has 30 thousand; a 784-512-512-10 digits network has 670 thousand."""
+
+_TEXT = ("<U",)
+_INTEGERS = ("<i8", "<i4")  # NumPy's default integer is 32-bit on Windows before NumPy 2
+_FLOATS = ("<f8", "<f4")
+_MAX_MEMBERS = 64  # a model has 5 + 2 × layers members; newer versions may add a few
+_MAX_FILE_BYTES = 8 * MAX_MODEL_PARAMETERS + 2**20  # the parameters, headers and small members
 
 
 def save_model(net: MLP, path: str | os.PathLike) -> None:
@@ -38,50 +59,107 @@ def save_model(net: MLP, path: str | os.PathLike) -> None:
     write_atomically(path, lambda handle: handle.write(buffer.getvalue()))
 
 
-def load_model(path: str | os.PathLike) -> MLP:
-    """Read a network saved by ``save_model``; a bad or foreign file raises ModelError."""
-    name = Path(path).name
+def load_model(path: str | os.PathLike, *, n_inputs: int | None = None) -> MLP:
+    """Read a network saved by ``save_model``; ModelError for a bad, foreign or oversized file
+    (limits in the module docstring), and for a model without ``n_inputs`` inputs when given.
+    """
+    name = os.fspath(path)
+    with UntrustedArchive(
+        path,
+        ModelError,
+        max_members=_MAX_MEMBERS,
+        max_member_bytes=_MAX_FILE_BYTES,
+        max_total_bytes=_MAX_FILE_BYTES,
+    ) as archive:
+        _check_format(archive, name)
+        sizes = _layer_sizes(archive, name)
+        if n_inputs is not None and sizes[0] != n_inputs:
+            raise ModelError(
+                f"{name}: the model has {sizes[0]} inputs; this workspace needs {n_inputs}"
+            )
+        activations = _read(archive, name, "activations", dtypes=_TEXT, shape=(len(sizes) - 2,))
+        init = _read(archive, name, "init", dtypes=_TEXT, shape=())
+        parameters = [
+            _parameter(archive, name, key, shape) for key, shape in _parameter_shapes(sizes)
+        ]
+    return _network(name, sizes, activations.tolist(), str(init), parameters)
+
+
+def _read(archive: UntrustedArchive, name: str, key: str, **expected) -> np.ndarray:
+    """Member ``key`` as an array checked against ``expected`` (``read_array``'s limits)."""
+    if not archive.has(f"{key}.npy"):
+        raise ModelError(f"{name}: {key} is missing")
+    return archive.read_array(f"{key}.npy", **expected)
+
+
+def _check_format(archive: UntrustedArchive, name: str) -> None:
+    """Raise unless the file carries the format marker and a version this code can read."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            contents = {key: archive[key] for key in archive.files}
-    except FileNotFoundError:
-        raise ModelError(f"{name}: no such file") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise ModelError(f"{name}: not an mlpviz model file ({error})") from None
-    if not isinstance(contents, dict) or str(contents.get("format", "")) != FORMAT:
+        marker = str(archive.read_array("format.npy", dtypes=_TEXT, shape=()))
+    except ModelError:  # missing or unreadable: either way not one of ours
+        marker = None
+    if marker != FORMAT:
         raise ModelError(f"{name}: not an mlpviz model file (no '{FORMAT}' marker)")
-    return _network_from(contents, name)
-
-
-def _network_from(contents: dict[str, np.ndarray], name: str) -> MLP:
-    try:
-        version = int(contents.get("version", -1))
-    except (TypeError, ValueError, OverflowError):
-        raise ModelError(f"{name}: invalid format version") from None
+    version = int(_read(archive, name, "version", dtypes=_INTEGERS, shape=()))
     if version > VERSION:
         raise ModelError(f"{name}: made by a newer mlpviz (format version {version})")
+    if version < 1:
+        raise ModelError(f"{name}: invalid format version {version}")
+
+
+def _layer_sizes(archive: UntrustedArchive, name: str) -> tuple[int, ...]:
+    """The declared layer sizes, checked against the limits before anything is allocated."""
+    values = _read(
+        archive,
+        name,
+        "layer_sizes",
+        dtypes=_INTEGERS,
+        shape=(None,),
+        max_elements=MAX_HIDDEN_LAYERS + 2,
+    )
     try:
-        sizes = [int(n) for n in contents["layer_sizes"]]
-        activations = [str(a) for a in contents["activations"]]
-        init = str(contents.get("init", "xavier"))
-        dtype = contents["W1"].dtype
-        net = MLP(sizes, activations, init=init, seed=0, dtype=dtype)
-    except (KeyError, TypeError, ValueError, OverflowError, ConfigError) as error:
+        sizes = validated_layer_sizes(values.tolist())
+    except ConfigError as error:
         raise ModelError(f"{name}: invalid network description ({error})") from None
-    for index, (W, b) in enumerate(zip(net.weights, net.biases), start=1):
-        for key, target in ((f"W{index}", W), (f"b{index}", b)):
-            _copy_parameter(contents, key, target, name)
-    return net
-
-
-def _copy_parameter(contents: dict[str, np.ndarray], key: str, target: np.ndarray, name: str):
-    if key not in contents:
-        raise ModelError(f"{name}: parameter {key} is missing")
-    value = contents[key]
-    if value.shape != target.shape or value.dtype.kind != "f":
+    count = parameter_count(sizes)
+    if count > MAX_MODEL_PARAMETERS:
         raise ModelError(
-            f"{name}: parameter {key} has shape {value.shape}, expected {target.shape}"
+            f"{name}: the network has {count} parameters; at most {MAX_MODEL_PARAMETERS} allowed"
         )
+    return sizes
+
+
+def _parameter_shapes(sizes: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
+    """``[("W1", (n1, n0)), ("b1", (n1,)), ("W2", …), …]`` for these layer sizes."""
+    shapes = []
+    for index, (n_in, n_out) in enumerate(itertools.pairwise(sizes), start=1):
+        shapes += [(f"W{index}", (n_out, n_in)), (f"b{index}", (n_out,))]
+    return shapes
+
+
+def _parameter(
+    archive: UntrustedArchive, name: str, key: str, shape: tuple[int, ...]
+) -> np.ndarray:
+    """Parameter ``key``: its header must declare ``shape``, its values must be finite."""
+    value = _read(archive, name, key, dtypes=_FLOATS, shape=shape)
     if not np.isfinite(value).all():
         raise ModelError(f"{name}: parameter {key} holds NaN or infinite values")
-    target[...] = value
+    return value
+
+
+def _network(
+    name: str,
+    sizes: tuple[int, ...],
+    activations: list[str],
+    init: str,
+    parameters: list[np.ndarray],
+) -> MLP:
+    """The MLP with these parameters (W1, b1, W2, …), in the dtype of W1."""
+    try:
+        net = MLP(sizes, activations, init=init, seed=0, dtype=parameters[0].dtype)
+    except ConfigError as error:
+        raise ModelError(f"{name}: invalid network description ({error})") from None
+    targets = [view for pair in zip(net.weights, net.biases) for view in pair]
+    for target, value in zip(targets, parameters, strict=True):
+        target[...] = value
+    return net

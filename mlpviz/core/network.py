@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .activations import Activation, get_activation
-from .errors import ConfigError
+from .errors import ConfigError, shown
 from .losses import output_for
 
 INITS = ("xavier", "he", "uniform")
@@ -66,10 +66,12 @@ class MLP:
         seed: int | None = None,
         dtype: np.dtype | type = np.float64,
     ) -> None:
-        self.layer_sizes = _validated_sizes(layer_sizes)
+        self.layer_sizes = validated_layer_sizes(layer_sizes)
         self.activations = _validated_activations(activations, len(self.layer_sizes) - 2)
         if init not in INITS:
-            raise ConfigError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+            raise ConfigError(
+                f"unknown init '{shown(str(init))}'; choose one of {', '.join(INITS)}"
+            )
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ConfigError("dtype must be float32 or float64")
@@ -84,8 +86,7 @@ class MLP:
     @property
     def parameter_count(self) -> int:
         """Number of weights and biases."""
-        sizes = self.layer_sizes
-        return sum(n_out * (n_in + 1) for n_in, n_out in itertools.pairwise(sizes))
+        return parameter_count(self.layer_sizes)
 
     def all_weights(self) -> np.ndarray:
         """Every weight (no bias) of every layer in one new 1-D array, e.g. for a histogram."""
@@ -323,13 +324,20 @@ class MLP:
         return labels.astype(np.intp, copy=False)
 
 
-def _validated_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
+def validated_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
+    """``layer_sizes`` as a tuple of ints; ConfigError unless there are at least two, each
+    1 to MAX_LAYER_SIZE."""
     sizes = tuple(int(n) for n in layer_sizes)
     if len(sizes) < 2:
         raise ConfigError("layer_sizes needs at least an input and an output size, e.g. [2, 1]")
     if any(n < 1 or n > MAX_LAYER_SIZE for n in sizes):
         raise ConfigError(f"every layer size must be between 1 and {MAX_LAYER_SIZE}: {sizes}")
     return sizes
+
+
+def parameter_count(layer_sizes: Sequence[int]) -> int:
+    """Number of weights and biases of a network with these layer sizes."""
+    return sum(n_out * (n_in + 1) for n_in, n_out in itertools.pairwise(layer_sizes))
 
 
 def _validated_activations(activations: str | Sequence[str], n_hidden: int) -> tuple[str, ...]:

@@ -99,18 +99,23 @@ def float64_header(shape: tuple[int, ...]) -> str:
     return f"{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}".ljust(117) + "\n"
 
 
-def model_members(sizes: list, **changes: bytes) -> dict[str, bytes]:
-    """The members of a model file for ``sizes`` (zero parameters), with ``changes`` applied."""
-    members = {
+def model_description(sizes: list) -> dict[str, bytes]:
+    """The members of a model file that describe it, without any parameter."""
+    return {
         "format.npy": npy_bytes(np.array("mlpviz-model")),
         "version.npy": npy_bytes(np.array(1)),
         "layer_sizes.npy": npy_bytes(np.array(sizes)),
         "activations.npy": npy_bytes(np.array(["tanh"] * (len(sizes) - 2), dtype=np.str_)),
         "init.npy": npy_bytes(np.array("xavier")),
     }
+
+
+def model_members(sizes: list[int], **changes: bytes) -> dict[str, bytes]:
+    """The members of a model file for ``sizes`` (zero parameters), with ``changes`` applied."""
+    members = model_description(sizes)
     for index, (n_in, n_out) in enumerate(itertools.pairwise(sizes), start=1):
-        members[f"W{index}.npy"] = npy_bytes(np.zeros((int(n_out), int(n_in))))
-        members[f"b{index}.npy"] = npy_bytes(np.zeros(int(n_out)))
+        members[f"W{index}.npy"] = npy_bytes(np.zeros((n_out, n_in)))
+        members[f"b{index}.npy"] = npy_bytes(np.zeros(n_out))
     members.update(changes)
     return members
 

@@ -390,14 +390,14 @@ def check_every_member(path) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(data=st.binary(max_size=300))
-def test_fuzz_random_bytes(tmp_path_factory, data):
-    check_every_member(write(tmp_path_factory.mktemp("fuzz"), data))
+def test_fuzz_random_bytes(fuzz_dir, data):
+    check_every_member(write(fuzz_dir, data))
 
 
 @settings(max_examples=200, deadline=None)
 @given(members=MEMBERS)
-def test_fuzz_random_members_and_npy_headers(tmp_path_factory, members):
-    check_every_member(write(tmp_path_factory.mktemp("fuzz"), raw_zip(members)))
+def test_fuzz_random_members_and_npy_headers(fuzz_dir, members):
+    check_every_member(write(fuzz_dir, raw_zip(members)))
 
 
 VALID = zip_bytes({"a.npy": npy_bytes(np.arange(5.0)), MANIFEST: b'{"a": [1]}'})
@@ -405,11 +405,11 @@ VALID = zip_bytes({"a.npy": npy_bytes(np.arange(5.0)), MANIFEST: b'{"a": [1]}'})
 
 @settings(max_examples=200, deadline=None)
 @given(flips=st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, 255)), min_size=1))
-def test_fuzz_damaged_archives(tmp_path_factory, flips):
+def test_fuzz_damaged_archives(fuzz_dir, flips):
     damaged = bytearray(VALID)
     for position, value in flips:
         damaged[position] = value
-    check_every_member(write(tmp_path_factory.mktemp("fuzz"), bytes(damaged)))
+    check_every_member(write(fuzz_dir, bytes(damaged)))
 
 
 JSON = st.recursive(
@@ -423,12 +423,20 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
-@given(manifest=st.dictionaries(st.text(), JSON, max_size=5), garbage=st.binary(max_size=60))
-def test_fuzz_json(tmp_path_factory, manifest, garbage):
-    folder = tmp_path_factory.mktemp("fuzz")
-    write_archive(folder / "s.mlpviz", manifest, {})
-    with UntrustedArchive(folder / "s.mlpviz", LoadError) as archive:
+@settings(max_examples=50, deadline=None)  # write_archive fsyncs: a few ms an example
+@given(manifest=st.dictionaries(st.text(), JSON, max_size=5))
+def test_fuzz_json_round_trip(fuzz_dir, manifest):
+    path = fuzz_dir / "s.mlpviz"
+    write_archive(path, manifest, {})
+    with UntrustedArchive(path, LoadError) as archive:
         assert archive.read_json(MANIFEST) == manifest
-    with opened(folder, zip_bytes({"m.json": garbage})) as archive, contextlib.suppress(LoadError):
+
+
+@settings(max_examples=200, deadline=None)
+@given(content=st.binary(max_size=60) | JSON.map(lambda value: json.dumps(value).encode()))
+def test_fuzz_json_member(fuzz_dir, content):
+    with (
+        opened(fuzz_dir, zip_bytes({"m.json": content})) as archive,
+        contextlib.suppress(LoadError),
+    ):
         archive.read_json("m.json")

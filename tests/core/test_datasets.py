@@ -5,17 +5,21 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+import sys
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlpviz.core import datasets
 from mlpviz.core.datasets import (
     BOX,
     MAX_CLASSES,
+    MAX_COORDINATE,
     PRESETS,
     Dataset,
     load_csv,
@@ -23,6 +27,7 @@ from mlpviz.core.datasets import (
     save_csv,
 )
 from mlpviz.core.errors import DatasetError
+from tests.core.crafted_files import load_in_limited_process
 
 ALL_PRESETS = ["linear", "xor", "circles", "moons", "spiral", "gaussian"]
 PRESET_CASES = [(name, 2) for name in ALL_PRESETS] + [
@@ -84,6 +89,8 @@ def test_construction_copies_the_callers_arrays():
         ([[1.0, 2.0]], [1.5]),
         ([[1.0, 2.0]], [[0]]),
         ([[1.0, 2.0], [1.0]], [0, 0]),  # ragged
+        ([[1e308, 0.0]], [0]),
+        ([[0.0, -1000000.1]], [0]),
     ],
 )
 def test_invalid_construction_raises(X, y):
@@ -479,7 +486,9 @@ def test_binary_presets_reject_more_classes(name):
 
 
 def test_csv_round_trip_is_exact(tmp_path):
-    X = np.array([[0.1 + 0.2, -0.0], [1e-300, -1e300], [5e-324, 1.0 / 3.0], [-6.0, 6.0]])
+    X = np.array(
+        [[0.1 + 0.2, -0.0], [1e-300, -1e6], [5e-324, 1.0 / 3.0], [-6.0, 999999.9999999999]]
+    )
     ds = Dataset(X, [0, 7, 3, 1])
     path = tmp_path / "data.csv"
     save_csv(ds, path)
@@ -500,8 +509,8 @@ def test_saved_file_format(tmp_path):
 @given(
     points=st.lists(
         st.tuples(
-            st.floats(allow_nan=False, allow_infinity=False),
-            st.floats(allow_nan=False, allow_infinity=False),
+            st.floats(-MAX_COORDINATE, MAX_COORDINATE),
+            st.floats(-MAX_COORDINATE, MAX_COORDINATE),
             st.integers(0, MAX_CLASSES - 1),
         ),
         min_size=1,
@@ -535,6 +544,8 @@ def test_save_to_missing_folder_raises_dataset_error(tmp_path):
         b"\xef\xbb\xbfx1,x2,label\n1,2,0\n-3.5,4e-2,1\n",  # BOM
         b"  x1 , x2 ,label  \n 1 ,2, 0\n-3.5,4e-2 , 1\n\n  \n",  # whitespace, blank end lines
         b"x1,x2,label\n1.0,+2,0\n-3.5,0.04,+1",  # no final newline, explicit signs
+        b"x1,x2,label\r1,2,0\r-3.5,4e-2,1\r",  # CR only (classic Mac OS)
+        b"x1,x2,label\r1,2,0\r\n-3.5,4e-2,1\n\r\r\n",  # mixed endings, blank end lines
     ],
 )
 def test_load_tolerated_variants(tmp_path, content):
@@ -585,7 +596,9 @@ def test_load_error_message_example(tmp_path):
         ("x1,x2,label\n1,NaN,0\n", 2, "NaN or infinite"),
         ("x1,x2,label\ninf,2,0\n", 2, "NaN or infinite"),
         ("x1,x2,label\n1,-Infinity,0\n", 2, "NaN or infinite"),
-        ("x1,x2,label\n1e999,2,0\n", 2, "must be finite"),
+        ("x1,x2,label\n1e999,2,0\n", 2, "x1 value '1e999' is out of range"),
+        ("x1,x2,label\n1,2,0\n0,-1e308,1\n", 3, "x2 value '-1e308' is out of range"),
+        ("x1,x2,label\n1000000.5,0,1\n", 2, "must be between -1,000,000 and 1,000,000"),
         ("x1,x2,label\n1,2,-1\n", 2, "label '-1' is negative"),
         ("x1,x2,label\n1,2,1.5\n", 2, "label '1.5' is not an integer"),
         ("x1,x2,label\n1,2,2.0\n", 2, "label '2.0' is not an integer"),
@@ -612,7 +625,7 @@ def test_label_error_states_the_allowed_range(tmp_path):
 
 
 def test_huge_label_literal_is_reported_not_crashed(tmp_path):
-    path = write(tmp_path, "x1,x2,label\n1,2," + "9" * 5000 + "\n")
+    path = write(tmp_path, "x1,x2,label\n1,2," + "9" * 1000 + "\n")
     with pytest.raises(DatasetError, match="too large"):
         load_csv(path)
 
@@ -621,16 +634,136 @@ def test_missing_file(tmp_path):
     path = tmp_path / "nowhere.csv"
     with pytest.raises(DatasetError) as info:
         load_csv(path)
-    assert str(info.value) == f"{path}: file not found"
+    assert str(info.value) == f"{path}: no such file"
 
 
-def test_unreadable_path(tmp_path):
+def test_a_folder_is_refused(tmp_path):
     with pytest.raises(DatasetError) as info:
-        load_csv(tmp_path)  # a directory
-    assert str(tmp_path) in str(info.value) and "cannot read" in str(info.value)
+        load_csv(tmp_path)
+    assert str(info.value) == f"{tmp_path}: is a folder, not a file"
 
 
 def test_load_returns_dataset_with_expected_dtypes(tmp_path):
     ds = load_csv(write(tmp_path, "x1,x2,label\n1,2,7\n"))
     assert ds.X.dtype == np.float64 and ds.y.dtype == np.int64
     assert ds.n_classes == 8
+
+
+def test_far_points_are_refused_however_they_come():
+    with pytest.raises(DatasetError, match="between -1,000,000 and 1,000,000"):
+        small().with_points([2e6, 0.0], 0)
+    assert len(small().with_points([MAX_COORDINATE, -MAX_COORDINATE], 0)) == 5
+
+
+def test_a_garbage_header_is_echoed_short(tmp_path):
+    garbage = "\x1b[2J" + "#" * 900
+    with pytest.raises(DatasetError) as info:
+        load_csv(write(tmp_path, f"{garbage}\r1,2,0\r"))  # CR endings: line 1 is the header only
+    message = str(info.value)
+    assert message.startswith(f"{tmp_path / 'data.csv'}, line 1: wrong header '\\x1b[2J####")
+    assert "#" * 61 not in message and "\x1b" not in message and "…" in message
+
+
+def test_long_lines_are_refused_without_reading_them_whole(tmp_path):
+    with pytest.raises(DatasetError, match="line 2: line is longer than 1024 bytes"):
+        load_csv(write(tmp_path, "x1,x2,label\n" + "1" * 1025 + ",2,0\n"))
+    path = tmp_path / "one_line.csv"
+    path.write_bytes(b"x1,x2,label\n" + b"7" * (20 * 2**20))  # 20 MB without a line break
+    with pytest.raises(DatasetError, match="line 2: line is longer than 1024 bytes"):
+        load_csv(path)
+
+
+def test_the_point_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "MAX_CSV_POINTS", 3)
+    rows = "".join(f"{i},{i},0\n" for i in range(3))
+    assert len(load_csv(write(tmp_path, f"x1,x2,label\n{rows}"))) == 3
+    with pytest.raises(DatasetError, match="line 5: more than 3 points, the most mlpviz reads"):
+        load_csv(write(tmp_path, f"x1,x2,label\n{rows}3,3,1\n"))
+
+
+def test_the_size_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "MAX_CSV_BYTES", 100)
+    rows = "".join(f"{i},{i},0\n" for i in range(30))
+    with pytest.raises(DatasetError, match="file is larger than 0 MiB"):
+        load_csv(write(tmp_path, f"x1,x2,label\n{rows}"))
+
+
+@pytest.mark.skipif(not os.path.isfile("/proc/self/maps"), reason="needs Linux /proc")
+def test_the_size_limit_holds_when_the_system_reports_no_size(monkeypatch):
+    # /proc files say they are empty; reading must still stop at the limit.
+    assert os.stat("/proc/self/maps").st_size == 0
+    monkeypatch.setattr(datasets, "MAX_CSV_BYTES", 100)
+    with pytest.raises(DatasetError, match="file is larger than"):
+        load_csv("/proc/self/maps")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and /dev/zero")
+def test_dev_zero_is_refused_at_once_in_little_memory():
+    result = load_in_limited_process("mlpviz.core.datasets.load_csv", Path("/dev/zero"))
+    assert result["outcome"] == "DatasetError", result
+    assert result["message"] == "/dev/zero: is a device, pipe or socket, not a file"
+    assert result["seconds"] < 0.5
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+@pytest.mark.timeout(10)  # opening a FIFO blocks until a writer comes: fail, do not hang
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(DatasetError, match=r"pipe\.csv: is a device, pipe or socket"):
+        load_csv(fifo)
+
+
+def test_an_interrupt_is_not_swallowed(tmp_path):
+    path = write(tmp_path, "x1,x2,label\n1,2,0\n")
+    with (
+        mock.patch.object(datasets, "_read_chunk", side_effect=KeyboardInterrupt),
+        pytest.raises(KeyboardInterrupt),
+    ):
+        load_csv(path)
+
+
+LINES = st.lists(
+    st.sampled_from(
+        ["1,2,0", " -3.5 , 4e-2 ,+1", "", "  ", "x", "7,7,9", "\ufeff1,1,1", "1e9,0,0"]
+    ),
+    max_size=6,
+)
+ENDINGS = st.sampled_from([b"\n", b"\r\n", b"\r"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=LINES,
+    endings=st.lists(ENDINGS, min_size=7, max_size=7),
+    bom=st.booleans(),
+    chunk=st.integers(1, 9),
+)
+def test_reading_in_chunks_changes_nothing(fuzz_dir, lines, endings, bom, chunk):
+    """Whatever the chunk size, a file reads as the same lines: a CRLF or a BOM split between
+    two chunks is still one line ending, and errors name the same line."""
+    text = [b"x1,x2,label", *(line.encode() for line in lines)]
+    content = (b"\xef\xbb\xbf" if bom else b"") + b"".join(
+        line + ending for line, ending in zip(text, endings)
+    )
+    path = fuzz_dir / "d.csv"
+    path.write_bytes(content)
+    with mock.patch.object(datasets, "_CHUNK_BYTES", chunk):
+        small_chunks = outcome(path)
+    assert small_chunks == outcome(path)
+
+
+def outcome(path: Path) -> str | tuple:
+    try:
+        dataset = load_csv(path)
+    except DatasetError as error:
+        return str(error)
+    return dataset.X.tolist(), dataset.y.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(content=st.binary(max_size=200) | st.text(max_size=100).map(str.encode))
+def test_fuzz_only_dataset_errors_escape(fuzz_dir, content):
+    path = fuzz_dir / "d.csv"
+    path.write_bytes(b"x1,x2,label\n" + content)
+    outcome(path)
