@@ -2,9 +2,15 @@
 
     mlpviz                      open the app
     mlpviz FILE.csv             open the app on a dataset
-    mlpviz gui [FILE.csv]       the same
+    mlpviz FILE.mlpviz          open the app on a saved session
+    mlpviz gui [FILE]           the same
     mlpviz train … --out DIR    train without a window; write metrics.json, loss.csv,
                                 model.npz, dataset.csv and boundary.png into DIR
+                                (--save-session FILE.mlpviz also saves the session)
+    mlpviz train --session FILE.mlpviz --iterations N --out DIR
+                                continue a saved session for N more iterations
+    mlpviz export FILE.mlpviz --out DIR [--at ITERATION]
+                                write the same files for a saved session at an iteration
 
 Qt is imported only when it is needed (the app, or the PNG at the very end of a training
 run), so ``mlpviz train --help`` and argument errors answer at once.
@@ -83,6 +89,24 @@ PROGRESS_INTERVAL = 0.1  # seconds between redraws of the progress bar
 # Updates between two looks at the progress: each look ends with a measurement of J on the
 # whole data set, which costs about one update, so this keeps its share small.
 PROGRESS_CHUNK = 100
+# The options of the data, network and training groups: a session file holds all of these,
+# so they are refused with --session (a test checks that the list is complete).
+SETTING_OPTIONS = (
+    "preset",
+    "data",
+    "classes",
+    "points",
+    "noise",
+    "test_ratio",
+    "layers",
+    "activation",
+    "init",
+    "optimizer",
+    "lr",
+    "batch_size",
+    "l2",
+    "seed",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,9 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _outcome.reset()
     try:
         if args.command == "gui":
-            return _open_app(args.csv)
+            return _open_app(args.file)
         with _stop_signals.raised():
-            return _train_and_print(args)
+            return _run_and_print(args)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM as _Terminated
         _fail(_stopped_message(stop, args))
         return EXIT_TERMINATED if isinstance(stop, _Terminated) else EXIT_INTERRUPTED
@@ -108,10 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def _train_and_print(args: argparse.Namespace) -> int:
-    """``mlpviz train``, up to its summary line having reached stdout."""
+def _run_and_print(args: argparse.Namespace) -> int:
+    """``mlpviz train`` or ``mlpviz export``, up to its summary line having reached stdout."""
+    command = _export_command if args.command == "export" else _train_command
     try:
-        status = _train_command(args)
+        status = command(args)
         sys.stdout.flush()  # a closed pipe or a full disk shows here, not at exit
     except OSError as error:  # files are reported as MlpvizErrors: this is stdout or stderr
         _discard_stdout()
@@ -128,7 +153,7 @@ def _discard_stdout() -> None:
 def _stopped_message(stop: KeyboardInterrupt, args: argparse.Namespace) -> str:
     """The one line for Ctrl-C or SIGTERM; for ``mlpviz train`` it says what became of DIR."""
     what = "terminated" if isinstance(stop, _Terminated) else "interrupted"
-    if args.command != "train":
+    if args.command not in ("train", "export"):
         return what
     return f"{what}; {_what_dir_holds(args.out)}"
 
@@ -231,8 +256,8 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def _with_command(argv: list[str]) -> list[str]:
-    """No command means the app: ``mlpviz`` and ``mlpviz FILE.csv`` are ``mlpviz gui …``."""
-    if not argv or argv[0] not in {"gui", "train", "-h", "--help", "--version"}:
+    """No command means the app: ``mlpviz`` and ``mlpviz FILE`` are ``mlpviz gui …``."""
+    if not argv or argv[0] not in {"gui", "train", "export", "-h", "--help", "--version"}:
         return ["gui", *argv]
     return argv
 
@@ -276,13 +301,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog="mlpviz",
         description="Watch a neural network learn. Without a command, opens the app.",
-        epilog="mlpviz FILE.csv opens the app on a dataset; "
-        "'mlpviz train --help' explains headless training.",
+        epilog="mlpviz FILE.csv opens the app on a dataset, mlpviz FILE.mlpviz on a saved "
+        "session; 'mlpviz train --help' explains headless training.",
     )
     parser.add_argument("--version", action="version", version=f"mlpviz {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{gui,train}")
+    commands = parser.add_subparsers(dest="command", metavar="{gui,train,export}")
     gui = commands.add_parser("gui", help="open the app (the default)", description="Open the app.")
-    gui.add_argument("csv", nargs="?", metavar="FILE.csv", help="a dataset to open")
+    gui.add_argument(
+        "file", nargs="?", metavar="FILE", help="a dataset (.csv) or a saved session (.mlpviz)"
+    )
     train = commands.add_parser(
         "train",
         help="train without a window and write the results into a directory",
@@ -295,7 +322,52 @@ def _parser() -> argparse.ArgumentParser:
     _add_network_arguments(train)
     _add_training_arguments(train)
     _add_output_arguments(train)
+    _add_session_arguments(train)
+    # With --session the settings come from the file: a run must tell what the user gave.
+    train.set_defaults(**{dest: _Default(train.get_default(dest)) for dest in SETTING_OPTIONS})
+    export = commands.add_parser(
+        "export",
+        help="write the results of a saved session at one of its iterations",
+        description=(
+            "Write metrics.json, loss.csv, model.npz, dataset.csv and boundary.png into DIR "
+            "for a saved session as it was at ITERATION: its last checkpoint at or before it."
+        ),
+    )
+    export.add_argument(
+        "session",
+        metavar="FILE.mlpviz",
+        help="a session saved by the app or by 'mlpviz train --save-session'",
+    )
+    export.add_argument(
+        "--at",
+        type=int,
+        metavar="ITERATION",
+        help="the iteration to export (default: the newest state of the session)",
+    )
+    _add_output_arguments(export)
     return parser
+
+
+@dataclass(frozen=True)
+class _Default:
+    """The default of an option the user did not give; ``--help`` shows it as the value."""
+
+    value: object
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+def _given_settings(args: argparse.Namespace) -> list[str]:
+    """The SETTING_OPTIONS the user gave; the others get their default values back."""
+    given = []
+    for dest in SETTING_OPTIONS:
+        value = getattr(args, dest)
+        if isinstance(value, _Default):
+            setattr(args, dest, value.value)
+        else:
+            given.append("--" + dest.replace("_", "-"))
+    return given
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -409,13 +481,29 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_session_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("session")
+    group.add_argument(
+        "--session",
+        metavar="FILE.mlpviz",
+        help="continue this saved session for --iterations more updates, with its data, "
+        "network and training settings (so no data, network or training option)",
+    )
+    group.add_argument(
+        "--save-session",
+        metavar="FILE.mlpviz",
+        help="also save the trained session, to continue it or open it in the app",
+    )
+
+
 # --- the app -----------------------------------------------------------------------------
-def _open_app(csv_path: str | None) -> int:
-    if csv_path is not None:
-        _check_dataset_file(csv_path)
+def _open_app(path: str | None) -> int:
+    if path is not None:
+        _check_dataset_file(path)
     from mlpviz.gui.app import run_app  # Qt loads only here, so `mlpviz train` starts fast
 
-    return run_app(csv_path)
+    # run_app takes a dataset (.csv) or a saved session (.mlpviz): the app tells them apart.
+    return run_app(path)
 
 
 def _check_dataset_file(text: str) -> None:
@@ -608,7 +696,7 @@ def _dataset(args: argparse.Namespace) -> tuple[Dataset, dict]:
             raise ConfigError(f"{', '.join(preset_only)} only apply to --preset, not to --data")
         _check_dataset_file(args.data)
         dataset = load_csv(args.data)
-        source = {"preset": None, "data": args.data, "noise": None}
+        source = {"preset": None, "data": args.data, "session": None, "noise": None}
         return dataset, source | {"classes": dataset.n_classes, "points": len(dataset)}
     preset = DEFAULT_PRESET if args.preset is None else args.preset
     classes = DEFAULT_CLASSES if args.classes is None else args.classes
@@ -621,7 +709,7 @@ def _dataset(args: argparse.Namespace) -> tuple[Dataset, dict]:
     if not 0.0 <= noise <= 1.0:
         raise ConfigError(f"--noise must be between 0 and 1, got {noise}")
     dataset = make_preset(preset, n=points, noise=noise, seed=args.seed, n_classes=classes)
-    source = {"preset": preset, "data": None, "noise": noise}
+    source = {"preset": preset, "data": None, "session": None, "noise": noise}
     return dataset, source | {"classes": classes, "points": points}
 
 
@@ -637,10 +725,29 @@ class _Run:
     iteration: int
     epoch: int
     loss_rows: HistoryArrays  # the run's loss record up to ``iteration``
-    seconds: float  # time spent training by this command
+    seconds: float | None  # time spent training by this command; None when it did not train
 
 
 def _train_command(args: argparse.Namespace) -> int:
+    given = _given_settings(args)
+    # The Trainer reports a divergence as one DivergenceError; NumPy's overflow warnings on
+    # the way there would only add noise to the one line the user gets.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if args.session is None:
+            session, settings, source = _new_run(args)
+        else:
+            session, settings, source = _continued_run(args, given)
+        save_to = _session_path(args.save_session)
+        run = _train(session, settings.iterations)
+        metrics = _metrics(run, settings, source)
+    _write_results(run, metrics, settings, source)
+    _save_session(session, save_to)
+    print(_summary(metrics, settings.out, trained=settings.iterations))
+    return EXIT_OK
+
+
+def _new_run(args: argparse.Namespace) -> tuple[Session, _Settings, dict]:
+    """A new session made of the data, network and training options."""
     settings = _settings(args)
     dataset, source = _dataset(args)
     session = Session(
@@ -650,18 +757,65 @@ def _train_command(args: argparse.Namespace) -> int:
         test_ratio=settings.test_ratio,
         split_seed=settings.seed,
     )
-    # The Trainer reports a divergence as one DivergenceError; NumPy's overflow warnings on
-    # the way there would only add noise to the one line the user gets.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        run = _train(session, settings.iterations)
-        metrics = _metrics(run, settings, source)
-    try:
-        _write_outputs(run, metrics, settings, _figure_title(source, settings, run))
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise _OutputError(f"cannot write the results into {settings.out}: {reason}") from None
-    print(_summary(metrics, settings.out))
-    return EXIT_OK
+    return session, settings, source
+
+
+def _continued_run(args: argparse.Namespace, given: list[str]) -> tuple[Session, _Settings, dict]:
+    """The session saved in --session, to continue with its own settings."""
+    if given:
+        raise ConfigError(
+            f"{', '.join(given)} cannot be used with --session: "
+            "the session file holds the data, network and training settings"
+        )
+    _check_range("--iterations", args.iterations, 1, MAX_ITERATIONS)
+    image_size, out = _image_size(args.image_size), _output_directory(args.out)
+    session = Session.load(args.session)
+    settings = _session_settings(session, session.training_config, args.iterations, image_size, out)
+    return session, settings, _session_source(args.session, session.dataset)
+
+
+def _session_path(text: str | None) -> Path | None:
+    """--save-session as an absolute path, checked before training: a file in a folder that
+    exists."""
+    if text is None:
+        return None
+    path = Path(text).expanduser().absolute()
+    if path.is_dir():
+        raise ConfigError(f"--save-session {text}: is a folder, not a file")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--save-session {text}: there is no folder {path.parent}")
+    return path
+
+
+def _session_settings(
+    session: Session,
+    training: TrainingConfig,
+    iterations: int,
+    image_size: tuple[int, int],
+    out: Path,
+) -> _Settings:
+    """The settings of a saved session, for metrics.json and the figure's title."""
+    return _Settings(
+        network=session.network_config,
+        training=training,
+        iterations=iterations,
+        test_ratio=session.test_ratio,
+        seed=session.split_seed,
+        image_size=image_size,
+        out=out,
+    )
+
+
+def _session_source(path: str, dataset: Dataset) -> dict:
+    """Where the data came from, for metrics.json: a session file."""
+    return {
+        "preset": None,
+        "data": None,
+        "session": path,
+        "noise": None,
+        "classes": dataset.n_classes,
+        "points": len(dataset),
+    }
 
 
 def _train(session: Session, iterations: int) -> _Run:
@@ -685,6 +839,41 @@ def _train(session: Session, iterations: int) -> _Run:
         epoch=session.epoch,
         loss_rows=session.history.arrays(),
         seconds=seconds,
+    )
+
+
+# --- export --------------------------------------------------------------------------------
+def _export_command(args: argparse.Namespace) -> int:
+    if args.at is not None:
+        _check_range("--at", args.at, 0, None)
+    image_size, out = _image_size(args.image_size), _output_directory(args.out)
+    session = Session.load(args.session)
+    timeline = session.timeline
+    index = len(timeline) - 1 if args.at is None else timeline.index_at_or_before(args.at)
+    run = _checkpoint_run(session, index)
+    training = timeline[index].training
+    settings = _session_settings(session, training, run.iteration, image_size, out)
+    source = _session_source(args.session, run.dataset)
+    metrics = _metrics(run, settings, source)
+    _write_results(run, metrics, settings, source)
+    print(_summary(metrics, settings.out, trained=None))
+    return EXIT_OK
+
+
+def _checkpoint_run(session: Session, index: int) -> _Run:
+    """The run as it was at checkpoint ``index``, its loss record ending there."""
+    snapshot, data = session.checkpoint_snapshot(index)
+    record = snapshot.history
+    until = record.iteration <= snapshot.iteration
+    return _Run(
+        net=snapshot.net,
+        dataset=data.dataset,
+        test_mask=data.test_mask,
+        metrics=session.timeline[index].metrics,
+        iteration=snapshot.iteration,
+        epoch=snapshot.epoch,
+        loss_rows=HistoryArrays(*(getattr(record, field)[until] for field in FIELDS)),
+        seconds=None,
     )
 
 
@@ -783,7 +972,7 @@ def _csv_number(value: float) -> str:
 
 def _figure_title(source: dict, settings: _Settings, run: _Run) -> str:
     """``xor · [2, 8, 8, 1] tanh · sgd α = 0.1 · 1000 it``."""
-    name = source["preset"] or Path(source["data"]).name
+    name = source["preset"] or Path(source["data"] or source["session"]).name
     activations = [layer.activation for layer in settings.network.hidden]
     network = str(list(run.net.layer_sizes))
     if activations:
@@ -793,6 +982,25 @@ def _figure_title(source: dict, settings: _Settings, run: _Run) -> str:
 
 
 _Writer = Callable[[Path], None]  # writes one result file to the path it is given
+
+
+def _write_results(run: _Run, metrics: dict, settings: _Settings, source: dict) -> None:
+    """Write the result files into DIR; what stops that is an _OutputError."""
+    try:
+        _write_outputs(run, metrics, settings, _figure_title(source, settings, run))
+    except OSError as error:
+        reason = _reason(error)
+        raise _OutputError(f"cannot write the results into {settings.out}: {reason}") from None
+
+
+def _save_session(session: Session, path: Path | None) -> None:
+    """Write the --save-session file, if asked for, once the results are written."""
+    if path is None:
+        return
+    try:
+        session.save(path)
+    except OSError as error:
+        raise _OutputError(f"cannot write the session {path}: {_reason(error)}") from None
 
 
 def _write_outputs(run: _Run, metrics: dict, settings: _Settings, title: str) -> None:
@@ -823,15 +1031,29 @@ def _result_writers(
     }
 
 
-def _summary(metrics: dict, out: Path) -> str:
-    """``train J 0.0123 acc 99.5% | test J 0.0456 acc 97.5% | 1000 it in 0.42 s → DIR``."""
-    train = f"train J {metrics['train_loss']:.4g} acc {100 * metrics['train_accuracy']:.1f}%"
-    if metrics["test_loss"] is None:
-        test = "no test set"
+def _summary(metrics: dict, out: Path, trained: int | None) -> str:
+    """``train J 0.0123 acc 99.5% | test J 0.0456 acc 97.5% | 1000 it in 0.42 s → DIR``.
+
+    ``trained`` is the number of updates this command did: ``500 it in 0.2 s (1000 in
+    all)`` when it continued a session, ``iteration 1000`` when it did none (an export).
+    """
+    train = _score("train", metrics) or "no training set"  # a saved session may have none
+    test = _score("test", metrics) or "no test set"
+    iterations = metrics["iterations"]
+    if trained is None:
+        timing = f"iteration {iterations}"
     else:
-        test = f"test J {metrics['test_loss']:.4g} acc {100 * metrics['test_accuracy']:.1f}%"
-    timing = f"{metrics['iterations']} it in {metrics['seconds']:.2f} s"
+        timing = f"{trained} it in {metrics['seconds']:.2f} s"
+        timing += f" ({iterations} in all)" if trained != iterations else ""
     return f"{train} | {test} | {timing} → {out}"
+
+
+def _score(part: str, metrics: dict) -> str | None:
+    """``train J 0.0123 acc 99.5%`` for ``part`` "train" or "test"; None if not measured."""
+    loss, accuracy = metrics[f"{part}_loss"], metrics[f"{part}_accuracy"]
+    if loss is None:
+        return None
+    return f"{part} J {loss:.4g} acc {100 * accuracy:.1f}%"
 
 
 # --- publishing the results --------------------------------------------------------------

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import types
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from mlpviz.core.config import MAX_SEED
 from mlpviz.core.datasets import PRESETS, load_csv, make_preset, save_csv
 from mlpviz.core.network import INITS
 from mlpviz.core.optimizers import OPTIMIZERS
+from mlpviz.core.session import Session
 from mlpviz.core.timeline import RecordSchedule
 from mlpviz.core.trainer import Trainer
 
@@ -44,6 +46,7 @@ METRIC_KEYS = {
     "test_points",
     "preset",
     "data",
+    "session",
     "classes",
     "points",
     "noise",
@@ -95,7 +98,7 @@ def test_metrics_hold_the_results_and_every_setting(xor_run):
     metrics = read_metrics(xor_run)
     assert set(metrics) == METRIC_KEYS
     assert metrics["iterations"] == 300
-    assert metrics["preset"] == "xor" and metrics["data"] is None
+    assert metrics["preset"] == "xor" and metrics["data"] is None and metrics["session"] is None
     assert (metrics["classes"], metrics["points"], metrics["noise"]) == (2, 200, 0.1)
     assert metrics["layers"] == [8, 8] and metrics["activation"] == ["tanh", "tanh"]
     assert metrics["layer_sizes"] == [2, 8, 8, 1]
@@ -506,7 +509,7 @@ def test_when_undoing_a_failed_swap_fails_the_message_says_where_the_old_results
 def test_an_interruption_after_the_swap_says_the_new_results_are_there(
     old_results, capsys, monkeypatch
 ):
-    def interrupted(*args):
+    def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(mlpviz.cli, "_summary", interrupted)
@@ -799,6 +802,13 @@ def test_the_app_refuses_what_is_not_a_dataset_file(tmp_path, fake_app, capsys, 
     assert fake_app == []
 
 
+def test_a_session_file_argument_opens_the_app_on_it(tmp_path, fake_app):
+    session = tmp_path / "run.mlpviz"
+    session.write_bytes(b"the app checks the content")
+    assert main([str(session)]) == 0
+    assert fake_app == [str(session)]
+
+
 def test_a_pipe_as_data_is_refused_without_blocking(tmp_path, capsys):
     fifo = tmp_path / "points.csv"
     os.mkfifo(fifo)  # nothing ever writes to it: reading would block forever
@@ -810,7 +820,11 @@ def test_help_and_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == "mlpviz 0.1.0"
     assert main(["train", "--help"]) == 0
-    assert "--out DIR" in capsys.readouterr().out
+    help_text = capsys.readouterr().out
+    assert "--out DIR" in help_text and "--session FILE.mlpviz" in help_text
+    assert "learning rate α (default: 0.1)" in help_text  # defaults show as values
+    assert main(["export", "--help"]) == 0
+    assert "--at ITERATION" in capsys.readouterr().out
 
 
 def test_importing_the_cli_and_refusing_arguments_do_not_load_qt(tmp_path):
@@ -822,6 +836,173 @@ def test_importing_the_cli_and_refusing_arguments_do_not_load_qt(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# --- sessions: --save-session, --session, export ------------------------------------------
+def train_and_save(out, session, *options):
+    return train(out, "--save-session", str(session), *options)
+
+
+def same_model(first, second) -> bool:
+    return np.array_equal(
+        load_model(first / "model.npz").params, load_model(second / "model.npz").params
+    )
+
+
+MEASURED = ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "iterations", "epochs")
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_a_saved_session_continues_exactly_as_one_long_run(tmp_path, optimizer):
+    options = ["--preset", "moons", "--optimizer", optimizer, "--batch-size", "24", "--l2", "0.01"]
+    assert train(tmp_path / "straight", *options) == 0  # 300 iterations
+    half = ["--iterations", "150"]
+    assert train_and_save(tmp_path / "first", tmp_path / "half.mlpviz", *options, *half) == 0
+    continued = ["--session", str(tmp_path / "half.mlpviz"), *half, "--image-size", "128"]
+    assert main(["train", *continued, "--out", str(tmp_path / "second")]) == 0
+    assert same_model(tmp_path / "straight", tmp_path / "second")
+    straight, second = read_metrics(tmp_path / "straight"), read_metrics(tmp_path / "second")
+    assert [straight[key] for key in MEASURED] == [second[key] for key in MEASURED]
+    assert second["session"] == str(tmp_path / "half.mlpviz") and second["preset"] is None
+    for name in ("loss.csv", "dataset.csv"):
+        assert (tmp_path / "straight" / name).read_bytes() == (
+            tmp_path / "second" / name
+        ).read_bytes()
+
+
+def test_a_continued_session_can_be_saved_again_and_says_what_it_did(tmp_path, capsys):
+    first, second = tmp_path / "first.mlpviz", tmp_path / "second.mlpviz"
+    assert train_and_save(tmp_path / "a", first, "--preset", "linear", "--iterations", "40") == 0
+    capsys.readouterr()
+    again = ["train", "--session", str(first), "--iterations", "60", "--save-session", str(second)]
+    assert main([*again, "--out", str(tmp_path / "b")]) == 0
+    summary = capsys.readouterr().out
+    assert "| 60 it in " in summary and " s (100 in all) → " in summary
+    assert read_metrics(tmp_path / "b")["iterations"] == 100
+    assert main(["export", str(second), "--out", str(tmp_path / "c")]) == 0
+    assert same_model(tmp_path / "b", tmp_path / "c")
+
+
+def test_export_at_an_iteration_gives_the_run_that_stopped_there(tmp_path, capsys):
+    options = ["--preset", "circles", "--optimizer", "adam", "--batch-size", "16"]
+    session = tmp_path / "run.mlpviz"
+    assert train_and_save(tmp_path / "run", session, *options, "--iterations", "1000") == 0
+    for asked, used in ((100, 100), (333, 332)):  # past 256 every other iteration is kept
+        out, short = tmp_path / f"at{asked}", tmp_path / f"short{asked}"
+        capsys.readouterr()
+        export = ["export", str(session), "--at", str(asked), "--image-size", "128"]
+        assert main([*export, "--out", str(out)]) == 0
+        assert f"| iteration {used} → {out}" in capsys.readouterr().out
+        assert train(short, *options, "--iterations", str(used)) == 0
+        assert same_model(out, short)
+        assert read_metrics(out)["iterations"] == used and read_metrics(out)["seconds"] is None
+        assert (out / "loss.csv").read_bytes() == (short / "loss.csv").read_bytes()
+    assert main(["export", str(session), "--out", str(tmp_path / "last")]) == 0
+    assert same_model(tmp_path / "last", tmp_path / "run")
+    assert {path.name for path in (tmp_path / "last").iterdir()} == OUTPUT_FILES
+
+
+SAMPLE_SETTINGS = {
+    "--preset": "xor",
+    "--data": "points.csv",
+    "--classes": "2",
+    "--points": "50",
+    "--noise": "0.1",
+    "--test-ratio": "0.2",
+    "--layers": "8,8",
+    "--activation": "tanh",
+    "--init": "xavier",
+    "--optimizer": "sgd",
+    "--lr": "0.1",
+    "--batch-size": "8",
+    "--l2": "0",
+    "--seed": "0",
+}
+
+
+def test_every_data_network_and_training_option_is_refused_with_session():
+    """SETTING_OPTIONS must follow the parser: a new option there is refused with --session
+    too (argparse lists a group's options only through its private attributes)."""
+    train_parser = mlpviz.cli._parser()._subparsers._group_actions[0].choices["train"]
+    settings = {
+        option
+        for group in train_parser._action_groups
+        if group.title in ("data", "network", "training")
+        for action in group._group_actions
+        for option in action.option_strings
+    }
+    assert settings - {"--iterations"} == set(SAMPLE_SETTINGS)
+
+
+@pytest.mark.parametrize(("option", "value"), SAMPLE_SETTINGS.items())
+def test_session_with_a_setting_exits_2_with_one_line(tmp_path, capsys, option, value):
+    session = tmp_path / "run.mlpviz"
+    session.write_bytes(b"never read: the options are checked first")
+    argv = ["train", "--session", str(session), option, value, "--out", str(tmp_path / "out")]
+    assert main(argv) == 2
+    assert_one_error_line(capsys.readouterr().err, f"{option} cannot be used with --session")
+    assert not (tmp_path / "out").exists()
+
+
+def newer_session(tmp_path):
+    """A session file written by a future mlpviz."""
+    path = tmp_path / "future.mlpviz"
+    assert train_and_save(tmp_path / "run", path, "--preset", "linear", "--iterations", "5") == 0
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    manifest = json.loads(members["manifest.json"])
+    manifest["format_version"] += 1
+    members["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("command", ["export", "continue"])
+def test_bad_session_files_exit_2_with_one_line_and_write_nothing(tmp_path, capsys, command):
+    garbage = tmp_path / "garbage.mlpviz"
+    garbage.write_text("x1,x2,label\n")
+    cases = {
+        tmp_path / "missing.mlpviz": "missing.mlpviz: no such file",
+        garbage: "not a zip archive",
+        newer_session(tmp_path): "made by a newer mlpviz",
+    }
+    capsys.readouterr()
+    for path, expected in cases.items():
+        out = tmp_path / "out"
+        if command == "export":
+            argv = ["export", str(path), "--out", str(out)]
+        else:
+            argv = ["train", "--session", str(path), "--iterations", "5", "--out", str(out)]
+        assert main(argv) == 2
+        assert_one_error_line(capsys.readouterr().err, expected)
+        assert not out.exists()
+
+
+def test_the_session_is_saved_only_when_the_run_succeeded(tmp_path, capsys):
+    session, out = tmp_path / "run.mlpviz", str(tmp_path / "out")
+    assert main(["train", "--lr", "1e6", "--save-session", str(session), "--out", out]) == 2
+    assert_one_error_line(capsys.readouterr().err, "training diverged")
+    assert list(tmp_path.iterdir()) == []
+    nowhere = str(tmp_path / "nowhere" / "run.mlpviz")
+    assert main(["train", "--save-session", nowhere, "--out", out]) == 2
+    assert_one_error_line(capsys.readouterr().err, "there is no folder")
+
+
+def test_a_session_write_failure_exits_1_with_one_line(tmp_path, capsys, monkeypatch):
+    def disk_full(session, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Session, "save", disk_full)
+    assert train_and_save(tmp_path / "out", tmp_path / "run.mlpviz") == 1
+    assert_one_error_line(capsys.readouterr().err, "cannot write the session")
+    assert not (tmp_path / "run.mlpviz").exists()
+
+
+def test_export_refuses_a_negative_iteration(tmp_path, capsys):
+    assert main(["export", "run.mlpviz", "--at=-1", "--out", str(tmp_path / "out")]) == 2
+    assert_one_error_line(capsys.readouterr().err, "--at must be at least 0")
 
 
 # --- end to end ------------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """render_boundary_png: a PNG of the requested size, regions the right way up, boundary, points."""
 
-
 import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage

@@ -370,6 +370,7 @@ class Session:
     def _from_parts(cls, parts: SessionParts) -> Session:
         """The session ``parts`` describe, for ``session_file``, which checks that they fit
         together. Raises ConfigError when the trainer's batch order does not fit the data."""
+        # The constructor sets every attribute; the fresh run it starts is then replaced.
         session = cls(
             parts.data.dataset,
             parts.network,
@@ -428,7 +429,8 @@ class Session:
 
         When all of them were deleted, the trainer waits for the next edit, which replaces its
         data and its epoch order before any update: it gets the newest checkpoint data that
-        has training points (there is none before the run's first update: no trainer then).
+        has training points. Without any (only possible at iteration 0), there is no trainer,
+        as in a session that never had training points.
         """
         if (~self._data.test_mask).any():
             trainer = self._trainer_on(self._data)

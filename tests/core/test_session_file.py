@@ -486,15 +486,15 @@ def json_paths(value, prefix=()) -> list[tuple]:
 
 @FUZZ
 @given(data=st.binary(max_size=400))
-def test_fuzz_random_bytes(tmp_path_factory, data):
-    path = tmp_path_factory.mktemp("fuzz") / "random.mlpviz"
+def test_fuzz_random_bytes(fuzz_dir, data):
+    path = fuzz_dir / "random.mlpviz"
     path.write_bytes(data)
     loads_or_refuses(path)
 
 
 @FUZZ
 @given(data=st.data())
-def test_fuzz_one_field_of_the_manifest_replaced_or_removed(small, tmp_path_factory, data):
+def test_fuzz_one_field_of_the_manifest_replaced_or_removed(small, fuzz_dir, data):
     manifest, members = copy.deepcopy(small[0]), small[1]
     where = data.draw(st.sampled_from(json_paths(manifest)[1:]))
     target = manifest
@@ -504,15 +504,15 @@ def test_fuzz_one_field_of_the_manifest_replaced_or_removed(small, tmp_path_fact
         del target[where[-1]]
     else:
         target[where[-1]] = data.draw(JSON)
-    path = tmp_path_factory.mktemp("fuzz") / "field.mlpviz"
+    path = fuzz_dir / "field.mlpviz"
     path.write_bytes(zip_bytes(members | {MANIFEST: json.dumps(manifest).encode()}))
     loads_or_refuses(path)
 
 
 @FUZZ
 @given(manifest=st.dictionaries(st.text(max_size=12), JSON, max_size=6) | JSON)
-def test_fuzz_random_manifests(small, tmp_path_factory, manifest):
-    path = tmp_path_factory.mktemp("fuzz") / "manifest.mlpviz"
+def test_fuzz_random_manifests(small, fuzz_dir, manifest):
+    path = fuzz_dir / "manifest.mlpviz"
     path.write_bytes(zip_bytes(small[1] | {MANIFEST: json.dumps(manifest).encode()}))
     loads_or_refuses(path)
 
@@ -531,7 +531,7 @@ HEADERS = st.builds(
 
 @FUZZ
 @given(data=st.data())
-def test_fuzz_npy_headers_and_member_contents(small, tmp_path_factory, data):
+def test_fuzz_npy_headers_and_member_contents(small, fuzz_dir, data):
     members = dict(small[1])
     for name in data.draw(st.lists(st.sampled_from(sorted(members)), min_size=1, max_size=3)):
         header = data.draw(HEADERS | st.text(max_size=30))
@@ -541,7 +541,7 @@ def test_fuzz_npy_headers_and_member_contents(small, tmp_path_factory, data):
                 [npy_with_header(header.encode("latin-1", "replace"), payload), payload]
             )
         )
-    path = tmp_path_factory.mktemp("fuzz") / "npy.mlpviz"
+    path = fuzz_dir / "npy.mlpviz"
     path.write_bytes(zip_bytes(members))
     loads_or_refuses(path)
 
@@ -550,10 +550,10 @@ def test_fuzz_npy_headers_and_member_contents(small, tmp_path_factory, data):
 @given(
     flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=8)
 )
-def test_fuzz_damaged_bytes_of_a_good_file(small, tmp_path_factory, flips):
+def test_fuzz_damaged_bytes_of_a_good_file(small, fuzz_dir, flips):
     damaged = bytearray(zip_bytes(small[1]))
     for position, value in flips:
         damaged[position % len(damaged)] = value
-    path = tmp_path_factory.mktemp("fuzz") / "damaged.mlpviz"
+    path = fuzz_dir / "damaged.mlpviz"
     path.write_bytes(bytes(damaged))
     loads_or_refuses(path)
