@@ -327,11 +327,9 @@ class Session:
         self._training_config = checkpoint.training
         self._net.params[...] = checkpoint.params
         self._optimizer = checkpoint.training.build_optimizer()
-        self._trainer = self._new_trainer()
-        if self._trainer is not None:
-            self._trainer.restore(checkpoint.trainer)
         dropped = self._timeline.truncate_after(index)
         self._history.truncate_after(checkpoint.iteration)
+        self._trainer = self._resumed_trainer(checkpoint.trainer)
         return dropped
 
     # --- files --------------------------------------------------------------------------------

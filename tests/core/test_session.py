@@ -203,3 +203,16 @@ def test_a_change_after_a_rewind_keeps_the_gradient_norms_of_the_update_that_led
     run.rewind(run.timeline.index_of(40))  # the rebuilt trainer has no gradient of its own
     run.apply(training=TrainingConfig("momentum", 0.01, batch_size=16, l2=0.5))
     assert run.timeline[-1].gradient_norms == norms
+
+
+def test_rewinding_to_data_that_cannot_train_keeps_the_counters(xor):
+    run = session(xor, TRAININGS["sgd full batch"])
+    run.step(10)
+    one_class = Dataset(xor.X, np.zeros(len(xor), dtype=int))
+    run.apply(dataset=one_class)  # same output layer (2 classes): the run goes on, paused
+    assert run.training_problem is not None
+    run.rewind(len(run.timeline) - 1)  # iteration 10, with the one-class data in force
+    assert run.iteration == 10 and run.dataset == one_class
+    run.apply(dataset=xor)
+    run.step(5)
+    assert run.iteration == 15 and run.timeline.iterations[-1] == 15
