@@ -21,7 +21,14 @@ class ConfigError(MlpvizError, ValueError):
 
 
 class DivergenceError(MlpvizError):
-    """Training produced a non-finite loss or parameters; the last update was undone."""
+    """Training produced a non-finite loss or parameters; the last update was undone.
+
+    ``loss`` is the batch J the diverging update started from (inf or NaN when J blew up).
+    """
+
+    def __init__(self, message: str, loss: float = float("nan")) -> None:
+        super().__init__(message)
+        self.loss = loss
 
 
 class SessionError(MlpvizError):

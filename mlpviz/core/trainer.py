@@ -168,7 +168,8 @@ class Trainer:
             raise DivergenceError(
                 f"training diverged at iteration {self.iteration + 1} "
                 f"(loss {loss:.4g}, largest weight {largest:.3g}): "
-                "lower the learning rate or reset the weights"
+                "lower the learning rate or reset the weights",
+                loss=float(loss),
             )
         self.iteration += 1
         self.epoch += ends_epoch

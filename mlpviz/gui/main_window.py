@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QUndoStack,
 )
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from mlpviz.core.config import NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import Dataset, load_csv, make_preset, save_csv
+from mlpviz.core.divergence import Divergence
 from mlpviz.core.errors import MlpvizError
 from mlpviz.core.frame import Frame
 from mlpviz.core.model_io import save_model
@@ -116,6 +118,7 @@ class MainWindow(QMainWindow):
         self._close_confirmed = False
         self._settings_note = ""
         self._shown_classes = 0  # classes of the data the panels show
+        self._recovery: tuple[int, float | None] | None = None  # after a divergence
         self._undo_stack = QUndoStack(self)
         self._create_panels()
         self._create_docks()
@@ -485,14 +488,15 @@ class MainWindow(QMainWindow):
     def _on_frame_shown(self, frame: Frame) -> None:
         self._metrics_label.setText(_metrics_text(frame.snapshot))
 
-    @Slot(int, int)
-    def _on_rewound(self, iteration: int, dropped: int) -> None:
-        """The run went back to ``iteration``: follow it live, with the data it had then."""
-        with self._worker.lock:
-            dataset = self._worker.session.dataset
+    @Slot(int, int, object, object)
+    def _on_rewound(
+        self, iteration: int, dropped: int, dataset: Dataset, training: TrainingConfig
+    ) -> None:
+        """The run went back to ``iteration``: follow it live, with its data and settings."""
         if dataset is not self.state.dataset:
             self._undo_stack.clear()  # the edits on the stack led to data that is gone
             self.state.set_dataset(dataset)
+        self.state.set_training_config(training)
         self.state.mark_modified()
         self.timeline_bar.show_live()
         self._frames.show_live()
@@ -502,11 +506,38 @@ class MainWindow(QMainWindow):
             8000,
         )
 
-    @Slot(str)
-    def _on_diverged(self, message: str) -> None:
-        # The status bar keeps the first sentence; the dialog says what to do.
-        self.statusBar().showMessage(message.split(". ")[0] + ".")
-        self._show_error("Training diverged", message)
+    @Slot(object)
+    def _on_diverged(self, divergence: Divergence) -> None:
+        """One dialog, reused however often the run diverges: what happened, and a button
+        that goes back to the last good state with an α measured to work."""
+        message = divergence.message()
+        self.statusBar().showMessage(message.split(": ")[0] + ".")
+        box = self._divergence_dialog()
+        box.setText(message)
+        lr = divergence.safe_learning_rate
+        box.button(QMessageBox.Apply).setText(
+            f"Go back to iteration {divergence.good_iteration:,}"
+            + ("" if lr is None else f" and use α = {lr:.3g}")
+        )
+        self._recovery = (divergence.good_index, lr)
+        box.open()
+
+    def _divergence_dialog(self) -> QMessageBox:
+        box = self.findChild(QMessageBox, "divergenceDialog")
+        if box is not None:
+            return box
+        box = QMessageBox(QMessageBox.Warning, "Training diverged", "", QMessageBox.NoButton, self)
+        box.setObjectName("divergenceDialog")
+        box.setStandardButtons(QMessageBox.Apply | QMessageBox.Close)
+        box.button(QMessageBox.Apply).setObjectName("recoverButton")
+        box.setDefaultButton(QMessageBox.Apply)
+        box.buttonClicked.connect(self._on_divergence_answered)
+        return box
+
+    def _on_divergence_answered(self, button: QAbstractButton) -> None:
+        answer = self._divergence_dialog().standardButton(button)
+        if answer == QMessageBox.Apply and self._recovery is not None:
+            self._worker.rewind(*self._recovery)
 
     @Slot(str)
     def _on_problem_occurred(self, message: str) -> None:

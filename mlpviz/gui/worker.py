@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
@@ -31,6 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from mlpviz.core.config import NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import Dataset
+from mlpviz.core.divergence import diagnose
 from mlpviz.core.errors import DivergenceError, MlpvizError
 from mlpviz.core.session import Session
 
@@ -55,9 +57,11 @@ class TrainingWorker(QObject):
 
     snapshot_ready = Signal(object)  # a Snapshot of the live state
     running_changed = Signal(bool)  # playing or paused, also when it pauses by itself
-    diverged = Signal(str)  # why it paused and what to do
+    diverged = Signal(object)  # a Divergence: why it paused, where to go back, which α
     problem_occurred = Signal(str)  # any other message for the user
-    rewound = Signal(int, int)  # continued from iteration N; M later checkpoints dropped
+    # Continued from an earlier iteration: (iteration, later checkpoints dropped, the
+    # Dataset and the TrainingConfig in force there).
+    rewound = Signal(int, int, object, object)
     saved = Signal(str)  # a session file was written (autosave)
     save_failed = Signal(str)  # … or could not be: why
 
@@ -133,9 +137,10 @@ class TrainingWorker(QObject):
         """Change optimiser, learning rate, batch size or L2; the weights are kept."""
         self.apply(training=config)
 
-    def rewind(self, index: int) -> None:
-        """Pause and continue the run from checkpoint ``index`` of the timeline."""
-        self._enqueue(self._apply_rewind, int(index))
+    def rewind(self, index: int, learning_rate: float | None = None) -> None:
+        """Pause and continue the run from checkpoint ``index`` of the timeline, with
+        ``learning_rate`` from then on if given (recovering from a divergence)."""
+        self._enqueue(self._apply_rewind, int(index), learning_rate)
 
     def replace_session(self, session: Session) -> None:
         """Pause and train ``session`` from now on (an opened file)."""
@@ -293,18 +298,11 @@ class TrainingWorker(QObject):
         return done
 
     def _on_diverged(self, error: DivergenceError) -> None:
-        """The Session undid the update that blew up: pause there and say what to do."""
+        """The Session undid the update that blew up: pause there, say what happened, where
+        to go back to and which α was measured to work from there."""
         self._set_playing(False)
         self._publish()
-        self.diverged.emit(self._divergence_message(error))
-
-    def _divergence_message(self, error: DivergenceError) -> str:
-        what = str(error).partition(": ")[0]  # "training diverged at iteration N (loss …)"
-        lr = self._session.training_config.learning_rate
-        return (
-            f"{what[:1].upper()}{what[1:]} and is paused. Lower the learning rate "
-            f"α (now {lr:.3g}; try {lr / 10:.3g}) or press Reset."
-        )
+        self.diverged.emit(diagnose(self._session, error))
 
     def _set_playing(self, playing: bool) -> None:
         if playing == self._playing:
@@ -363,12 +361,15 @@ class TrainingWorker(QObject):
         if any(value for key, value in changes.items() if key != "training"):
             self._publish_if_paused()
 
-    def _apply_rewind(self, index: int) -> None:
+    def _apply_rewind(self, index: int, learning_rate: float | None) -> None:
         self._set_playing(False)
-        iteration = self._session.timeline[index].iteration
-        dropped = self._session.rewind(index)
+        session = self._session
+        iteration = session.timeline[index].iteration
+        dropped = session.rewind(index)
+        if learning_rate is not None:
+            session.apply(training=replace(session.training_config, learning_rate=learning_rate))
         self._publish()
-        self.rewound.emit(iteration, dropped)
+        self.rewound.emit(iteration, dropped, session.dataset, session.training_config)
 
     def _apply_session(self, session: Session) -> None:
         self._set_playing(False)

@@ -132,7 +132,7 @@ def test_a_third_class_switches_the_output_to_softmax(qtbot, window):
     qtbot.waitUntil(lambda: window.last_snapshot.net.layer_sizes[-1] == 1, timeout=5000)
 
 
-def test_a_diverging_run_pauses_with_a_message(qtbot, window):
+def test_a_diverging_run_pauses_and_offers_to_go_back_with_a_measured_alpha(qtbot, window):
     editor = window.network_editor
     lr = widget(window, object, "learningRateInput")
     lr.setFocus()
@@ -143,14 +143,25 @@ def test_a_diverging_run_pauses_with_a_message(qtbot, window):
     big = Dataset(window.dataset.X * 100, window.dataset.y)
     window._edit_dataset(big, "scale")
     play = widget(window, QToolButton, "playButton")
-    qtbot.mouseClick(play, Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorDialog") is not None, timeout=5000)
-    box = window.findChild(QMessageBox, "errorDialog")
-    assert "learning rate" in box.text()
-    qtbot.waitUntil(lambda: not play.isChecked(), timeout=5000)
+    for _ in range(3):  # diverging again and again reuses one dialog
+        qtbot.mouseClick(play, Qt.LeftButton)
+        qtbot.waitUntil(lambda: not play.isChecked(), timeout=5000)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "divergenceDialog") is not None)
+    assert len(window.findChildren(QMessageBox, "divergenceDialog")) == 1
+    box = window.findChild(QMessageBox, "divergenceDialog")
+    assert "α = 1e+06" in box.text() and "last good state" in box.text()
     assert np.isfinite(window.last_snapshot.net.params).all()
     save_screenshot(window, "main-window-diverged")
-    box.close()
+    recover = box.findChild(QPushButton, "recoverButton")
+    assert recover.text().startswith("Go back to iteration")
+    qtbot.mouseClick(recover, Qt.LeftButton)
+    qtbot.waitUntil(lambda: editor.training_config().learning_rate < 1e6, timeout=5000)
+    safe = editor.training_config().learning_rate
+    assert f"α = {safe:.3g}" in recover.text()
+    qtbot.mouseClick(play, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration > 300, timeout=10_000)
+    qtbot.mouseClick(play, Qt.LeftButton)
+    assert np.isfinite(window.last_snapshot.train_loss)
 
 
 def test_closing_while_training_stops_the_thread(qtbot, window):

@@ -196,7 +196,9 @@ def test_rewind_continues_from_a_checkpoint(qtbot, worker):
     publish_after(qtbot, worker, worker.step, 30)
     with qtbot.waitSignal(worker.rewound, timeout=TIMEOUT_MS) as rewound:
         worker.rewind(10)
-    assert rewound.args == [10, 20]
+    assert rewound.args[:2] == [10, 20]
+    assert rewound.args[2] is worker.session.dataset
+    assert rewound.args[3] == worker.session.training_config
     assert wait_for_latest(qtbot, worker, lambda s: s.iteration == 10).timeline[-1] == 10
 
 
@@ -209,15 +211,22 @@ def test_divergence_pauses_with_a_message_and_finite_weights(qtbot, worker):
         qtbot.waitSignal(worker.running_changed, check_params_cb=lambda running: not running),
     ):
         worker.play()
-    message = diverged.args[0]
-    assert "iteration" in message and "1e+06" in message and "Reset" in message
+    divergence = diverged.args[0]
+    message = divergence.message()
+    assert f"iteration {divergence.iteration}" in message and "1e+06" in message
+    assert divergence.safe_learning_rate is not None
+    assert divergence.safe_learning_rate <= 1e5
     snapshot = worker.snapshots[-1]
     assert not snapshot.running
     assert np.isfinite(snapshot.net.params).all()
-    # It keeps working: a reset and a sensible learning rate train normally.
-    worker.set_training(TrainingConfig(learning_rate=0.1))
-    publish_after(qtbot, worker, worker.reset)
-    assert publish_after(qtbot, worker, worker.step, 5).iteration == 5
+    # Going back with the measured α trains on without diverging again.
+    with qtbot.waitSignal(worker.rewound, timeout=TIMEOUT_MS) as rewound:
+        worker.rewind(divergence.good_index, divergence.safe_learning_rate)
+    assert rewound.args[0] == divergence.good_iteration
+    assert rewound.args[3].learning_rate == divergence.safe_learning_rate
+    with qtbot.assertNotEmitted(worker.diverged, wait=100):
+        after = publish_after(qtbot, worker, worker.step, 300)
+    assert after.iteration == divergence.good_iteration + 300
 
 
 def test_empty_training_set_is_reported_on_step_and_play(qtbot, worker):
