@@ -9,7 +9,10 @@ from mlpviz.core.errors import DivergenceError
 from mlpviz.core.session import Session
 
 
-def diverged(optimizer: str, preset: str = "xor", hidden=(HiddenLayer(4, "tanh"),)):
+ONE_TANH_LAYER = (HiddenLayer(4, "tanh"),)
+
+
+def diverged(optimizer: str, preset: str = "xor", hidden=ONE_TANH_LAYER):
     """A session trained 50 updates sensibly, then with α = 1e6 until it blew up."""
     data = make_preset(preset, n=200, noise=0.1, seed=0)
     start = TrainingConfig(optimizer, 0.01 if optimizer == "adam" else 0.1)
