@@ -8,7 +8,6 @@ from mlpviz.core.divergence import TRIAL_UPDATES, diagnose
 from mlpviz.core.errors import DivergenceError
 from mlpviz.core.session import Session
 
-
 ONE_TANH_LAYER = (HiddenLayer(4, "tanh"),)
 
 
