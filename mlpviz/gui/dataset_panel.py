@@ -91,7 +91,7 @@ def _as_bool(value: Any) -> bool:
 
 
 class DatasetPanel(QWidget):
-    """Chooses the class to draw with (keys 1–8), generates presets, clears, sets the split.
+    """Chooses the class to draw with (keys 0–7), generates presets, clears, sets the split.
 
     It emits intent only; the main window changes the dataset and calls ``set_class_counts``.
     """
@@ -142,7 +142,7 @@ class DatasetPanel(QWidget):
         return grid
 
     def _make_class_button(self, k: int, color: str) -> QPushButton:
-        button = QPushButton(str(k + 1))
+        button = QPushButton(str(k))
         button.setObjectName(f"classButton{k}")
         button.setCheckable(True)
         # the eight buttons share the panel's width, so they line up with the fields below
@@ -150,7 +150,7 @@ class DatasetPanel(QWidget):
         button.setMinimumWidth(CLASS_BUTTON_SIZE)
         button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         button.setStyleSheet(_class_button_style(color))
-        button.setAccessibleName(f"Class {k + 1}")
+        button.setAccessibleName(f"Class {k}")
         self._class_group.addButton(button, k)
         return button
 
@@ -257,7 +257,7 @@ class DatasetPanel(QWidget):
 
     def _make_class_shortcuts(self) -> None:
         for k in range(len(CLASS_COLORS)):
-            shortcut = QShortcut(QKeySequence(str(k + 1)), self)
+            shortcut = QShortcut(QKeySequence(str(k)), self)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(lambda k=k: self._on_class_clicked(k))
 
@@ -276,10 +276,10 @@ class DatasetPanel(QWidget):
         """Show how many points each class has (missing classes have none)."""
         for k, label in enumerate(self._count_labels):
             count = int(counts[k]) if k < len(counts) else 0
-            label.setText(str(count))
+            label.setText(f"{count:,}")
             noun = "point" if count == 1 else "points"
             self._class_button(k).setToolTip(
-                f"Class {k + 1} — {count} {noun} (key {k + 1})\n{DRAWING_HELP}"
+                f"Class {k} — {count:,} {noun} (key {k})\n{DRAWING_HELP}"
             )
 
     def test_ratio(self) -> float:

@@ -8,6 +8,7 @@ thread; the FrameDirector chooses the Frame every view draws.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph.exporters
-from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, Slot
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QObject, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -28,9 +29,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QScrollArea,
@@ -65,6 +69,14 @@ from .worker import start_worker, stop_worker
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 SESSION_FILTER = "mlpviz sessions (*.mlpviz)"
 MAX_RECENT_FILES = 8
+FIELD_DONE_KEYS = (Qt.Key_Return, Qt.Key_Enter, Qt.Key_Escape)
+OTHER_KEYS = [  # keys that belong to no action, for Help ▸ Keyboard shortcuts
+    ("0 … 7", "Choose the class new points get"),
+    ("Left click, drag", "Add a point of that class; paint a spray of points"),
+    ("Right click", "Remove the nearest point"),
+    ("Wheel, middle drag", "Zoom, pan the plane"),
+    ("Enter or Esc in a field", "Commit or undo the typing; the keys go back to the app"),
+]
 STARTING_PRESET = {"name": "linear", "n": 100, "noise": 0.1, "seed": 0, "n_classes": 2}
 
 
@@ -96,6 +108,8 @@ class DatasetEditCommand(QUndoCommand):
         if not isinstance(other, DatasetEditCommand) or other._stroke != self._stroke:
             return False
         self._after = other._after
+        # One stroke adds points of one class: say how many the merged command will undo.
+        self.setText(_added_text(len(self._after) - len(self._before), int(self._after.y[-1])))
         return True
 
     def redo(self) -> None:
@@ -144,6 +158,8 @@ class MainWindow(QMainWindow):
         self._worker.set_stop_at(self.state.stop_at)
         self._worker.refresh()
         self._offer_recovery()
+        self.data_plane.setFocusPolicy(Qt.StrongFocus)
+        QApplication.instance().installEventFilter(self)
         if self._settings_note:
             self.statusBar().showMessage(self._settings_note, 10_000)
 
@@ -288,7 +304,9 @@ class MainWindow(QMainWindow):
         undo = self._undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.Undo)
         redo = self._undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.Redo])
+        # Not QKeySequence.Redo: on X11 it *is* Ctrl+Shift+Z, and a key registered twice is
+        # an ambiguous shortcut that does nothing.
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         edit_menu.addActions([undo, redo])
         self.addActions([undo, redo])
         edit_menu.addSeparator()
@@ -306,6 +324,7 @@ class MainWindow(QMainWindow):
             view_menu.addAction(dock.toggleViewAction())
 
         help_menu = self.menuBar().addMenu("&Help")
+        self._add_action(help_menu, "&Keyboard shortcuts", "F1", self._show_shortcuts)
         self._add_action(help_menu, "&About mlpviz", None, self._show_about)
 
     def _add_action(self, menu, text: str, shortcut, slot) -> QAction:
@@ -446,7 +465,7 @@ class MainWindow(QMainWindow):
     @Slot(object, int, int)
     def _on_points_requested(self, points: np.ndarray, label: int, stroke: int) -> None:
         after = self.dataset.with_points(points, label)
-        self._edit_dataset(after, f"Add {len(points)} point(s) of class {label + 1}", stroke)
+        self._edit_dataset(after, _added_text(len(points), label), stroke)
 
     @Slot(int)
     def _on_point_removal_requested(self, index: int) -> None:
@@ -697,6 +716,27 @@ class MainWindow(QMainWindow):
         _delete_file(path)
         self.statusBar().showMessage("Session restored.", 5000)
 
+    # --- keyboard focus -----------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """After Enter or Esc in a text field of this window, give the keys back to the app.
+
+        A field keeps the focus otherwise, and then claims Space, → and the digits: Space
+        would type into α instead of pausing, a digit would go into the field instead of
+        choosing a class. The field handles the key first (Enter commits, Esc reverts).
+        """
+        if (
+            event.type() == QEvent.KeyPress
+            and event.key() in FIELD_DONE_KEYS
+            and isinstance(watched, (QLineEdit, QAbstractSpinBox))
+            and watched.window() is self
+        ):
+            QTimer.singleShot(0, self._focus_data_plane)
+        return False
+
+    def _focus_data_plane(self) -> None:
+        if self.isVisible():
+            self.data_plane.setFocus(Qt.OtherFocusReason)
+
     # --- drag and drop ------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept a dragged ``.mlpviz`` session or ``.csv`` dataset."""
@@ -798,12 +838,33 @@ class MainWindow(QMainWindow):
     def _remember_directory(self, path: str | Path) -> None:
         self._settings.setValue("files/directory", str(Path(path).resolve().parent))
 
+    def _show_shortcuts(self) -> None:
+        """A dialog listing every key the window answers to (non-modal)."""
+        box = self.findChild(QMessageBox, "shortcutsDialog")
+        if box is None:
+            box = QMessageBox(self)
+            box.setObjectName("shortcutsDialog")
+            box.setWindowTitle("Keyboard shortcuts")
+            box.setTextFormat(Qt.RichText)
+            box.setText(_shortcuts_html(self._shortcut_rows()))
+        box.open()
+
+    def _shortcut_rows(self) -> list[tuple[str, str]]:
+        """``(keys, what they do)`` for every action with a shortcut, then the other keys."""
+        rows = set()
+        for action in self.findChildren(QAction):
+            keys = [key.toString(QKeySequence.NativeText) for key in action.shortcuts()]
+            name = action.text().replace("&", "").rstrip("…")
+            if keys and name:
+                rows.add((" or ".join(keys), name))
+        return sorted(rows, key=lambda row: row[1]) + OTHER_KEYS
+
     def _show_about(self) -> None:
         QMessageBox.about(
             self,
             "About mlpviz",
             "<b>mlpviz</b> — watch a neural network learn.<br>"
-            "Draw points (left click, drag to paint, right click to remove; keys 1–8 choose "
+            "Draw points (left click, drag to paint, right click to remove; keys 0–7 choose "
             "the class), build a network on the left, then Step (→) or Play (Space).",
         )
 
@@ -884,6 +945,7 @@ class MainWindow(QMainWindow):
             self.quit()
             return
         self._save_settings()
+        QApplication.instance().removeEventFilter(self)
         self.hide()
         stop_worker(self._thread, self._worker)
         self._autosave.discard()
@@ -906,6 +968,20 @@ def _metrics_text(snapshot: Snapshot) -> str:
         f"{number(100 * snapshot.test_accuracy, '.1f')}%"
         f"   {snapshot.updates_per_second:,.0f} it/s"
     )
+
+
+def _shortcuts_html(rows: list[tuple[str, str]]) -> str:
+    cells = "".join(
+        f"<tr><td><b>{html.escape(keys)}</b>&nbsp;&nbsp;</td><td>{html.escape(what)}</td></tr>"
+        for keys, what in rows
+    )
+    return f"<table cellspacing='3'>{cells}</table>"
+
+
+def _added_text(count: int, label: int) -> str:
+    """``Add a point of class 2`` / ``Add 4,407 points of class 2`` (the undo menu's text)."""
+    points = "a point" if count == 1 else f"{count:,} points"
+    return f"Add {points} of class {label}"
 
 
 def _with_suffix(path: str, suffix: str) -> str:

@@ -62,11 +62,11 @@ def type_into(qtbot, spin, text: str) -> None:
 def test_eight_coloured_class_buttons_with_counts_in_their_tooltips(panel):
     panel.set_class_counts([5, 12, 1])
     buttons = [child(panel, QPushButton, f"classButton{k}") for k in range(8)]
-    assert [b.text() for b in buttons] == [str(k + 1) for k in range(8)]
+    assert [b.text() for b in buttons] == [str(k) for k in range(8)]  # as in files
     first_lines = [b.toolTip().splitlines()[0] for b in buttons]
-    assert first_lines[1] == "Class 2 — 12 points (key 2)"
-    assert first_lines[2] == "Class 3 — 1 point (key 3)"
-    assert first_lines[7] == "Class 8 — 0 points (key 8)"
+    assert first_lines[1] == "Class 1 — 12 points (key 1)"
+    assert first_lines[2] == "Class 2 — 1 point (key 2)"
+    assert first_lines[7] == "Class 7 — 0 points (key 7)"
     assert [child(panel, QLabel, f"classCount{k}").text() for k in range(3)] == ["5", "12", "1"]
     assert buttons[0].isChecked() and panel.current_class() == 0
 
@@ -99,8 +99,8 @@ def test_number_keys_choose_a_class(qtbot, panel):
     panel.activateWindow()
     qtbot.waitActive(panel)
     with qtbot.waitSignal(panel.current_class_changed) as blocker:
-        qtbot.keyClick(child(panel, QPushButton, "generateButton"), Qt.Key.Key_3)
-    assert blocker.args == [2]
+        qtbot.keyClick(child(panel, QPushButton, "generateButton"), Qt.Key.Key_2)
+    assert blocker.args == [2]  # key 2 is class 2, as the button and the files say
     assert child(panel, QPushButton, "classButton2").isChecked()
 
 

@@ -123,7 +123,7 @@ def test_adding_and_removing_layers_rebuilds_the_network(qtbot, window):
 
 
 def test_a_third_class_switches_the_output_to_softmax(qtbot, window):
-    qtbot.keyClick(window, Qt.Key_3)
+    qtbot.keyClick(window, Qt.Key_2)
     click_data(qtbot, window, 5.0, 5.0)
     assert window.dataset.n_classes == 3
     qtbot.waitUntil(lambda: window.last_snapshot.net.layer_sizes[-1] == 3, timeout=5000)
