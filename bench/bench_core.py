@@ -166,11 +166,16 @@ def worker(contender: str, key: str, samples: int, min_time: float) -> None:
         call()
     number = calls_per_sample(call, min_time)
     times = []
+    busy, own, wall = busy_cpu_seconds(), time.process_time(), time.perf_counter()
     for _ in range(samples):
         start = time.perf_counter()
         for _ in range(number):
             call()
         times.append((time.perf_counter() - start) / number)
+    # CPU time the rest of the machine used meanwhile, in cores: a loaded machine is no
+    # measurement (PyTorch's spinning OpenMP threads are then slowed down tenfold or more).
+    wall = time.perf_counter() - wall
+    info["foreign"] = (busy_cpu_seconds() - busy - (time.process_time() - own)) / wall
     if contender == "mlpviz":
         info["blas"] = blas_description()
     print(json.dumps(dict(times=times, number=number, **info)))
@@ -189,6 +194,17 @@ def blas_description() -> str:
         f"{pool.get('architecture', '?')}, {pool.get('num_threads')} threads"
         for pool in pools
     )
+
+
+def busy_cpu_seconds() -> float:
+    """CPU seconds all processes of the machine have used since boot (0 if unknown)."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(field) for field in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_model() -> str:
@@ -226,6 +242,13 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=5, help="processes per contender and case")
     parser.add_argument("--samples", type=int, default=5, help="timing samples per process")
     parser.add_argument("--min-time", type=float, default=0.05, help="seconds per sample")
+    parser.add_argument(
+        "--max-foreign",
+        type=float,
+        default=0.1,
+        help="repeat a block when other processes used more than this many cores meanwhile",
+    )
+    parser.add_argument("--retries", type=int, default=20, help="repeated blocks at most")
     parser.add_argument("--worker", nargs=2, metavar=("CONTENDER", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -238,6 +261,7 @@ def main() -> None:
     medians: dict[tuple[str, str], float] = {}
     ranges: dict[tuple[str, str], tuple[float, float]] = {}
     infos: dict[str, dict] = {}
+    retries, foreign = 0, 0.0
     for key, contenders in CONTENDERS.items():
         if not has_torch:
             contenders = ["mlpviz"]
@@ -248,6 +272,15 @@ def main() -> None:
             for name in contenders[shift:] + contenders[:shift]:
                 print(f"case {key}, block {block + 1}/{args.blocks}: {name}", file=sys.stderr)
                 result = run_worker(name, key, args)
+                while result["foreign"] > args.max_foreign and retries < args.retries:
+                    retries += 1
+                    print(
+                        f"  other processes used {result['foreign']:.2f} cores: again",
+                        file=sys.stderr,
+                    )
+                    time.sleep(1.0)
+                    result = run_worker(name, key, args)
+                foreign = max(foreign, result["foreign"])
                 infos.setdefault(name, result)
                 samples[name] += result["times"]
                 block_medians[name].append(statistics.median(result["times"]))
@@ -276,6 +309,15 @@ def main() -> None:
         f"contender and case, each block its own process; run took {elapsed:.0f} s"
     )
     print(f"- 1-minute load average before / after the run: {load_before} / {load_after}")
+    print(
+        f"- other processes' CPU use while a block was timed: at most {foreign:.2f} cores in a "
+        f"kept block; {retries} block(s) repeated because it exceeded {args.max_foreign:g}"
+        + (
+            " — **the machine was busy: these figures are disturbed**"
+            if foreign > args.max_foreign
+            else ""
+        )
+    )
     print()
     header = ["case", "mlpviz (block range)", "PyTorch f32 (block range)", "ratio f32"]
     header += ["PyTorch f64", "ratio f64", "target", "met (f32)"]
