@@ -59,7 +59,8 @@ class SoftmaxCE:
     @staticmethod
     def probabilities(Z: np.ndarray) -> np.ndarray:
         """softmax over the K rows of ``Z: (K, m)``; returns (K, m)."""
-        exp = np.exp(Z - np.maximum.reduce(Z, axis=0))
+        exp = Z - np.maximum.reduce(Z, axis=0)
+        np.exp(exp, out=exp)
         exp /= np.add.reduce(exp, axis=0)
         return exp
 
