@@ -207,6 +207,20 @@ def busy_cpu_seconds() -> float:
     return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def wait_until_quiet(max_foreign: float, budget: float) -> float:
+    """Wait, at most ``budget`` seconds, until the rest of the machine uses no more than
+    ``max_foreign`` cores over a quarter of a second; returns the seconds waited."""
+    began = time.perf_counter()
+    while True:
+        busy = busy_cpu_seconds()
+        time.sleep(0.25)
+        if busy_cpu_seconds() - busy <= max_foreign * 0.25:
+            break
+        if time.perf_counter() - began >= budget:
+            break
+    return max(time.perf_counter() - began - 0.25, 0.0)
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -248,7 +262,12 @@ def main() -> None:
         default=0.1,
         help="repeat a block when other processes used more than this many cores meanwhile",
     )
-    parser.add_argument("--retries", type=int, default=20, help="repeated blocks at most")
+    parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=600,
+        help="seconds to wait in all for the machine to be quiet before giving up",
+    )
     parser.add_argument("--worker", nargs=2, metavar=("CONTENDER", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -261,7 +280,7 @@ def main() -> None:
     medians: dict[tuple[str, str], float] = {}
     ranges: dict[tuple[str, str], tuple[float, float]] = {}
     infos: dict[str, dict] = {}
-    retries, foreign = 0, 0.0
+    retries, foreign, waited = 0, 0.0, 0.0
     for key, contenders in CONTENDERS.items():
         if not has_torch:
             contenders = ["mlpviz"]
@@ -271,15 +290,15 @@ def main() -> None:
             shift = block % len(contenders)
             for name in contenders[shift:] + contenders[:shift]:
                 print(f"case {key}, block {block + 1}/{args.blocks}: {name}", file=sys.stderr)
-                result = run_worker(name, key, args)
-                while result["foreign"] > args.max_foreign and retries < args.retries:
-                    retries += 1
-                    print(
-                        f"  other processes used {result['foreign']:.2f} cores: again",
-                        file=sys.stderr,
-                    )
-                    time.sleep(1.0)
+                while True:
+                    waited += wait_until_quiet(args.max_foreign, args.max_wait - waited)
+                    started = time.perf_counter()
                     result = run_worker(name, key, args)
+                    if result["foreign"] <= args.max_foreign or waited >= args.max_wait:
+                        break
+                    retries += 1
+                    waited += time.perf_counter() - started  # a lost block counts as waiting
+                    print(f"  others used {result['foreign']:.2f} cores: again", file=sys.stderr)
                 foreign = max(foreign, result["foreign"])
                 infos.setdefault(name, result)
                 samples[name] += result["times"]
@@ -311,7 +330,8 @@ def main() -> None:
     print(f"- 1-minute load average before / after the run: {load_before} / {load_after}")
     print(
         f"- other processes' CPU use while a block was timed: at most {foreign:.2f} cores in a "
-        f"kept block; {retries} block(s) repeated because it exceeded {args.max_foreign:g}"
+        f"kept block; {retries} block(s) repeated because it exceeded {args.max_foreign:g}; "
+        f"{waited:.0f} s spent waiting for a quiet machine"
         + (
             " — **the machine was busy: these figures are disturbed**"
             if foreign > args.max_foreign
