@@ -268,6 +268,7 @@ def main() -> None:
         default=600,
         help="seconds to wait in all for the machine to be quiet before giving up",
     )
+    parser.add_argument("--cases", default="abcd", help="which cases to time, e.g. ab")
     parser.add_argument("--worker", nargs=2, metavar=("CONTENDER", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -282,6 +283,8 @@ def main() -> None:
     infos: dict[str, dict] = {}
     retries, foreign, waited = 0, 0.0, 0.0
     for key, contenders in CONTENDERS.items():
+        if key not in args.cases:
+            continue
         if not has_torch:
             contenders = ["mlpviz"]
         samples: dict[str, list[float]] = {name: [] for name in contenders}
@@ -353,9 +356,9 @@ def main() -> None:
     def ratio(key: str, name: str) -> str:
         if (key, name) not in medians:
             return "—"
-        return f"{medians[key, name] / medians[key, 'mlpviz']:.1f}×"
+        return f"{medians[key, name] / medians[key, 'mlpviz']:.2f}×"
 
-    for key in CASES:
+    for key in (key for key in CASES if key in args.cases):
         dtype = CASES[key]["dtype"].replace("float", "f")
         f64 = micro(medians[key, "torch64"]) if (key, "torch64") in medians else "—"
         row = [f"{LABELS[key]} (mlpviz {dtype})", cell(key, "mlpviz"), cell(key, "torch32")]
