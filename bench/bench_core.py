@@ -12,8 +12,10 @@ Each contender is timed alone, in a process of its own: running two frameworks i
 and slows both. For each case the contenders' processes take turns, block after block
 (A B C, B C A, C A B, …), so that slow drifts of the machine reach every contender alike.
 A time is the median of every sample of every block; the range is that of the block medians.
+A block starts once the rest of the machine is idle and is run again when other processes
+used more than --max-foreign cores while it was timed (at most --max-wait seconds in all).
 
-    python3 bench/bench_core.py [--blocks 5] [--samples 5] [--min-time 0.05]
+    python3 bench/bench_core.py [--cases abcd] [--blocks 5] [--samples 5] [--min-time 0.05]
 
 Prints a markdown report (machine, command, table). Without torch, mlpviz alone is timed.
 """
