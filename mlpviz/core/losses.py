@@ -59,7 +59,8 @@ class SoftmaxCE:
     @staticmethod
     def probabilities(Z: np.ndarray) -> np.ndarray:
         """softmax over the K rows of ``Z: (K, m)``; returns (K, m)."""
-        exp = np.exp(Z - np.maximum.reduce(Z, axis=0))
+        exp = Z - np.maximum.reduce(Z, axis=0)
+        np.exp(exp, out=exp)
         exp /= np.add.reduce(exp, axis=0)
         return exp
 
@@ -67,13 +68,17 @@ class SoftmaxCE:
     def loss_and_delta(Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """Mean loss over the columns of ``Z: (K, m)`` and ∂J/∂Z = (softmax − onehot)/m."""
         m = Z.shape[1]
-        columns = np.arange(m)
-        shifted = Z - np.maximum.reduce(Z, axis=0)
-        exp = np.exp(shifted)
-        total = np.add.reduce(exp, axis=0)
-        loss = (float(np.add.reduce(np.log(total))) - float(np.add.reduce(shifted[y, columns]))) / m
-        delta = exp / total
-        delta[y, columns] -= 1.0
+        # Flat positions of the true classes: taking and indexing with them is about twice
+        # as fast as with the pair (y, columns).
+        true = np.multiply(y, m, dtype=np.intp)
+        true += np.arange(m)
+        shifted = np.subtract(Z, np.maximum.reduce(Z, axis=0), order="C")  # for ravel()
+        delta = np.exp(shifted)
+        total = np.add.reduce(delta, axis=0)
+        picked = shifted.ravel().take(true)
+        loss = (float(np.add.reduce(np.log(total))) - float(np.add.reduce(picked))) / m
+        delta /= total
+        delta.ravel()[true] -= 1.0
         delta *= 1.0 / m
         return loss, delta
 
