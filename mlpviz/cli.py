@@ -55,6 +55,7 @@ from mlpviz.core.datasets import (
     MAX_PRESET_POINTS,
     PRESETS,
     Dataset,
+    check_classes_consecutive,
     load_csv,
     make_preset,
     save_csv,
@@ -696,6 +697,7 @@ def _dataset(args: argparse.Namespace) -> tuple[Dataset, dict]:
             raise ConfigError(f"{', '.join(preset_only)} only apply to --preset, not to --data")
         _check_dataset_file(args.data)
         dataset = load_csv(args.data)
+        check_classes_consecutive(dataset, args.data)
         source = {"preset": None, "data": args.data, "session": None, "noise": None}
         return dataset, source | {"classes": dataset.n_classes, "points": len(dataset)}
     preset = DEFAULT_PRESET if args.preset is None else args.preset

@@ -275,6 +275,8 @@ BAD_ARGUMENTS = {
     "data with a line break": (["--data", "{tmp}/no\nne.csv"], "/no\\nne.csv: no such file"),
     "data with a NUL character": (["--data", "a\0b"], "'a\\x00b': not a valid file name"),
     "malformed data file": (["--data", "{bad}"], "line 3: x2 value 'four' is not a number"),
+    "a class missing": (["--data", "{gap}"], "class 0 has no point): renumber them 0, 1"),
+    "one class": (["--data", "{one}"], "Training needs points of at least two classes"),
     "preset and data": (["--preset", "xor", "--data", "{good}"], "either --preset or --data"),
     "classes with data": (["--data", "{good}", "--classes", "3"], "--classes only apply"),
     "too few classes": (["--preset", "spiral", "--classes", "1"], "--classes must be"),
@@ -329,6 +331,11 @@ BAD_ARGUMENTS = {
 }
 
 
+def write_csv(path, text):
+    path.write_text(text)
+    return path
+
+
 def assert_one_error_line(stderr, expected):
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1, stderr
@@ -339,7 +346,13 @@ def assert_one_error_line(stderr, expected):
 
 @pytest.mark.parametrize(("options", "expected"), BAD_ARGUMENTS.values(), ids=BAD_ARGUMENTS)
 def test_bad_arguments_exit_2_with_one_line_and_write_nothing(tmp_path, capsys, options, expected):
-    files = {"tmp": tmp_path, "bad": write_bad_csv(tmp_path), "good": write_good_csv(tmp_path)}
+    files = {
+        "tmp": tmp_path,
+        "bad": write_bad_csv(tmp_path),
+        "good": write_good_csv(tmp_path),
+        "gap": write_csv(tmp_path / "gap.csv", "x1,x2,label\n0,0,1\n1,1,2\n2,2,1\n"),
+        "one": write_csv(tmp_path / "one.csv", "x1,x2,label\n0,0,0\n1,1,0\n2,2,0\n"),
+    }
     options = [option.format(**files) for option in options]
     before = set(tmp_path.iterdir())
     assert main(["train", *options, "--out", str(tmp_path / "out")]) == 2

@@ -636,6 +636,22 @@ def load_csv(path: str | os.PathLike) -> Dataset:
     return Dataset(X, np.frombuffer(labels, dtype=np.int8))
 
 
+def check_classes_consecutive(dataset: Dataset, name: str) -> None:
+    """Raise DatasetError unless the classes of ``dataset`` (read from file ``name``) are
+    0 … K−1 with none missing: a gap would be a class with no point that the network would
+    still have to learn (an empty softmax output). The app and ``mlpviz train`` call it on
+    the files they open; ``load_csv`` itself reads any labels 0…7, so files round-trip."""
+    present = np.flatnonzero(np.bincount(dataset.y, minlength=1))
+    if len(present) and present[-1] != len(present) - 1:
+        missing = sorted(set(range(present[-1] + 1)) - set(present.tolist()))
+        used = ", ".join(str(k) for k in present)
+        renumbered = ", ".join(str(k) for k in range(len(present)))
+        raise DatasetError(
+            f"{name}: the labels are {used}, but classes are numbered from 0 with none "
+            f"missing (class {missing[0]} has no point): renumber them {renumbered}"
+        )
+
+
 def save_csv(dataset: Dataset, path: str | os.PathLike) -> None:
     """Write ``dataset`` to ``path`` as CSV atomically, with exactly round-tripping numbers.
 

@@ -43,7 +43,13 @@ from PySide6.QtWidgets import (
 )
 
 from mlpviz.core.config import NetworkConfig, TrainingConfig
-from mlpviz.core.datasets import Dataset, load_csv, make_preset, save_csv
+from mlpviz.core.datasets import (
+    Dataset,
+    check_classes_consecutive,
+    load_csv,
+    make_preset,
+    save_csv,
+)
 from mlpviz.core.divergence import Divergence
 from mlpviz.core.errors import MlpvizError
 from mlpviz.core.frame import Frame
@@ -579,6 +585,7 @@ class MainWindow(QMainWindow):
         nothing."""
         try:
             dataset = load_csv(path)
+            check_classes_consecutive(dataset, Path(path).name)
         except MlpvizError as error:
             self._show_error("Cannot open the dataset", str(error))
             return False

@@ -22,6 +22,7 @@ from mlpviz.core.datasets import (
     MAX_COORDINATE,
     PRESETS,
     Dataset,
+    check_classes_consecutive,
     load_csv,
     make_preset,
     save_csv,
@@ -767,3 +768,11 @@ def test_fuzz_only_dataset_errors_escape(fuzz_dir, content):
     path = fuzz_dir / "d.csv"
     path.write_bytes(b"x1,x2,label\n" + content)
     outcome(path)
+
+
+def test_labels_with_a_missing_class_are_refused_not_turned_into_an_empty_class(tmp_path):
+    path = tmp_path / "gap.csv"
+    path.write_text("x1,x2,label\n0,0,1\n1,1,2\n2,2,1\n")
+    with pytest.raises(DatasetError, match=r"labels are 1, 2.*class 0 has no point.*0, 1"):
+        check_classes_consecutive(load_csv(path), "gap.csv")
+    check_classes_consecutive(make_preset("spiral", n=30, n_classes=3), "spiral")

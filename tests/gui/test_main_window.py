@@ -259,3 +259,14 @@ def test_unreadable_window_settings_never_stop_the_app_starting(qtbot, tmp_path,
     qtbot.addWidget(again)
     assert "back to defaults" not in again.statusBar().currentMessage()
     again.close()
+
+
+def test_a_csv_with_a_missing_class_is_refused_not_given_an_empty_class(qtbot, window, tmp_path):
+    before = window.dataset
+    gap = tmp_path / "gap.csv"
+    gap.write_text("x1,x2,label\n0,0,1\n1,1,2\n2,2,1\n")
+    assert not window.open_dataset(gap)
+    assert window.dataset == before
+    box = window.findChild(QMessageBox, "errorDialog")
+    assert "class 0 has no point" in box.text() and "renumber them 0, 1" in box.text()
+    box.close()
