@@ -124,7 +124,8 @@ def _layer_sizes(archive: UntrustedArchive, name: str) -> tuple[int, ...]:
     count = parameter_count(sizes)
     if count > MAX_MODEL_PARAMETERS:
         raise ModelError(
-            f"{name}: the network has {count} parameters; at most {MAX_MODEL_PARAMETERS} allowed"
+            f"{name}: the network has {count:,} parameters; "
+            f"at most {MAX_MODEL_PARAMETERS:,} allowed"
         )
     return sizes
 

@@ -225,6 +225,9 @@ class DatasetPanel(QWidget):
                 combo.count() - 1, PRESET_HINTS.get(name, ""), Qt.ItemDataRole.ToolTipRole
             )
         combo.currentIndexChanged.connect(self._on_preset_changed)
+        # Choosing a preset generates it at once, as in TF Playground (activated: the user
+        # chose it; settings restored from code only change the index).
+        combo.activated.connect(self._emit_preset)
         return combo
 
     def _make_split_fields(self) -> None:
@@ -372,13 +375,22 @@ class DatasetPanel(QWidget):
         self.current_class_changed.emit(k)
 
     def _on_generate_clicked(self) -> None:
-        self.preset_requested.emit(
-            self._preset_combo.currentData(),
-            self._points_spin.value(),
-            self._noise_spin.value(),
-            self._classes_spin.value(),
-            self._seed_spin.value(),
-        )
+        """Generate again: the same preset with the next data seed, so new points."""
+        self._seed_spin.setValue((self._seed_spin.value() + 1) % (MAX_SEED + 1))
+        self._emit_preset()
+
+    def _emit_preset(self) -> None:
+        self.preset_requested.emit(*self.preset_arguments().values())
+
+    def preset_arguments(self) -> dict[str, Any]:
+        """The preset fields as ``make_preset``'s arguments: name, n, noise, n_classes, seed."""
+        return {
+            "name": self._preset_combo.currentData(),
+            "n": self._points_spin.value(),
+            "noise": self._noise_spin.value(),
+            "n_classes": self._classes_spin.value(),
+            "seed": self._seed_spin.value(),
+        }
 
     def _on_test_ratio_changed(self, percent: int) -> None:
         self.test_ratio_changed.emit(percent / 100.0)

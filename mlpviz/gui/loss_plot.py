@@ -241,6 +241,12 @@ class LossPlot(pg.GraphicsLayoutWidget):
     def show_frame(self, frame: Frame) -> None:
         """Draw the run's whole record; a past frame gets a vertical marker at its iteration."""
         self.show_snapshot(frame.snapshot)
+        self.show_readout(frame)
+
+    def show_readout(self, frame: Frame) -> None:
+        """Only the line of newest values: cheap, so it keeps up with every frame while the
+        curves are redrawn a few times a second."""
+        self._set_readout(_readout_html(frame.snapshot))
         for marker in self.markers:
             marker.setPos(frame.snapshot.iteration)
             marker.setVisible(not frame.is_live)

@@ -139,6 +139,8 @@ class MainWindow(QMainWindow):
         self._settings_note = ""
         self._shown_classes = 0  # classes of the data the panels show
         self._recovery: tuple[int, float | None] | None = None  # after a divergence
+        self._problem = ""  # the status bar's message about why training could not go on
+        self._last_iteration = 0
         self._undo_stack = QUndoStack(self)
         self._create_panels()
         self._create_docks()
@@ -150,7 +152,13 @@ class MainWindow(QMainWindow):
         self._frames = FrameDirector(
             self.state,
             self._worker,
-            views=[self.data_plane, self.network_diagram, self.toolbar, self.timeline_bar],
+            views=[
+                self.data_plane,
+                self.network_diagram,
+                self.toolbar,
+                self.timeline_bar,
+                _ReadoutOf(self.loss_plot),
+            ],
             slow_views=[self.loss_plot, self.weights_plot],
             parent=self,
         )
@@ -187,7 +195,7 @@ class MainWindow(QMainWindow):
 
     def _starting_state(self) -> AppState:
         state = AppState(
-            make_preset(**STARTING_PRESET),
+            self._starting_dataset(),
             self.network_editor.network_config(),
             self.network_editor.training_config(),
             self.dataset_panel.test_ratio(),
@@ -196,6 +204,13 @@ class MainWindow(QMainWindow):
         state.set_speed(self.toolbar.speed())
         state.set_stop_at(self.toolbar.stop_at())
         return state
+
+    def _starting_dataset(self) -> Dataset:
+        """The preset the Data panel shows, so that the panel and the points agree."""
+        try:
+            return make_preset(**self.dataset_panel.preset_arguments())
+        except MlpvizError:  # stored settings another version accepted
+            return make_preset(**STARTING_PRESET)
 
     def _starting_session(self) -> Session:
         state = self.state
@@ -506,6 +521,9 @@ class MainWindow(QMainWindow):
     def _on_snapshot_received(self, snapshot: Snapshot) -> None:
         if snapshot.iteration:
             self.state.mark_modified()
+        if snapshot.running or snapshot.iteration != self._last_iteration:
+            self._clear_solved_problem()
+        self._last_iteration = snapshot.iteration
         if snapshot.running:
             self._autosave.note_training()
 
@@ -566,7 +584,14 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_problem_occurred(self, message: str) -> None:
+        self._problem = message
         self.statusBar().showMessage(message, 8000)
+
+    def _clear_solved_problem(self) -> None:
+        """Training went on: a message saying why it could not is no longer true."""
+        if self._problem and self.statusBar().currentMessage() == self._problem:
+            self.statusBar().clearMessage()
+        self._problem = ""
 
     @Slot(float, float)
     def _on_cursor_moved(self, x1: float, x2: float) -> None:
@@ -965,16 +990,32 @@ class MainWindow(QMainWindow):
 
 
 def _metrics_text(snapshot: Snapshot) -> str:
-    def number(value: float, fmt: str) -> str:
-        return "—" if math.isnan(value) else format(value, fmt)
+    """``Iteration 1,200 · epoch 12   J train 0.1234 / test 0.2345   accuracy 97.5% / 95.0%``;
+    a value not measured (no test set) is a dash, without a unit."""
 
+    def number(value: float, fmt: str, unit: str = "") -> str:
+        return "—" if math.isnan(value) else format(value, fmt) + unit
+
+    train_accuracy = number(100 * snapshot.train_accuracy, ".1f", "%")
+    test_accuracy = number(100 * snapshot.test_accuracy, ".1f", "%")
     return (
         f"Iteration {snapshot.iteration:,} · epoch {snapshot.epoch:,}   "
         f"J train {number(snapshot.train_loss, '.4f')} / test {number(snapshot.test_loss, '.4f')}"
-        f"   accuracy {number(100 * snapshot.train_accuracy, '.1f')}% / "
-        f"{number(100 * snapshot.test_accuracy, '.1f')}%"
+        f"   accuracy {train_accuracy} / {test_accuracy}"
         f"   {snapshot.updates_per_second:,.0f} it/s"
     )
+
+
+class _ReadoutOf:
+    """The loss plot's line of newest values as a view of its own, drawn with every frame:
+    it then never lags the iteration label while the curves are redrawn less often."""
+
+    def __init__(self, loss_plot: LossPlot) -> None:
+        self._loss_plot = loss_plot
+
+    def show_frame(self, frame: Frame) -> None:
+        """Show the frame's values."""
+        self._loss_plot.show_readout(frame)
 
 
 def _shortcuts_html(rows: list[tuple[str, str]]) -> str:

@@ -7,7 +7,6 @@ weights the network already has.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from functools import partial
@@ -37,6 +36,7 @@ from mlpviz.core.config import (
     NetworkConfig,
     TrainingConfig,
 )
+from mlpviz.core.network import parameter_count
 from mlpviz.gui.style import ACTIVATION_LABELS
 
 INIT_LABELS: dict[str, str] = {"xavier": "Xavier (Glorot)", "he": "He", "uniform": "Uniform ±0.5"}
@@ -554,9 +554,10 @@ class NetworkEditor(QWidget):
         else:
             self._output_label.setText(f"Output: {k} softmax units ({k} classes)")
         sizes = self.network_config().layer_sizes(k)
-        parameters = sum(n_out * (n_in + 1) for n_in, n_out in itertools.pairwise(sizes))
+        parameters = parameter_count(sizes)
         arrows = " → ".join(str(size) for size in sizes)
-        self._architecture_label.setText(f"{arrows}  ·  {parameters} parameters")
+        noun = "parameter" if parameters == 1 else "parameters"
+        self._architecture_label.setText(f"{arrows}  ·  {parameters:,} {noun}")
 
     def _on_add_layer_clicked(self) -> None:
         source = self._selected_index()

@@ -130,7 +130,22 @@ def test_generate_requests_the_preset_with_the_field_values(qtbot, panel):
     type_into(qtbot, noise, f"0{noise.locale().decimalPoint()}25")
     with qtbot.waitSignal(panel.preset_requested) as blocker:
         qtbot.mouseClick(child(panel, QPushButton, "generateButton"), Qt.MouseButton.LeftButton)
-    assert blocker.args == ["spiral", 300, pytest.approx(0.25), 4, 7]
+    # Generate again means new points: the next data seed.
+    assert blocker.args == ["spiral", 300, pytest.approx(0.25), 4, 8]
+    assert child(panel, QSpinBox, "seedSpin").value() == 8
+
+
+def test_choosing_a_preset_generates_it_at_once(qtbot, panel):
+    chosen = []
+    panel.preset_requested.connect(lambda *args: chosen.append(args))
+    choose_preset(qtbot, panel, "Moons")
+    assert chosen[-1][0] == "moons"
+    assert chosen[-1][4] == child(panel, QSpinBox, "seedSpin").value()
+
+
+def test_restoring_settings_generates_nothing(qtbot, panel):
+    with qtbot.assertNotEmitted(panel.preset_requested):
+        panel.set_settings({"preset": "circles", "points": 80})
 
 
 def test_classes_are_fixed_at_two_for_binary_presets(qtbot, panel):

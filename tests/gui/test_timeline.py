@@ -37,7 +37,9 @@ def play_until(qtbot, window, iteration):
 
 def pictures(qtbot, window) -> list[QImage]:
     """What the data plane, the diagram and the weights show, once painted."""
-    qtbot.wait(150)  # the diagram redraws on a short timer
+    diagram = window.network_diagram  # it redraws on a timer, longer on a busy machine
+    qtbot.waitUntil(lambda: not diagram._throttle_timer.isActive(), timeout=TIMEOUT_MS)
+    qtbot.wait(50)
     views = (window.data_plane, window.network_diagram, window.weights_plot)
     return [view.grab().toImage() for view in views]
 
