@@ -270,3 +270,15 @@ def test_a_csv_with_a_missing_class_is_refused_not_given_an_empty_class(qtbot, w
     box = window.findChild(QMessageBox, "errorDialog")
     assert "class 0 has no point" in box.text() and "renumber them 0, 1" in box.text()
     box.close()
+
+
+def test_the_loss_plot_follows_a_new_run_from_its_start(qtbot, window):
+    window._worker.step(800)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration == 800, timeout=10_000)
+    qtbot.mouseClick(widget(window, QPushButton, "addLayerButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration == 0, timeout=10_000)
+    qtbot.mouseClick(widget(window, QToolButton, "stepButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.frame.snapshot.iteration == 1, timeout=10_000)
+    qtbot.wait(200)
+    low, high = window.loss_plot.cost_plot.viewRange()[0]
+    assert high < 100  # not the previous run's 800 iterations
