@@ -280,5 +280,5 @@ def test_the_loss_plot_follows_a_new_run_from_its_start(qtbot, window):
     qtbot.mouseClick(widget(window, QToolButton, "stepButton"), Qt.LeftButton)
     qtbot.waitUntil(lambda: window.frame.snapshot.iteration == 1, timeout=10_000)
     qtbot.wait(200)
-    low, high = window.loss_plot.cost_plot.viewRange()[0]
+    _low, high = window.loss_plot.cost_plot.viewRange()[0]
     assert high < 100  # not the previous run's 800 iterations
