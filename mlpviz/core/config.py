@@ -69,6 +69,12 @@ class NetworkConfig:
         return asdict(self)
 
     @classmethod
+    def of(cls, net: MLP, seed: int = 0) -> NetworkConfig:
+        """The architecture of ``net`` (an opened model); ConfigError beyond the app's limits."""
+        hidden = zip(net.layer_sizes[1:-1], net.activations)
+        return cls(tuple(HiddenLayer(size, name) for size, name in hidden), net.init, seed)
+
+    @classmethod
     def from_dict(cls, data: dict) -> NetworkConfig:
         """Inverse of ``to_dict``; invalid content raises ConfigError."""
         try:

@@ -316,6 +316,25 @@ class Session:
         """A new run: fresh weights from the network's seed, forgotten optimiser state."""
         self._start_run()
 
+    def start_from(self, net: MLP) -> None:
+        """A new run from the weights of ``net`` (an opened model) instead of fresh ones.
+
+        Raises ConfigError, changing nothing, when ``net`` does not fit: another number of
+        inputs or classes than the data, or layers beyond the app's limits.
+        """
+        network = NetworkConfig.of(net, self._network_config.seed)
+        expected = tuple(network.layer_sizes(self._dataset.n_classes))
+        if net.layer_sizes != expected:
+            units = "1 output unit" if expected[-1] == 1 else f"{expected[-1]} output units"
+            raise ConfigError(
+                f"the model is {list(net.layer_sizes)}, but the data need {expected[0]} "
+                f"inputs and {units} ({self._dataset.n_classes} classes)"
+            )
+        self._network_config = network
+        self._start_run()
+        self._net.params[...] = net.params
+        self._rerecord_current()
+
     def rewind(self, index: int) -> int:
         """Continue the run from checkpoint ``index``, exactly as it was there (weights,
         optimiser state, batch order, data and settings); returns how many later checkpoints

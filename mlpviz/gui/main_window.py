@@ -53,7 +53,7 @@ from mlpviz.core.datasets import (
 from mlpviz.core.divergence import Divergence
 from mlpviz.core.errors import MlpvizError
 from mlpviz.core.frame import Frame
-from mlpviz.core.model_io import save_model
+from mlpviz.core.model_io import load_model, save_model
 from mlpviz.core.session import Session
 from mlpviz.core.snapshot import Snapshot
 
@@ -298,6 +298,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._add_action(file_menu, "Open &dataset (CSV)…", "Ctrl+Shift+O", self._open_csv)
         self._add_action(file_menu, "Save data&set (CSV)…", None, self._save_csv)
+        self._add_action(file_menu, "Open mo&del…", None, self._open_model)
         self._add_action(file_menu, "Save &model…", "Ctrl+Alt+S", self._save_model)
         file_menu.addSeparator()
         self._add_action(
@@ -663,6 +664,35 @@ class MainWindow(QMainWindow):
         self._remember_recent(path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
+
+    def open_model(self, path: str | Path) -> bool:
+        """Start a new run from a saved model's weights (File ▸ Open model…); a model that is
+        not a 2-input mlpviz model or does not fit the data's classes changes nothing and
+        says why in a dialog."""
+        try:
+            net = load_model(path, n_inputs=2)
+        except MlpvizError as error:
+            self._show_error("Cannot open the model", str(error))
+            return False
+        try:  # the checks the worker's session will make, made here first
+            network = NetworkConfig.of(net, self.state.network_config.seed)
+            Session(self.dataset, network).start_from(net)
+        except MlpvizError as error:
+            self._show_error("Cannot open the model", f"{Path(path).name}: {error}")
+            return False
+        self._worker.start_from(net)
+        self.state.set_network_config(network)  # the session has it already: no new run
+        self.state.mark_modified()
+        self._remember_directory(path)
+        self.statusBar().showMessage(f"Opened {Path(path).name}: a new run from its weights.")
+        return True
+
+    def _open_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open model", self._directory(), "mlpviz models (*.npz);;All files (*)"
+        )
+        if path:
+            self.open_model(path)
 
     def _adopt_session(self, session: Session) -> None:
         """Train ``session`` from now on and show its data and settings everywhere."""

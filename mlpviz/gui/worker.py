@@ -34,6 +34,7 @@ from mlpviz.core.config import NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import Dataset
 from mlpviz.core.divergence import diagnose
 from mlpviz.core.errors import DivergenceError, MlpvizError
+from mlpviz.core.network import MLP
 from mlpviz.core.session import Session
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,11 @@ class TrainingWorker(QObject):
         """Pause and continue the run from checkpoint ``index`` of the timeline, with
         ``learning_rate`` from then on if given (recovering from a divergence)."""
         self._enqueue(self._apply_rewind, int(index), learning_rate)
+
+    def start_from(self, net: MLP) -> None:
+        """A new run from ``net``'s weights (an opened model); it must fit (see
+        ``Session.start_from``, which the caller checks first)."""
+        self._enqueue(self._apply_start_from, net)
 
     def replace_session(self, session: Session) -> None:
         """Pause and train ``session`` from now on (an opened file)."""
@@ -370,6 +376,11 @@ class TrainingWorker(QObject):
             session.apply(training=replace(session.training_config, learning_rate=learning_rate))
         self._publish()
         self.rewound.emit(iteration, dropped, session.dataset, session.training_config)
+
+    def _apply_start_from(self, net: MLP) -> None:
+        self._set_playing(False)
+        self._session.start_from(net)
+        self._publish()
 
     def _apply_session(self, session: Session) -> None:
         self._set_playing(False)

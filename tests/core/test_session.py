@@ -216,3 +216,18 @@ def test_rewinding_to_data_that_cannot_train_keeps_the_counters(xor):
     run.apply(dataset=xor)
     run.step(5)
     assert run.iteration == 15 and run.timeline.iterations[-1] == 15
+
+
+def test_a_run_can_start_from_a_models_weights(xor):
+    from mlpviz.core import MLP
+
+    run = session(xor, TRAININGS["adam mini-batch"])
+    run.step(12)
+    model = MLP([2, 3, 1], "sigmoid", seed=5)
+    run.start_from(model)
+    assert run.iteration == 0 and run.timeline.iterations == [0]
+    np.testing.assert_array_equal(run.timeline[0].params, model.params)
+    assert run.network_config.hidden == (HiddenLayer(3, "sigmoid"),)
+    with pytest.raises(ConfigError, match=r"the model is \[2, 3\].*1 output unit \(2 classes\)"):
+        run.start_from(MLP([2, 3], seed=0))  # a 3-class model on 2-class data
+    np.testing.assert_array_equal(run.timeline[0].params, model.params)

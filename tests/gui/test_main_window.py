@@ -282,3 +282,39 @@ def test_the_loss_plot_follows_a_new_run_from_its_start(qtbot, window):
     qtbot.wait(200)
     _low, high = window.loss_plot.cost_plot.viewRange()[0]
     assert high < 100  # not the previous run's 800 iterations
+
+
+def test_opening_a_model_starts_a_run_from_its_weights(qtbot, window, tmp_path):
+    from mlpviz.core import MLP, save_model
+
+    model = MLP([2, 6, 1], "relu", seed=11)
+    save_model(model, tmp_path / "model.npz")
+    window._worker.step(5)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration == 5, timeout=5000)
+    assert window.open_model(tmp_path / "model.npz")
+    qtbot.waitUntil(lambda: window.last_snapshot.net.layer_sizes == (2, 6, 1), timeout=5000)
+    snapshot = window.last_snapshot
+    assert snapshot.iteration == 0
+    np.testing.assert_array_equal(snapshot.net.params, model.params)
+    config = window.network_editor.network_config()
+    assert [(layer.size, layer.activation) for layer in config.hidden] == [(6, "relu")]
+    qtbot.mouseClick(widget(window, QToolButton, "stepButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration == 1, timeout=5000)
+    assert window.last_snapshot.net.layer_sizes == (2, 6, 1)  # no second new run
+
+
+@pytest.mark.parametrize(
+    ("sizes", "expected"),
+    [([2, 4, 3], "1 output unit (2 classes)"), ([3, 4, 1], "3 inputs"), ([2, 65, 1], "1 to 64")],
+)
+def test_a_model_that_does_not_fit_is_refused(qtbot, window, tmp_path, sizes, expected):
+    from mlpviz.core import MLP, save_model
+
+    save_model(MLP(sizes, seed=0), tmp_path / "other.npz")
+    before = window.last_snapshot.net.params.copy()
+    assert not window.open_model(tmp_path / "other.npz")
+    box = window.findChild(QMessageBox, "errorDialog")
+    assert expected in box.text() and "\n" not in box.text()
+    box.close()
+    qtbot.wait(100)
+    np.testing.assert_array_equal(window.last_snapshot.net.params, before)
