@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QIcon,
     QKeySequence,
+    QResizeEvent,
     QUndoCommand,
     QUndoStack,
 )
@@ -76,6 +77,8 @@ RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 SESSION_FILTER = "mlpviz sessions (*.mlpviz)"
 MAX_RECENT_FILES = 8
 FIELD_DONE_KEYS = (Qt.Key_Return, Qt.Key_Enter, Qt.Key_Escape)
+LEFT_COLUMN_WIDTH, LEFT_COLUMN_SHARE = 300, 0.24  # pixels, and at most this share of the width
+RIGHT_COLUMN_WIDTH, RIGHT_COLUMN_SHARE = 440, 0.30
 OTHER_KEYS = [  # keys that belong to no action, for Help ▸ Keyboard shortcuts
     ("0 … 7", "Choose the class new points get"),
     ("Left click, drag", "Add a point of that class; paint a spray of points"),
@@ -244,17 +247,36 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.AnimatedDocks | QMainWindow.AllowTabbedDocks)
         self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
-        data = self._dock("Data", "dataDock", self.dataset_panel, Qt.LeftDockWidgetArea)
-        network = self._dock(
-            "Network", "networkDock", self._scrolled(self.network_editor), Qt.LeftDockWidgetArea
-        )
-        diagram = self._dock("Diagram", "diagramDock", self.network_diagram, Qt.RightDockWidgetArea)
-        loss = self._dock("Loss", "lossDock", self.loss_plot, Qt.RightDockWidgetArea)
-        weights = self._dock("Weights", "weightsDock", self.weights_plot, Qt.RightDockWidgetArea)
+        # The panels scroll rather than hold the window wide: in a small window the data
+        # plane stays the largest view (see _share_width).
+        left, right = Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea
+        data = self._dock("Data", "dataDock", self._scrolled(self.dataset_panel), left)
+        self._dock("Network", "networkDock", self._scrolled(self.network_editor), left)
+        diagram = self._dock("Diagram", "diagramDock", self.network_diagram, right)
+        loss = self._dock("Loss", "lossDock", self.loss_plot, right)
+        weights = self._dock("Weights", "weightsDock", self._scrolled(self.weights_plot), right)
         self.tabifyDockWidget(diagram, weights)
         diagram.raise_()
-        # The data plane, in the centre, gets the most room; the side columns what they need.
-        self.resizeDocks([data, network, loss], [300, 300, 440], Qt.Horizontal)
+        self._columns = (data, loss)
+        self._share_width()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Keep the data plane the largest view whatever the window's width."""
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self._share_width()
+
+    def _share_width(self) -> None:
+        """The side columns get their usual width, but never more than a share of the
+        window: the plane in the centre keeps the most room."""
+        width = self.width()
+        left = min(LEFT_COLUMN_WIDTH, round(LEFT_COLUMN_SHARE * width))
+        right = min(RIGHT_COLUMN_WIDTH, round(RIGHT_COLUMN_SHARE * width))
+        docks = [dock for dock in self._columns if not dock.isFloating()]
+        sizes = [
+            left if self.dockWidgetArea(dock) == Qt.LeftDockWidgetArea else right for dock in docks
+        ]
+        self.resizeDocks(docks, sizes, Qt.Horizontal)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)

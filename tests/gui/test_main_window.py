@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox, QPushButton, QSpinBox, QToolButton
+from PySide6.QtWidgets import QDockWidget, QMessageBox, QPushButton, QSpinBox, QToolButton
 
 from mlpviz.core.datasets import Dataset
 
@@ -318,3 +318,13 @@ def test_a_model_that_does_not_fit_is_refused(qtbot, window, tmp_path, sizes, ex
     box.close()
     qtbot.wait(100)
     np.testing.assert_array_equal(window.last_snapshot.net.params, before)
+
+
+@pytest.mark.parametrize("size", [(683, 768), (800, 500), (1366, 768), (1920, 1080)])
+def test_the_data_plane_stays_the_largest_view(qtbot, window, size):
+    window.resize(*size)
+    qtbot.waitUntil(lambda: window.width() == size[0], timeout=2000)
+    qtbot.wait(100)
+    plane = window.data_plane.width()
+    for name in ("dataDock", "networkDock", "diagramDock", "lossDock"):
+        assert plane > window.findChild(QDockWidget, name).width(), name
