@@ -16,10 +16,15 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem
 
-from mlpviz.core.contour import marching_squares
+from mlpviz.core.contour import decision_boundaries
 from mlpviz.core.datasets import BOX, Dataset
 from mlpviz.core.frame import Frame
-from mlpviz.core.regions import cell_centres, class_probabilities, grid_for_view, region_colors
+from mlpviz.core.regions import (
+    cell_centres,
+    grid_for_view,
+    region_image,
+    unsure_where_undefined,
+)
 from mlpviz.core.snapshot import Snapshot
 from mlpviz.gui.style import CLASS_COLORS, FOREGROUND, class_rgb, remove_export_menu
 
@@ -309,29 +314,23 @@ class DataPlane(pg.PlotWidget):
             return
         (x0, x1), (y0, y1) = self._view_box.viewRange()
         grid = self._grid_for(x0, x1, y0, y1)
-        # A diverged network's NaN outputs show as a pale mix rather than garbage colours.
-        output = np.nan_to_num(self._region_net.predict_proba(grid), nan=0.5)
-        probabilities = class_probabilities(output)
-        colors = region_colors(probabilities, self._region_palette[: probabilities.shape[1]])
-        self._region_image.setImage(colors.reshape(GRID_CELLS, GRID_CELLS, 3), levels=(0, 255))
+        output = unsure_where_undefined(self._region_net.predict_proba(grid))
+        output = output.reshape(GRID_CELLS, GRID_CELLS, -1)
+        colors = region_image(output, self._region_palette)
+        self._region_image.setImage(colors, levels=(0, 255))
         self._region_image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self._region_image.setVisible(True)
-        self._draw_boundary(output, (x0, x1), (y0, y1))
+        self._draw_boundaries(output, (x0, x1), (y0, y1))
 
-    def _draw_boundary(self, output: np.ndarray, x_range, y_range) -> None:
-        """The line ŷ = 0.5 (w·x + b = 0 for one neuron) of a binary problem."""
-        if output.shape[1] == 1:
-            values = output.reshape(GRID_CELLS, GRID_CELLS) - 0.5
-            xs, ys = cell_centres(x_range, GRID_CELLS), cell_centres(y_range, GRID_CELLS)
-            self._boundary_segments = marching_squares(values, xs, ys)
-        else:
-            self._boundary_segments = np.empty((0, 4))
-        segments = self._boundary_segments
+    def _draw_boundaries(self, output: np.ndarray, x_range, y_range) -> None:
+        """The boundaries between every pair of regions (ŷ = 0.5 for one sigmoid output)."""
+        xs, ys = cell_centres(x_range, GRID_CELLS), cell_centres(y_range, GRID_CELLS)
+        segments = self._boundary_segments = decision_boundaries(output, xs, ys)
         self._boundary.setData(segments[:, [0, 2]].ravel(), segments[:, [1, 3]].ravel())
 
     @property
     def boundary_segments(self) -> np.ndarray:
-        """The drawn ŷ = 0.5 line as segments (s, 4) of x1, y1, x2, y2; empty for K ≥ 3."""
+        """The drawn boundaries as segments (s, 4) of x1, y1, x2, y2."""
         return self._boundary_segments
 
     def _grid_for(self, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:

@@ -14,9 +14,15 @@ from PySide6.QtWidgets import QApplication, QMenu
 from mlpviz.core import MLP, Adam, Trainer
 from mlpviz.core.datasets import BOX, Dataset, make_preset
 from mlpviz.core.history import TrainingHistory
-from mlpviz.core.regions import WHITE_MIX, class_probabilities, grid_for_view, region_colors
+from mlpviz.core.regions import (
+    WHITE_MIX,
+    class_probabilities,
+    grid_for_view,
+    region_colors,
+    unsure_where_undefined,
+)
 from mlpviz.core.snapshot import Snapshot
-from mlpviz.gui.data_plane import BRUSH_RADIUS_PX, DataPlane
+from mlpviz.gui.data_plane import BRUSH_RADIUS_PX, GRID_CELLS, DataPlane
 from mlpviz.gui.style import CLASS_COLORS, class_rgb
 
 from .conftest import shown
@@ -104,6 +110,14 @@ def test_region_colors_are_lightened_class_colours_and_paler_when_unsure():
     assert np.abs(confident.astype(float) - expected).max() <= 1
     unsure = region_colors(np.full((1, 3), 1 / 3), colors)
     assert unsure.astype(int).sum() > confident.astype(int).sum(axis=1).max()
+
+
+def test_undefined_outputs_become_no_opinion():
+    sigmoid = unsure_where_undefined(np.array([[0.9], [np.nan]]))
+    assert sigmoid.tolist() == [[0.9], [0.5]]
+    softmax = unsure_where_undefined(np.array([[0.2, 0.3, 0.5], [np.nan, 0.1, np.inf]]))
+    assert softmax[0].tolist() == [0.2, 0.3, 0.5]
+    assert softmax[1] == pytest.approx([1 / 3] * 3)
 
 
 # --- editing by mouse ------------------------------------------------------------------------
@@ -280,15 +294,49 @@ def test_single_neuron_colours_each_side_and_draws_its_line(plane):
     assert ys.max() - ys.min() > 10  # across the whole view
 
 
-def test_three_classes_give_three_coloured_regions_without_a_line(plane):
-    net = MLP([2, 3])
+def cell_size(plane: DataPlane) -> float:
+    """The width of one cell of the region grid, in data units."""
+    (x0, x1), _ = plane.getPlotItem().vb.viewRange()
+    return (x1 - x0) / GRID_CELLS
+
+
+def test_three_classes_give_three_coloured_regions_and_the_boundary_of_each_pair(plane):
+    net = MLP([2, 3])  # logits −4x₁, 4x₁, 4x₂ − 8
     net.weights[0] = np.array([[-4.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
     net.biases[0] = np.array([0.0, 0.0, -8.0])
     plane.show_snapshot(snapshot_of(net))
     assert nearest_class(image_pixel_at(plane, -4, -4), 3) == 0
     assert nearest_class(image_pixel_at(plane, 4, -4), 3) == 1
     assert nearest_class(image_pixel_at(plane, 0, 5), 3) == 2
-    assert len(plane.boundary_segments) == 0
+
+    ends = plane.boundary_segments.reshape(-1, 2)
+    x, y = ends[:, 0], ends[:, 1]
+    distances = np.column_stack(  # to the edges 0|1 (x₁ = 0), 0|2 and 1|2 (x₂ = 2 + |x₁|)
+        [np.where(y <= 2, np.abs(x), np.inf), np.abs(y - 2 - np.abs(x)) / np.sqrt(2)]
+    )
+    assert distances.min(axis=1).max() < cell_size(plane)
+    (_, _), (_, top) = plane.getPlotItem().vb.viewRange()
+    near_top = x[y > top - 2 * cell_size(plane)]
+    assert y.min() < -5 and (near_top < 0).any() and (near_top > 0).any()  # all edges reach out
+
+
+def test_a_trained_three_class_spiral_has_boundaries_where_the_class_changes(plane):
+    data = make_preset("spiral", n=300, noise=0.1, seed=0, n_classes=3)
+    net = MLP([2, 16, 16, 3], "tanh", seed=1)
+    Trainer(net, Adam(0.02), data.X, data.y).run(300)
+    plane.set_dataset(data)
+    plane.show_snapshot(snapshot_of(net.copy()))
+    segments = plane.boundary_segments
+    assert len(segments) > 100
+    # Around the middle of every segment, within a cell, the network predicts two classes.
+    middles = (segments[:, :2] + segments[:, 2:]) / 2
+    angles = np.linspace(0, 2 * np.pi, 12, endpoint=False)
+    ring = cell_size(plane) * np.column_stack([np.cos(angles), np.sin(angles)])
+    around = net.predict((middles[:, None, :] + ring).reshape(-1, 2)).reshape(len(middles), -1)
+    assert (around.min(axis=1) != around.max(axis=1)).all()
+    # Every pair of classes meets somewhere: the boundaries are not only those of one class.
+    pairs = {tuple(sorted(set(row))) for row in around.tolist() if len(set(row)) == 2}
+    assert pairs == {(0, 1), (0, 2), (1, 2)}
 
 
 def test_panning_recomputes_regions_over_the_new_view(qtbot, plane):
