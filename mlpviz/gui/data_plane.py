@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QGraphicsItem
 
 from mlpviz.core.contour import decision_boundaries
@@ -50,6 +50,22 @@ class _PointsItem(pg.ScatterPlotItem):
     def mouseClickEvent(self, ev) -> None:
         """Ignore clicks, so that clicking on a point still adds or removes one."""
         ev.ignore()
+
+
+class _RegionsItem(pg.ImageItem):
+    """The decision regions: one colour per grid cell, smoothed when drawn.
+
+    Drawn cell by cell, a confident network's sharp edges would show the grid as a staircase;
+    bilinear filtering (as in ``mlpviz train``'s PNG) blends neighbouring cells instead, for
+    about the cost of the plain scaling.
+    """
+
+    def paint(self, painter: QPainter, *args) -> None:
+        """Draw the image with bilinear filtering."""
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        super().paint(painter, *args)
+        painter.restore()
 
 
 class _EditingViewBox(pg.ViewBox):
@@ -168,7 +184,7 @@ class DataPlane(pg.PlotWidget):
         self._show_default_box()
 
     def _build_items(self) -> None:
-        self._region_image = pg.ImageItem(axisOrder="row-major")
+        self._region_image = _RegionsItem(axisOrder="row-major")
         self._region_image.setZValue(-10)
         self._region_image.setVisible(False)
         self.addItem(self._region_image, ignoreBounds=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QMenu
 
 from mlpviz.core import MLP, Adam, Trainer
@@ -337,6 +337,26 @@ def test_a_trained_three_class_spiral_has_boundaries_where_the_class_changes(pla
     # Every pair of classes meets somewhere: the boundaries are not only those of one class.
     pairs = {tuple(sorted(set(row))) for row in around.tolist() if len(set(row)) == 2}
     assert pairs == {(0, 1), (0, 2), (1, 2)}
+
+
+def grabbed_row(plane: DataPlane, y: float, x_from: float, x_to: float) -> np.ndarray:
+    """RGB (n, 3) of the painted pixels along x₂ = y from x₁ = x_from to x_to."""
+    image = plane.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    assert image.devicePixelRatio() == 1
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), -1)
+    start, end = pixel_of(plane, x_from, y), pixel_of(plane, x_to, y)
+    line = rows[start.y(), : 3 * image.width()].reshape(-1, 3)
+    return line[start.x() : end.x()].copy()
+
+
+def test_regions_are_painted_smoothly_not_cell_by_cell(plane):
+    """Across a fade the colour changes from one pixel to the next, not once per grid cell."""
+    plane.show_snapshot(snapshot_of(single_neuron(4.0, 0.0, 0.0)))  # fades over x₁ ∈ (0, 1)
+    row = grabbed_row(plane, 3.0, 0.1, 1.0).astype(int)
+    pixels_per_cell = len(row) / (0.9 / cell_size(plane))
+    assert pixels_per_cell >= 3  # drawn cell by cell, most neighbours would be equal
+    unchanged = (np.abs(np.diff(row, axis=0)).max(axis=1) == 0).mean()
+    assert unchanged < 0.3
 
 
 def test_panning_recomputes_regions_over_the_new_view(qtbot, plane):
