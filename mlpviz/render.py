@@ -18,10 +18,15 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from mlpviz.core.atomic import write_atomically
-from mlpviz.core.contour import marching_squares
+from mlpviz.core.contour import decision_boundaries
 from mlpviz.core.datasets import BOX, Dataset
 from mlpviz.core.network import MLP
-from mlpviz.core.regions import cell_centres, class_probabilities, grid_for_view, region_colors
+from mlpviz.core.regions import (
+    cell_centres,
+    grid_for_view,
+    region_image,
+    unsure_where_undefined,
+)
 from mlpviz.gui.style import CLASS_COLORS, FOREGROUND, class_rgb
 
 MIN_SIZE = 128
@@ -203,11 +208,12 @@ def _paint_figure(
     frame, ticks = _layout(width, height, scale, bool(title), _data_range(dataset.X))
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-    probabilities, centres = _grid_probabilities(net, frame)
-    painter.drawImage(frame.plot, _region_image(probabilities))
+    output, centres = _grid_output(net, frame)
+    # Bilinear filtering, as in the app's data plane: no staircase of grid cells.
+    painter.drawImage(frame.plot, _region_image(output))
     painter.save()
     painter.setClipRect(frame.plot)
-    _paint_boundary(painter, frame, probabilities, centres, scale)
+    _paint_boundaries(painter, frame, decision_boundaries(output, centres, centres), scale)
     painter.restore()
     _paint_points(painter, frame, dataset, test_mask, scale)  # unclipped: edge points stay whole
     legend_row = _paint_axes(painter, frame, ticks, scale)
@@ -217,8 +223,8 @@ def _paint_figure(
         _paint_title(painter, title, width, frame, scale)
 
 
-def _grid_probabilities(net: MLP, frame: _Frame) -> tuple[np.ndarray, np.ndarray]:
-    """Class probabilities (n, n, K) on an n×n grid of cell centres, row 0 at the bottom.
+def _grid_output(net: MLP, frame: _Frame) -> tuple[np.ndarray, np.ndarray]:
+    """The network's output ŷ (n, n, n_out) on an n×n grid of cell centres, row 0 at the bottom.
 
     Returns them with the centres' data coordinates (n,). The whole grid goes through the
     network in one ``predict_proba`` call.
@@ -228,38 +234,28 @@ def _grid_probabilities(net: MLP, frame: _Frame) -> tuple[np.ndarray, np.ndarray
     # spans beyond the largest float.
     unit = (-1.0, 1.0)
     with np.errstate(all="ignore"):  # far out, logits overflow and inf − inf is NaN
-        proba = class_probabilities(net.predict_proba(frame.data(grid_for_view(unit, unit, n))))
-    unsure = ~np.isfinite(proba).all(axis=1)
-    proba[unsure] = 1.0 / proba.shape[1]  # where the network has no answer, no class is shown
-    return proba.reshape(n, n, -1), frame.data(cell_centres(unit, n))
+        output = unsure_where_undefined(net.predict_proba(frame.data(grid_for_view(unit, unit, n))))
+    return output.reshape(n, n, -1), frame.data(cell_centres(unit, n))
 
 
-def _region_image(probabilities: np.ndarray) -> QImage:
+def _region_image(output: np.ndarray) -> QImage:
     """The regions coloured as in the app's data plane (see mlpviz.core.regions)."""
-    rows, columns, k = probabilities.shape
-    rgb = region_colors(probabilities.reshape(-1, k), class_rgb()).reshape(rows, columns, 3)
-    pixels = np.ascontiguousarray(rgb[::-1])  # image row 0 is the top
+    rows, columns, _ = output.shape
+    pixels = np.ascontiguousarray(region_image(output, class_rgb())[::-1])  # row 0 is the top
     image = QImage(pixels.data, columns, rows, 3 * columns, QImage.Format.Format_RGB888)
     return image.copy()  # detach from the NumPy buffer, which dies with this function
 
 
-def _paint_boundary(
-    painter: QPainter, frame: _Frame, probabilities: np.ndarray, centres: np.ndarray, scale: float
-) -> None:
-    """The decision boundary: where each class's probability equals the best other one."""
+def _paint_boundaries(painter: QPainter, frame: _Frame, segments: np.ndarray, scale: float) -> None:
+    """The boundaries between the regions, ``segments`` (s, 4) in data coordinates."""
     pen = QPen(QColor(BOUNDARY_COLOR), 2.2 * scale)
     pen.setCapStyle(Qt.PenCapStyle.RoundCap)
     painter.setPen(pen)
-    k = probabilities.shape[2]
-    # For two classes both margins are the same curve; drawing one is enough.
-    for cls in range(1 if k == 2 else k):
-        others = np.delete(probabilities, cls, axis=2).max(axis=2)
-        segments = marching_squares(probabilities[..., cls] - others, centres, centres)
-        lines = [
-            QLineF(frame.x_pixel(x1), frame.y_pixel(y1), frame.x_pixel(x2), frame.y_pixel(y2))
-            for x1, y1, x2, y2 in segments.tolist()
-        ]
-        painter.drawLines(lines)
+    lines = [
+        QLineF(frame.x_pixel(x1), frame.y_pixel(y1), frame.x_pixel(x2), frame.y_pixel(y2))
+        for x1, y1, x2, y2 in segments.tolist()
+    ]
+    painter.drawLines(lines)
 
 
 def _point_radius(m: int, scale: float) -> float:

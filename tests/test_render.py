@@ -103,6 +103,18 @@ def test_the_decision_boundary_is_drawn(tmp_path):
     assert line_pixels > 600  # the diagonal is about 980 px long and 2 px wide
 
 
+def test_three_regions_have_a_boundary_between_each_pair(tmp_path):
+    """Three sectors meeting in the middle: three dark rays, each drawn once."""
+    angles = 2 * np.pi * np.arange(3) / 3
+    W = 6 * np.column_stack([np.cos(angles), np.sin(angles)])
+    data = make_preset("linear", n=40, seed=0)
+    sectors, uniform = tmp_path / "sectors.png", tmp_path / "uniform.png"
+    render_boundary_png(network(W, np.zeros(3)), data, sectors)
+    render_boundary_png(network(np.zeros((3, 2)), np.array([9.0, 0.0, 0.0])), data, uniform)
+    line_pixels = dark_pixels(pixels(sectors)) - dark_pixels(pixels(uniform))
+    assert line_pixels > 3 * 300 * 2  # three rays of at least 300 px from the centre, 2 px wide
+
+
 def test_test_points_are_hollow(tmp_path):
     one_point = Dataset(np.array([[0.0, 3.0]]), np.array([1]))
     net = network([[0.0, 0.0]], [-9.0])  # a class-0 region everywhere

@@ -45,6 +45,28 @@ def class_probabilities(output: np.ndarray) -> np.ndarray:
     return output
 
 
+def unsure_where_undefined(output: np.ndarray) -> np.ndarray:
+    """A network's output ŷ (n, n_out) with "no opinion" (0.5 for one sigmoid output, 1/K for
+    each of K classes) in the rows that hold a NaN or an infinity.
+
+    A diverged network, or logits overflowing far out, then shows as a pale region without a
+    boundary rather than as garbage colours.
+    """
+    defined = np.isfinite(output).all(axis=1)
+    if defined.all():
+        return output
+    unsure = 0.5 if output.shape[1] == 1 else 1.0 / output.shape[1]
+    return np.where(defined[:, None], output, output.dtype.type(unsure))
+
+
+def region_image(output: np.ndarray, colors: np.ndarray) -> np.ndarray:
+    """RGB uint8 (rows, cols, 3) of the regions, from a network's output (rows, cols, n_out) on
+    a grid and the class ``colors`` (K, 3) in 0…1 (see :func:`region_colors`)."""
+    rows, cols, n_out = output.shape
+    probabilities = class_probabilities(output.reshape(rows * cols, n_out))
+    return region_colors(probabilities, colors).reshape(rows, cols, 3)
+
+
 def region_colors(probabilities: np.ndarray, colors: np.ndarray) -> np.ndarray:
     """RGB uint8 (n, 3): class ``colors`` (K, 3) in 0…1 blended by ``probabilities`` (n, K).
 

@@ -8,18 +8,27 @@ calls :meth:`DataPlane.set_dataset` back.
 from __future__ import annotations
 
 import itertools
+import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QGraphicsItem
+import shiboken6
+from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
-from mlpviz.core.contour import marching_squares
+from mlpviz.core.contour import decision_boundaries
 from mlpviz.core.datasets import BOX, Dataset
 from mlpviz.core.frame import Frame
-from mlpviz.core.regions import cell_centres, class_probabilities, grid_for_view, region_colors
+from mlpviz.core.regions import (
+    cell_centres,
+    grid_for_view,
+    region_image,
+    unsure_where_undefined,
+)
 from mlpviz.core.snapshot import Snapshot
 from mlpviz.gui.style import CLASS_COLORS, FOREGROUND, class_rgb, remove_export_menu
 
@@ -29,6 +38,7 @@ GRID_CELLS = 150
 POINT_SIZE = 9
 LABEL_STYLE = {"font-size": "12pt"}
 TEST_PEN_WIDTH = 2.0
+TEST_FILL = QColor(255, 255, 255, 235)
 BOUNDARY_PEN_WIDTH = 2.0
 VIEW_MARGIN = 0.03
 FIT_MARGIN = 0.05
@@ -37,14 +47,261 @@ BRUSH_RADIUS_PX = 10.0
 BRUSH_INTERVAL_S = 0.02
 BRUSH_MIN_STEP_PX = 3.0
 BRUSH_MAX_POINTS = 3
+HIDDEN = -1
+"""The style of a point that is not drawn (a test point while test points are hidden)."""
+MAX_EDITED_POINTS = 64
+"""When more points than this change at once, the points' picture is redrawn whole."""
 
 
-class _PointsItem(pg.ScatterPlotItem):
-    """The dataset's points; they leave every click to the view box, which edits the data."""
+def point_styles(labels: np.ndarray, is_test: np.ndarray, show_test: bool) -> np.ndarray:
+    """How each point is drawn (m,) int8: ``2 * label + is_test`` (test points hollow), or
+    HIDDEN for the test points when they are not shown."""
+    styles = (2 * labels + is_test).astype(np.int8)
+    if not show_test:
+        styles[is_test] = HIDDEN
+    return styles
+
+
+def changed_points(
+    old_positions: np.ndarray,
+    old_styles: np.ndarray,
+    new_positions: np.ndarray,
+    new_styles: np.ndarray,
+) -> np.ndarray | None:
+    """Positions (k, 2) where the picture of the new points differs from that of the old.
+
+    Recognises what editing the data does: a block of points inserted or deleted at one place
+    (a click appends one, a right click or an undo takes one out or puts it back) and some
+    points restyled (moved between the training and the test set). Returns the positions of
+    the points gone, come and restyled; None for any other change, or more than
+    MAX_EDITED_POINTS of them (a new dataset), when the whole picture is to be redrawn.
+    """
+    grown = len(new_positions) - len(old_positions)
+    if abs(grown) > MAX_EDITED_POINTS:
+        return None
+    common = min(len(old_positions), len(new_positions))
+    moved = (old_positions[:common] != new_positions[:common]).any(axis=1)
+    start = int(np.argmax(moved)) if moved.any() else common
+    # After the block, old and new points pair up again, shifted by its length.
+    old_after, new_after = start + max(-grown, 0), start + max(grown, 0)
+    if not np.array_equal(old_positions[old_after:], new_positions[new_after:]):
+        return None
+    restyled = np.concatenate(
+        [
+            np.flatnonzero(old_styles[:start] != new_styles[:start]),
+            new_after + np.flatnonzero(old_styles[old_after:] != new_styles[new_after:]),
+        ]
+    )
+    changed = np.concatenate(
+        [old_positions[start:old_after], new_positions[start:new_after], new_positions[restyled]]
+    )
+    return changed if len(changed) <= MAX_EDITED_POINTS else None
+
+
+def point_sprites(ratio: float) -> list[QImage]:
+    """The point of each style, drawn for ``ratio`` device pixels per pixel: for each class a
+    filled disc (a training point), then a hollow ring (a test point)."""
+    sprites = []
+    for color in (QColor(c) for c in CLASS_COLORS):
+        train_pen = pg.mkPen(color.darker(170), width=1)
+        test_pen = pg.mkPen(color.darker(115), width=TEST_PEN_WIDTH)
+        sprites.append(renderSymbol("o", POINT_SIZE, train_pen, pg.mkBrush(color), dpr=ratio))
+        sprites.append(renderSymbol("o", POINT_SIZE, test_pen, pg.mkBrush(TEST_FILL), dpr=ratio))
+    return sprites
+
+
+def _to_device(transform: QTransform, positions: np.ndarray) -> np.ndarray:
+    """``positions`` (n, 2) mapped by the affine ``transform``."""
+    matrix = np.array([[transform.m11(), transform.m12()], [transform.m21(), transform.m22()]])
+    return positions @ matrix + (transform.dx(), transform.dy())
+
+
+class _PointsLayer(pg.GraphicsObject):
+    """The dataset's points, painted from a picture of them at the view's resolution.
+
+    While training, every frame repaints the regions under the points: the points' picture is
+    then copied, not redrawn. When a few points change (a click, the brush, an undo), only the
+    pixels around them are redrawn, in the same order as a whole redraw, so the picture is
+    the same; a new view or a new dataset redraws it whole. Clicks on points are left to the
+    view box, which edits the data.
+    """
+
+    def __init__(self, make_sprites: Callable[[float], list[QImage]]) -> None:
+        """``make_sprites(device_pixel_ratio)`` draws the point of each style."""
+        super().__init__()
+        self._make_sprites = make_sprites
+        self._ratio = 0.0  # the device pixel ratio the sprites are drawn for
+        self._atlas = QPixmap()
+        self._source_rects = np.empty((0, 4))
+        self._reach = 0.0  # half a sprite and a pixel: how far a point's pixels reach
+        self._positions = np.empty((0, 2))
+        self._styles = np.empty(0, dtype=np.int8)
+        self._picture = QImage()
+        self._picture_key: tuple[float, ...] = ()
+        self._changed: list[np.ndarray] = []  # positions to redraw since the last paint
+        self._redraw_all = True
+
+    def set_points(self, positions: np.ndarray, styles: np.ndarray) -> None:
+        """Draw ``positions`` (m, 2) with ``styles`` (m,) int8 (a sprite index, or HIDDEN)."""
+        changed = changed_points(self._positions, self._styles, positions, styles)
+        if changed is None:
+            self._redraw_all = True
+        else:
+            self._changed.append(changed)
+        self._positions, self._styles = positions, styles
+        self.update()
+
+    def points(self) -> tuple[np.ndarray, np.ndarray]:
+        """The positions (m, 2) and styles (m,) drawn."""
+        return self._positions, self._styles
 
     def mouseClickEvent(self, ev) -> None:
         """Ignore clicks, so that clicking on a point still adds or removes one."""
         ev.ignore()
+
+    def boundingRect(self) -> QRectF:
+        """The whole view: points reach anywhere in it (and the view box clips the rest)."""
+        view = self.viewRect()
+        return QRectF() if view is None else view
+
+    def viewTransformChanged(self) -> None:
+        """The bounding rectangle follows the view."""
+        self.prepareGeometryChange()
+        super().viewTransformChanged()
+
+    def paint(self, painter: QPainter, option, widget: QWidget | None = None) -> None:
+        """Copy the picture of the points, brought up to date, onto the view."""
+        transform = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        if widget is None:  # an export: drawn at its own resolution, not kept
+            self._use_ratio(painter.device().devicePixelRatioF())
+            scale = self._exportOpts.get("resolutionScale", 1.0) if self._exportOpts else 1.0
+            device = painter.device()
+            area = QRectF(0, 0, device.width(), device.height())
+            self._draw(painter, _to_device(transform, self._positions), area, scale)
+        else:
+            painter.drawImage(QPointF(0, 0), self._picture_for(transform, widget))
+        painter.restore()
+
+    def _use_ratio(self, ratio: float) -> None:
+        """Sprites drawn for ``ratio`` device pixels per pixel, side by side in one pixmap."""
+        if ratio == self._ratio:
+            return
+        sprites = self._make_sprites(ratio)
+        atlas = QImage(
+            sum(s.width() for s in sprites),
+            max(s.height() for s in sprites),
+            QImage.Format.Format_ARGB32_Premultiplied,
+        )
+        atlas.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(atlas)
+        rects, left = [], 0
+        for sprite in sprites:
+            sprite.setDevicePixelRatio(1.0)  # copied pixel for pixel
+            painter.drawImage(left, 0, sprite)
+            rects.append((left, 0, sprite.width(), sprite.height()))
+            left += sprite.width()
+        painter.end()
+        self._atlas = QPixmap.fromImage(atlas)
+        self._source_rects = np.array(rects, dtype=np.float64)
+        self._reach = atlas.height() / ratio / 2 + 1
+        self._ratio = ratio
+        self._redraw_all = True
+
+    def _picture_for(self, transform: QTransform, widget: QWidget) -> QImage:
+        """The picture of the points on ``widget``, redrawn whole when the view, the widget
+        or the points' list changed beyond recognition, else only around the changes."""
+        self._use_ratio(widget.devicePixelRatioF())
+        key = (
+            transform.m11(),
+            transform.m12(),
+            transform.m21(),
+            transform.m22(),
+            transform.dx(),
+            transform.dy(),
+            widget.width(),
+            widget.height(),
+            self._ratio,
+        )
+        if self._redraw_all or key != self._picture_key:
+            self._picture = self._whole_picture(transform, widget.width(), widget.height())
+            self._picture_key = key
+        elif self._changed:
+            self._redraw_around(transform, np.concatenate(self._changed))
+        self._redraw_all = False
+        self._changed.clear()
+        return self._picture
+
+    def _whole_picture(self, transform: QTransform, width: int, height: int) -> QImage:
+        """Every point, drawn on a transparent picture of ``width`` × ``height`` pixels."""
+        picture = QImage(
+            math.ceil(width * self._ratio),
+            math.ceil(height * self._ratio),
+            QImage.Format.Format_ARGB32_Premultiplied,
+        )
+        picture.setDevicePixelRatio(self._ratio)
+        picture.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(picture)
+        area = QRectF(0, 0, width, height)
+        self._draw(painter, _to_device(transform, self._positions), area, 1.0)
+        painter.end()
+        return picture
+
+    def _redraw_around(self, transform: QTransform, changed: np.ndarray) -> None:
+        """Clear the pixels the sprites at the ``changed`` positions cover, and draw again,
+        in order, every point that reaches into them."""
+        device = _to_device(transform, self._positions)
+        side = math.ceil(2 * self._reach)
+        seen = QRectF(self._picture.rect()).adjusted(-side, -side, side, side)
+        painter = QPainter(self._picture)
+        for x, y in _to_device(transform, changed).tolist():
+            if not seen.contains(x, y):  # far out of the view (and of QRect's int range)
+                continue
+            area = QRect(math.floor(x - self._reach), math.floor(y - self._reach), side, side)
+            painter.setClipRect(area)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+            painter.fillRect(area, Qt.GlobalColor.transparent)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+            self._draw(painter, device, QRectF(area), 1.0)
+        painter.end()
+
+    def _draw(self, painter: QPainter, device: np.ndarray, area: QRectF, scale: float) -> None:
+        """Draw, in one call, the sprites of the points at ``device`` positions (n, 2) that
+        reach into ``area``, ``scale`` times their size."""
+        reach = self._reach * scale
+        x, y = device[:, 0], device[:, 1]
+        drawn = (self._styles != HIDDEN) & (x > area.left() - reach) & (x < area.right() + reach)
+        drawn &= (y > area.top() - reach) & (y < area.bottom() + reach)
+        count = int(np.count_nonzero(drawn))
+        if count == 0:
+            return
+        # QPainter::PixmapFragment: x, y, source rectangle, scale x and y, rotation, opacity.
+        fragments = np.empty((count, 10))
+        fragments[:, 2:6] = self._source_rects[self._styles[drawn]]
+        # Centres placing every sprite on whole pixels: Qt rounds other positions one way when
+        # it draws all points and sometimes the other when clipped to a few pixels.
+        half = fragments[:, 4:6] * (scale / self._ratio / 2)
+        fragments[:, 0:2] = np.floor(device[drawn] - half + 0.5) + half
+        fragments[:, 6:10] = (scale / self._ratio, scale / self._ratio, 0.0, 1.0)
+        first = shiboken6.wrapInstance(fragments.ctypes.data, QPainter.PixmapFragment)
+        painter.drawPixmapFragments(first, count, self._atlas)
+
+
+class _RegionsItem(pg.ImageItem):
+    """The decision regions: one colour per grid cell, smoothed when drawn.
+
+    Drawn cell by cell, a confident network's sharp edges would show the grid as a staircase;
+    bilinear filtering (as in ``mlpviz train``'s PNG) blends neighbouring cells instead, for
+    about the cost of the plain scaling.
+    """
+
+    def paint(self, painter: QPainter, *args) -> None:
+        """Draw the image with bilinear filtering."""
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        super().paint(painter, *args)
+        painter.restore()
 
 
 class _EditingViewBox(pg.ViewBox):
@@ -131,27 +388,13 @@ class DataPlane(pg.PlotWidget):
         self._stroke_id = 0
         self._last_spray: tuple[QPointF, float] | None = None
         self._rng = np.random.default_rng()
-        self._make_styles()
+        self._region_palette = class_rgb()
         self._build_plot()
         self._build_items()
         self._connect_view()
         self.set_draw_mode(True)
 
     # --- construction ------------------------------------------------------------------
-    def _make_styles(self) -> None:
-        """Brushes and pens per class, indexed by label (object arrays for fancy indexing)."""
-        colors = [QColor(c) for c in CLASS_COLORS]
-        self._region_palette = class_rgb()
-        self._train_brushes = np.array([pg.mkBrush(c) for c in colors], dtype=object)
-        self._train_pens = np.array(
-            [pg.mkPen(c.darker(170), width=1) for c in colors], dtype=object
-        )
-        test_brush = pg.mkBrush(255, 255, 255, 235)
-        self._test_brushes = np.array([test_brush] * len(colors), dtype=object)
-        self._test_pens = np.array(
-            [pg.mkPen(c.darker(115), width=TEST_PEN_WIDTH) for c in colors], dtype=object
-        )
-
     def _build_plot(self) -> None:
         plot = self.getPlotItem()
         plot.setLabel("bottom", "x₁", **LABEL_STYLE)
@@ -163,7 +406,7 @@ class DataPlane(pg.PlotWidget):
         self._show_default_box()
 
     def _build_items(self) -> None:
-        self._region_image = pg.ImageItem(axisOrder="row-major")
+        self._region_image = _RegionsItem(axisOrder="row-major")
         self._region_image.setZValue(-10)
         self._region_image.setVisible(False)
         self.addItem(self._region_image, ignoreBounds=True)
@@ -175,15 +418,15 @@ class DataPlane(pg.PlotWidget):
         self._boundary.setZValue(-5)
         self._boundary_segments = np.empty((0, 4))
         self.addItem(self._boundary, ignoreBounds=True)
-        self._points = _PointsItem(size=POINT_SIZE, pxMode=True)
+        self._points = _PointsLayer(point_sprites)
         self._points.setZValue(10)
-        # The regions behind change every frame while training; the points and axes do not.
-        # Cached as pixmaps, they are blitted instead of re-rendered each frame.
-        self._points.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        # The regions behind change every frame while training; the axes do not. Cached as
+        # pixmaps, they are blitted instead of re-rendered each frame (the points keep their
+        # own picture).
         for side in ("bottom", "left"):
             axis = self.getPlotItem().getAxis(side)
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.addItem(self._points)
+        self.addItem(self._points, ignoreBounds=True)
 
     def _connect_view(self) -> None:
         # One recompute per burst of range changes (a wheel zoom emits several).
@@ -275,15 +518,16 @@ class DataPlane(pg.PlotWidget):
         self._view_box.setRange(xRange=(-BOX, BOX), yRange=(-BOX, BOX), padding=VIEW_MARGIN)
 
     def _draw_points(self) -> None:
-        visible = np.ones(len(self._dataset), dtype=bool)
-        if not self._show_test_points:
-            visible &= ~self._test_mask
-        self._visible_indices = np.flatnonzero(visible)
-        labels = self._dataset.y[visible]
-        is_test = self._test_mask[visible]
-        brushes = np.where(is_test, self._test_brushes[labels], self._train_brushes[labels])
-        pens = np.where(is_test, self._test_pens[labels], self._train_pens[labels])
-        self._points.setData(pos=self._dataset.X[visible], brush=brushes, pen=pens)
+        styles = point_styles(self._dataset.y, self._test_mask, self._show_test_points)
+        self._visible_indices = np.flatnonzero(styles != HIDDEN)
+        self._points.set_points(self._dataset.X, styles)
+
+    def drawn_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The points drawn, in the order drawn: positions (n, 2), labels (n,) and whether
+        each is drawn hollow, as a test point (n,)."""
+        positions, styles = self._points.points()
+        shown = styles != HIDDEN
+        return positions[shown], styles[shown] // 2, styles[shown] % 2 == 1
 
     def _nearest_visible_point(self, position: QPointF) -> int | None:
         """Dataset index of the visible point within REMOVE_RADIUS_PX pixels, else None."""
@@ -309,29 +553,23 @@ class DataPlane(pg.PlotWidget):
             return
         (x0, x1), (y0, y1) = self._view_box.viewRange()
         grid = self._grid_for(x0, x1, y0, y1)
-        # A diverged network's NaN outputs show as a pale mix rather than garbage colours.
-        output = np.nan_to_num(self._region_net.predict_proba(grid), nan=0.5)
-        probabilities = class_probabilities(output)
-        colors = region_colors(probabilities, self._region_palette[: probabilities.shape[1]])
-        self._region_image.setImage(colors.reshape(GRID_CELLS, GRID_CELLS, 3), levels=(0, 255))
+        output = unsure_where_undefined(self._region_net.predict_proba(grid))
+        output = output.reshape(GRID_CELLS, GRID_CELLS, -1)
+        colors = region_image(output, self._region_palette)
+        self._region_image.setImage(colors, levels=(0, 255))
         self._region_image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self._region_image.setVisible(True)
-        self._draw_boundary(output, (x0, x1), (y0, y1))
+        self._draw_boundaries(output, (x0, x1), (y0, y1))
 
-    def _draw_boundary(self, output: np.ndarray, x_range, y_range) -> None:
-        """The line ŷ = 0.5 (w·x + b = 0 for one neuron) of a binary problem."""
-        if output.shape[1] == 1:
-            values = output.reshape(GRID_CELLS, GRID_CELLS) - 0.5
-            xs, ys = cell_centres(x_range, GRID_CELLS), cell_centres(y_range, GRID_CELLS)
-            self._boundary_segments = marching_squares(values, xs, ys)
-        else:
-            self._boundary_segments = np.empty((0, 4))
-        segments = self._boundary_segments
+    def _draw_boundaries(self, output: np.ndarray, x_range, y_range) -> None:
+        """The boundaries between every pair of regions (ŷ = 0.5 for one sigmoid output)."""
+        xs, ys = cell_centres(x_range, GRID_CELLS), cell_centres(y_range, GRID_CELLS)
+        segments = self._boundary_segments = decision_boundaries(output, xs, ys)
         self._boundary.setData(segments[:, [0, 2]].ravel(), segments[:, [1, 3]].ravel())
 
     @property
     def boundary_segments(self) -> np.ndarray:
-        """The drawn ŷ = 0.5 line as segments (s, 4) of x1, y1, x2, y2; empty for K ≥ 3."""
+        """The drawn boundaries as segments (s, 4) of x1, y1, x2, y2."""
         return self._boundary_segments
 
     def _grid_for(self, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
