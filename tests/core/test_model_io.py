@@ -163,7 +163,7 @@ CRAFTED = [
     (layer_sizes([2, 0, 1]), "every layer size must be between 1 and 4096"),
     (layer_sizes([2, -3, 1]), "every layer size must be between 1 and 4096"),
     (layer_sizes([2]), "needs at least an input and an output size"),
-    (layer_sizes([2, 4096, 4096, 1]), "has 16797697 parameters; at most 5000000 allowed"),
+    (layer_sizes([2, 4096, 4096, 1]), "has 16,797,697 parameters; at most 5,000,000 allowed"),
     ({"init.npy": npy_bytes(np.array(["xavier"]))}, "'init.npy' has shape (1,); expected ()"),
     ({"init.npy": npy_bytes(np.array("x" * 10**5))}, "unknown init 'xxxxx"),
     ({"activations.npy": npy_bytes(np.array(["x" * 10**5]))}, "unknown activation 'xxxx"),
