@@ -20,7 +20,6 @@ from mlpviz.core.snapshot import Snapshot
 from .app_state import AppState
 from .worker import TrainingWorker
 
-PAINT_PASSES = 2  # event-loop passes a frame's paint requests take to be done
 SLOW_VIEWS_INTERVAL_SECONDS = 0.1  # curves and heatmaps: 10 redraws a second while playing
 
 
@@ -76,8 +75,6 @@ class FrameDirector(QObject):
     def receive(self, snapshot: Snapshot) -> None:
         """A snapshot from the worker: drawn at the next turn of the event loop, unless a
         newer one arrives first."""
-        # Training waits while a frame is drawn and painted (see TrainingWorker.set_gui_busy).
-        self._worker.set_gui_busy(True)
         first_pending = self._pending is None
         self._pending = snapshot
         if first_pending:
@@ -92,15 +89,6 @@ class FrameDirector(QObject):
             self.new_run_started.emit()
         if self._following:
             self._draw(self._live_frame(), throttle=snapshot.running)
-        self._release_worker_after_paint(PAINT_PASSES)
-
-    def _release_worker_after_paint(self, passes: int) -> None:
-        """Let training go on once the event loop has run ``passes`` more times: the paint
-        requests posted while drawing (and the ones they post) are then done."""
-        if passes:
-            QTimer.singleShot(0, lambda: self._release_worker_after_paint(passes - 1))
-        else:
-            self._worker.set_gui_busy(False)
 
     def _live_frame(self) -> Frame:
         state = self._state
