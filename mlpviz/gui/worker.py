@@ -56,7 +56,7 @@ FRAME_COST_WEIGHT = 0.2  # weight of the newest frame in the measured cost of dr
 RATE_WINDOW_SECONDS = 0.5  # updates/s is measured over about this long
 RATE_MIN_SECONDS = 0.1  # shorter windows give a jumpy updates/s figure
 IDLE_WAIT_SECONDS = 0.5  # a paused worker also looks at the stop flag this often
-DEFAULT_SPEED = 10  # iterations per frame until set_speed is called
+DEFAULT_SPEED = 100  # per frame until set_speed is called: faster than TF Playground
 LAST_PRIORITY = -(2**31)  # GuiTurns' marker event: behind every other queued event
 
 Command = Callable[..., None]
