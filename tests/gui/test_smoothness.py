@@ -250,3 +250,42 @@ def test_speed_is_at_most_that_many_updates_per_frame(qtbot, bare_worker):
     qtbot.waitUntil(lambda: sum(s.running for s in bare_worker.snapshots) >= 3, timeout=TIMEOUT_MS)
     running = [s.iteration for s in bare_worker.snapshots if s.running]
     assert 0 < running[0] < 100
+
+
+def test_a_slow_view_is_drawn_less_often_while_playing(qtbot, monkeypatch):
+    """A view whose drawing is slow (the regions of a large network) takes at most a quarter
+    of the time while playing; a paused frame draws every view."""
+    from mlpviz.gui import frames
+    from mlpviz.gui.app_state import AppState
+
+    class Clock:  # frames.py's time: advanced by the frames and by the views' drawing
+        now = 0.0
+
+        def monotonic(self):
+            return self.now
+
+    class View:
+        def __init__(self, cost):
+            self.cost, self.drawn = cost, 0
+
+        def show_frame(self, frame):
+            self.drawn += 1
+            clock.now += self.cost
+
+    clock = Clock()
+    monkeypatch.setattr(frames, "time", clock)
+    session = playground_session()
+    state = AppState(session.dataset, session.network_config, PLAYGROUND, 0.5)
+    cheap, slow = View(0.002), View(0.05)
+    director = frames.FrameDirector(state, None, views=[cheap, slow], slow_views=[])
+    running = session.snapshot(running=True)
+    for _ in range(100):
+        clock.now += 0.02  # training between two frames
+        director.receive(running)
+        qtbot.waitUntil(lambda: director.frame is not None)
+        QCoreApplication.processEvents()
+    assert cheap.drawn == 100
+    assert slow.drawn * slow.cost <= frames.MAX_VIEW_SHARE * clock.now + slow.cost
+    drawn = slow.drawn
+    director.receive(session.snapshot(running=False))
+    qtbot.waitUntil(lambda: slow.drawn == drawn + 1, timeout=TIMEOUT_MS)
