@@ -1,135 +1,350 @@
-"""Responsiveness of the real MainWindow while training, offscreen.
+"""Smoothness of the real MainWindow while training, offscreen, at every speed.
 
 Runs TensorFlow Playground's own configurations (tanh, learning rate 0.03, batch 10, 250
-training + 250 test points) for a fixed time each, with the window redrawing everything it
-draws for a user, and prints updates/s, frames/s, the 95th percentile of a 10 ms QTimer's
-lateness, and the headless Trainer.step rate of the same net for comparison; then the cost
-of a frame drawn from the timeline (scrubbing) against a live frame, every view drawn.
+training + 250 test points) at each speed of the toolbar (1, 10, 100 it/frame, Max; the
+default is marked), driving the window's own widgets (``speedCombo``, ``playButton``) with every
+view on screen (the weights dock is taken out of the diagram's tabs), and prints per case
+updates/s (and × TF Playground), live frames drawn per second (each with a new iteration), the
+decision regions drawn per second, the 95th percentile of a 10 ms timer's lateness and what
+drawing a frame costs the GUI thread (the worker's measure). Then,
+at Max, the time from a click on the data plane to the plane painted with the new point, and
+from a click on Pause to the paused frame drawn; then larger cases (8 × 64 tanh on 1,000
+training points, full batch; xor [8,8] on 200,000 points, batch 10), the headless rates of
+the same nets, and the cost of a frame drawn from the timeline against a live one.
 
-    python3 bench/gui_bench.py [--seconds 10]
+    python3 bench/gui_bench.py [--seconds 3] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
-from PySide6.QtWidgets import QApplication
+import PySide6
+from PySide6.QtCore import (
+    QElapsedTimer,
+    QEvent,
+    QEventLoop,
+    QObject,
+    QPointF,
+    QSettings,
+    Qt,
+    QTimer,
+)
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QComboBox, QDockWidget
 
 from mlpviz.core import Trainer
 from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import Dataset, make_preset
+from mlpviz.core.frame import Frame
+from mlpviz.core.session import Session
+from mlpviz.core.snapshot import Snapshot
 from mlpviz.gui.app import create_application
 from mlpviz.gui.main_window import MainWindow
+from mlpviz.gui.training_toolbar import SPEEDS
+from mlpviz.gui.worker import DEFAULT_SPEED
+
+PLAYGROUND = TrainingConfig("sgd", 0.03, 10)
+TEST_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Case:
+    """A dataset, a tanh network and its training settings; ``playground`` is TF
+    Playground's updates/s on it (0 where it has no counterpart)."""
+
+    label: str
+    data: Callable[[], Dataset]
+    hidden: tuple[int, ...]
+    training: TrainingConfig = PLAYGROUND
+    playground: float = 0.0
+
+    def network(self) -> NetworkConfig:
+        return NetworkConfig(tuple(HiddenLayer(n, "tanh") for n in self.hidden), seed=1)
+
+
+def playground_data(preset: str, points: int = 500) -> Dataset:
+    return make_preset(preset, n=points, noise=0.1, seed=1)
+
+
+def large_data(preset: str, points: int) -> Dataset:
+    """``points`` points of a preset (presets stop at 100,000: several seeds are stacked)."""
+    seeds = range(points // 100_000)
+    parts = [make_preset(preset, n=100_000, noise=0.1, seed=seed) for seed in seeds]
+    return Dataset(np.vstack([p.X for p in parts]), np.concatenate([p.y for p in parts]))
+
 
 # TF Playground on this 2-core machine, headless Chromium, redrawing its 100×100 boundary.
-CASES = {
-    "circle [4,2]": ("circles", [4, 2], 1480),
-    "xor [8,8]": ("xor", [8, 8], 930),
-    "spiral [8×6]": ("spiral", [8] * 6, 490),
-}
-TRAINING = TrainingConfig("sgd", 0.03, 10)
+PLAYGROUND_CASES = (
+    Case("circle [4,2]", lambda: playground_data("circles"), (4, 2), playground=1480),
+    Case("xor [8,8]", lambda: playground_data("xor"), (8, 8), playground=930),
+    Case("spiral [8×6]", lambda: playground_data("spiral"), (8,) * 6, playground=490),
+)
+LARGE_CASES = (
+    Case(
+        "8×64, 1k pts, full",
+        lambda: playground_data("spiral", 2000),
+        (64,) * 8,
+        TrainingConfig("sgd", 0.03, None),
+    ),
+    Case("xor [8,8], 200k pts", lambda: large_data("xor", 200_000), (8, 8)),
+)
 
 
-def playground_data(preset: str) -> Dataset:
-    return make_preset(preset, n=500, noise=0.1, seed=1)
+def speed_name(speed: int | None) -> str:
+    name = "Max" if speed is None else f"{speed} it/frame"
+    return f"{name} (default)" if speed == DEFAULT_SPEED else name
 
 
-def network(hidden: list[int]) -> NetworkConfig:
-    return NetworkConfig(tuple(HiddenLayer(n, "tanh") for n in hidden), seed=1)
+# --- driving the window -----------------------------------------------------------------------
+def pump(seconds: float) -> None:
+    """Run the real event loop for ``seconds``, as an application does."""
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
 
 
-def headless_rate(preset: str, hidden: list[int], seconds: float = 2.0) -> float:
-    train, _ = playground_data(preset).split(0.5, seed=0)
-    net = network(hidden).build(train.n_classes)
-    trainer = Trainer(net, TRAINING.build_optimizer(), train.X, train.y, batch_size=10, seed=0)
-    deadline = time.perf_counter() + seconds
-    count = 0
-    while time.perf_counter() < deadline:
-        for _ in range(100):
-            trainer.step()
-        count += 100
-    return count / seconds
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the window did not get there in time")
+        pump(0.01)
 
 
-class Probe:
-    """Counts drawn frames and measures a 10 ms timer's lateness on the GUI thread."""
+def open_window(folder: str) -> MainWindow:
+    window = MainWindow(QSettings(os.path.join(folder, "s.ini"), QSettings.IniFormat))
+    window.resize(1366, 768)
+    window.show()
+    show_every_view(window)
+    wait_until(lambda: window.last_snapshot is not None)
+    return window
+
+
+def show_every_view(window: MainWindow) -> None:
+    """Take the weights dock out of the diagram's tabs, below the other docks on the right:
+    every view is on screen."""
+    weights = window.findChild(QDockWidget, "weightsDock")
+    window.removeDockWidget(weights)
+    window.addDockWidget(Qt.RightDockWidgetArea, weights, Qt.Vertical)
+    weights.show()
+    pump(0.3)
+    views = (window.data_plane, window.network_diagram, window.loss_plot, window.weights_plot)
+    inside = window.rect()
+    for view in views:
+        area = view.rect().translated(view.mapTo(window, view.rect().topLeft()))
+        assert view.isVisible() and inside.contains(area), f"{view.objectName()} is not shown"
+
+
+def load_case(window: MainWindow, case: Case) -> None:
+    state = window.state
+    set_playing(window, False)
+    state.set_test_ratio(TEST_SHARE)
+    state.set_dataset(case.data(), new_run=True)
+    state.set_network_config(case.network())
+    state.set_training_config(case.training)
+    wait_until(lambda: window.last_snapshot.iteration == 0 and not window.last_snapshot.running)
+    window.data_plane.fit_view()
+
+
+def choose_speed(window: MainWindow, speed: int | None) -> None:
+    window.toolbar.findChild(QComboBox, "speedCombo").setCurrentIndex(SPEEDS.index(speed))
+
+
+def set_playing(window: MainWindow, playing: bool) -> None:
+    button = window.toolbar.play_button()
+    if button.isChecked() != playing:
+        QTest.mouseClick(button, Qt.LeftButton)
+
+
+# --- measuring ----------------------------------------------------------------------------------
+class Probe(QObject):
+    """Counts the live frames drawn (each with a new iteration) and the decision regions drawn,
+    and measures a 10 ms timer's lateness on the GUI thread."""
 
     def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
         self.frames = 0
+        self.regions = 0
         self.lateness: list[float] = []
-        frames = window._frames
-        draw = frames._draw
+        self._last_iteration = -1
+        window._frames.frame_shown.connect(self._on_frame_shown)
+        plane = window.data_plane
+        show_snapshot = plane.show_snapshot
 
-        def counted(*args, **kwargs) -> None:
-            draw(*args, **kwargs)
-            self.frames += 1
+        def counted(snapshot: Snapshot) -> None:
+            show_snapshot(snapshot)
+            self.regions += 1
 
-        frames._draw = counted
+        plane.show_snapshot = counted
         self._clock = QElapsedTimer()
-        self._timer = QTimer()
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.PreciseTimer)
         self._timer.setInterval(10)
         self._timer.timeout.connect(self._tick)
 
     def start(self) -> None:
         self.frames = 0
+        self.regions = 0
         self.lateness = []
         self._clock.start()
         self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def p95_lateness(self) -> float:
+        return float(np.percentile(self.lateness, 95)) if self.lateness else float("nan")
 
     def _tick(self) -> None:
         elapsed = self._clock.nsecsElapsed() / 1e6
         self._clock.restart()
         self.lateness.append(max(0.0, elapsed - 10.0))
 
-    def stop(self) -> None:
-        self._timer.stop()
+    def _on_frame_shown(self, frame: Frame) -> None:
+        iteration = frame.snapshot.iteration
+        if frame.is_live and iteration != self._last_iteration:
+            self.frames += 1
+        self._last_iteration = iteration
 
 
-def run_case(
-    app: QApplication,
-    window: MainWindow,
-    probe: Probe,
-    preset: str,
-    hidden: list[int],
-    seconds: float,
-) -> tuple[float, float, float]:
-    state = window.state
-    state.set_test_ratio(0.5)
-    window._edit_dataset(playground_data(preset), preset, new_run=True)
-    state.set_network_config(network(hidden))
-    state.set_training_config(TRAINING)
-    state.set_speed(None)
-    pump(app, 0.5)
-    start_iteration = window.last_snapshot.iteration
-    window._worker.play()
-    pump(app, 0.5)  # warm-up
-    start_iteration = window.last_snapshot.iteration
+@dataclass(frozen=True)
+class Row:
+    updates: float  # per second
+    frames: float  # per second
+    regions: float  # decision regions drawn per second
+    lateness: float  # p95, ms
+    frame_cost: float  # ms
+
+
+def measure_speed(window: MainWindow, probe: Probe, speed: int | None, seconds: float) -> Row:
+    choose_speed(window, speed)
+    set_playing(window, True)
+    pump(0.5)  # warm-up: the worker measures what a frame costs
+    first = window.last_snapshot.iteration
     probe.start()
     started = time.perf_counter()
-    pump(app, seconds)
+    pump(seconds)
     elapsed = time.perf_counter() - started
     probe.stop()
-    updates = window.last_snapshot.iteration - start_iteration
-    window._worker.pause()
-    pump(app, 0.3)
-    return updates / elapsed, probe.frames / elapsed, float(np.percentile(probe.lateness, 95))
+    updates = window.last_snapshot.iteration - first
+    frame_cost = 1000 * window._worker.frame_cost
+    row = Row(
+        updates / elapsed,
+        probe.frames / elapsed,
+        probe.regions / elapsed,
+        probe.p95_lateness(),
+        frame_cost,
+    )
+    set_playing(window, False)
+    pump(0.2)
+    return row
 
 
-def frame_costs(app: QApplication, window: MainWindow, repeats: int = 40) -> tuple[float, float]:
+class PaintClock(QObject):
+    """When the data plane was last painted: the end of the event-loop pass that painted it."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.painted_at = 0.0
+        window.data_plane.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Paint:
+            QTimer.singleShot(0, self._note)  # after the paint, which happens right now
+        return False
+
+    def _note(self) -> None:
+        self.painted_at = time.perf_counter()
+
+
+def click_latencies(window: MainWindow, clicks: int, rng: np.random.Generator) -> list[float]:
+    """Milliseconds from a click on the data plane (at a random moment while playing at Max)
+    to the plane painted with the new point."""
+    clock = PaintClock(window)
+    latencies = [
+        one_click(window, clock, rng.uniform(0.15, 0.35), *rng.uniform(-4.0, 4.0, size=2))
+        for _ in range(clicks)
+    ]
+    clock.deleteLater()
+    return latencies
+
+
+def one_click(window: MainWindow, clock: PaintClock, delay: float, x: float, y: float) -> float:
+    """A click at (x, y) sent by a timer ``delay`` s from now: it waits for the GUI thread like
+    a real one. Milliseconds from when it was due to the plane painted with the point."""
+    plane = window.data_plane
+    points = len(window.frame.dataset)
+    handled_at = due = time.perf_counter() + int(delay * 1000) / 1000
+
+    def click() -> None:
+        nonlocal handled_at
+        scene = plane.plotItem.vb.mapViewToScene(QPointF(x, y))
+        QTest.mouseClick(plane.viewport(), Qt.LeftButton, pos=plane.mapFromScene(scene))
+        handled_at = time.perf_counter()
+
+    timer = QTimer(window)
+    timer.setSingleShot(True)
+    timer.setTimerType(Qt.PreciseTimer)
+    timer.timeout.connect(click)
+    timer.start(int(delay * 1000))
+    wait_until(lambda: len(window.frame.dataset) > points and clock.painted_at > handled_at)
+    timer.deleteLater()
+    return 1000 * (clock.painted_at - due)
+
+
+def pause_latency(window: MainWindow) -> float:
+    """Milliseconds from a click on Pause while playing at Max to the paused frame drawn."""
+    pump(0.3)
+    started = time.perf_counter()
+    set_playing(window, False)
+    wait_until(lambda: not window.frame.snapshot.running)
+    return 1000 * (time.perf_counter() - started)
+
+
+def headless_rates(case: Case, seconds: float = 1.0) -> tuple[float, float]:
+    """Trainer.step/s and Session.step/s (which also records the timeline) of ``case`` from
+    iteration 0, with one BLAS thread as in the training thread."""
+    data = case.data()
+    session = Session(data, case.network(), case.training, test_ratio=TEST_SHARE)
+    train = ~session.test_mask
+    trainer = Trainer(
+        case.network().build(data.n_classes),
+        case.training.build_optimizer(),
+        data.X[train],
+        data.y[train],
+        batch_size=case.training.batch_size,
+        seed=0,
+    )
+    with threadpool_limits(limits=1, user_api="blas"):
+        return rate(trainer.step, 1, seconds), rate(lambda: session.step(10), 10, seconds)
+
+
+def rate(call: Callable[[], object], updates_per_call: int, seconds: float) -> float:
+    calls, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        call()
+        calls += 1
+    return calls * updates_per_call / (time.perf_counter() - started)
+
+
+def frame_costs(window: MainWindow, repeats: int = 20) -> tuple[float, float]:
     """Median milliseconds to draw every view from a timeline checkpoint, and live."""
-    frames = window._frames
+    app, frames = QApplication.instance(), window._frames
     size = len(window.last_snapshot.timeline)
-    rng = np.random.default_rng(0)
     past, live = [], []
-    for index in rng.integers(0, max(1, size - 1), repeats):
+    for index in np.random.default_rng(0).integers(0, max(1, size - 1), repeats):
         started = time.perf_counter()
         frames.show_checkpoint(int(index))
         app.processEvents()  # the paint the frame asked for
@@ -141,38 +356,71 @@ def frame_costs(app: QApplication, window: MainWindow, repeats: int = 40) -> tup
     return 1000 * float(np.median(past)), 1000 * float(np.median(live))
 
 
-def pump(app: QApplication, seconds: float) -> None:
-    """Run the real event loop for ``seconds``, as an application does."""
-    loop = QEventLoop()
-    QTimer.singleShot(int(seconds * 1000), loop.quit)
-    loop.exec()
+# --- printing -------------------------------------------------------------------------------------
+def load() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def print_row(case: Case, speed: int | None, row: Row) -> None:
+    times = f"{row.updates / case.playground:.1f}×" if case.playground else "—"
+    print(
+        f"| {case.label} | {speed_name(speed)} | {row.updates:,.0f} | {times} | "
+        f"{row.frames:.1f} | {row.regions:.1f} | {row.lateness:.1f} | {row.frame_cost:.1f} |",
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per case and speed")
+    parser.add_argument("--quick", action="store_true", help="Max and the default speed only")
     args = parser.parse_args()
-    app = create_application([])
+    speeds = (DEFAULT_SPEED, None) if args.quick else SPEEDS
+    rng = np.random.default_rng(0)
+    create_application([])
+    print(
+        f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"PySide6 {PySide6.__version__}, NumPy {np.__version__}, "
+        f"QT_QPA_PLATFORM={os.environ['QT_QPA_PLATFORM']}; {load()}"
+    )
     with tempfile.TemporaryDirectory() as folder:
-        window = MainWindow(QSettings(os.path.join(folder, "s.ini"), QSettings.IniFormat))
-        window.resize(1366, 768)
-        window.show()
+        window = open_window(folder)
         probe = Probe(window)
-        pump(app, 1.0)
         print(
-            f"{'case':16} {'updates/s':>10} {'vs TFP':>7} {'frames/s':>9} "
-            f"{'p95 late':>9} {'headless/s':>11} {'GUI/headless':>13}"
+            "\n| case | speed | updates/s | × TFP | frames/s | regions/s | p95 late, ms "
+            "| frame cost, ms |\n|---|---|---:|---:|---:|---:|---:|---:|"
         )
-        for label, (preset, hidden, playground) in CASES.items():
-            rate, fps, late = run_case(app, window, probe, preset, hidden, args.seconds)
-            alone = headless_rate(preset, hidden)
+        latencies: dict[str, tuple[list[float], float]] = {}
+        for case in PLAYGROUND_CASES:
+            load_case(window, case)
+            for speed in speeds:
+                print_row(case, speed, measure_speed(window, probe, speed, args.seconds))
+            choose_speed(window, None)
+            set_playing(window, True)
+            clicks = click_latencies(window, max(3, int(args.seconds * 3)), rng)
+            latencies[case.label] = (clicks, pause_latency(window))
+        for case in LARGE_CASES:
+            load_case(window, case)
+            for speed in (DEFAULT_SPEED, None):
+                print_row(case, speed, measure_speed(window, probe, speed, args.seconds))
+        print(f"\n{load()}\n\nAt Max: a click on the plane until it is painted with the point;")
+        print("a click on Pause until the paused frame is drawn")
+        for label, (clicks, pause) in latencies.items():
             print(
-                f"{label:16} {rate:10,.0f} {rate / playground:6.1f}× {fps:9.1f} "
-                f"{late:7.1f}ms {alone:11,.0f} {rate / alone:12.2f}"
+                f"  {label:14} click median {np.median(clicks):5.1f} ms, max {max(clicks):5.1f} ms "
+                f"({len(clicks)} clicks); pause {pause:5.1f} ms"
             )
-            past, live = frame_costs(app, window)
-            print(f"{'':16} frame from the timeline {past:.1f} ms, live frame {live:.1f} ms")
-        window.close()
+        load_case(window, PLAYGROUND_CASES[1])
+        window._worker.step(2000)
+        wait_until(lambda: window.last_snapshot.iteration == 2000)
+        past, live = frame_costs(window)
+        print(f"  xor: a frame from the timeline {past:.1f} ms, a live one {live:.1f} ms")
+        window.close_discarding_changes()
+    print("\nHeadless, one thread: Trainer.step/s and Session.step/s")
+    for case in PLAYGROUND_CASES + LARGE_CASES:
+        trainer, session = headless_rates(case)
+        print(f"  {case.label:20} {trainer:9,.0f} {session:9,.0f}")
+    print(load())
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ nothing: they draw the Frame they are given.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import Protocol
@@ -20,8 +21,9 @@ from mlpviz.core.snapshot import Snapshot
 from .app_state import AppState
 from .worker import TrainingWorker
 
-PAINT_PASSES = 2  # event-loop passes a frame's paint requests take to be done
 SLOW_VIEWS_INTERVAL_SECONDS = 0.1  # curves and heatmaps: 10 redraws a second while playing
+MAX_VIEW_SHARE = 0.25  # while playing, drawing one view takes at most this share of the time
+VIEW_COST_WEIGHT = 0.3  # weight of the newest draw in a view's measured cost
 
 
 class View(Protocol):
@@ -31,12 +33,37 @@ class View(Protocol):
         """Draw ``frame`` and nothing else."""
 
 
+class _PacedView:
+    """A view and how often it is drawn while playing: at most every ``min_interval`` s, and
+    less often when drawing it is slow, so that it takes at most MAX_VIEW_SHARE of the time
+    (the decision regions of a large network take tens of milliseconds)."""
+
+    def __init__(self, view: View, min_interval: float) -> None:
+        self.view = view
+        self._min_interval = min_interval
+        self._cost = 0.0  # seconds its show_frame took, lately
+        self._drawn_at = -math.inf
+
+    def due(self, now: float) -> bool:
+        return now - self._drawn_at >= max(self._min_interval, self._cost / MAX_VIEW_SHARE)
+
+    def draw(self, frame: Frame) -> None:
+        started = time.monotonic()
+        self.view.show_frame(frame)
+        took = time.monotonic() - started
+        first = self._drawn_at == -math.inf
+        self._cost = took if first else self._cost + VIEW_COST_WEIGHT * (took - self._cost)
+        self._drawn_at = started
+
+
 class FrameDirector(QObject):
     """Hands the views the Frame to draw: live while the run is followed, else a checkpoint.
 
     ``views`` are drawn for every frame; ``slow_views`` (curves, heatmaps: they change little
     from one frame to the next and cost the most to paint) a few times a second while playing,
-    which leaves the GUI thread's time, and the GIL, to the regions and to training.
+    which leaves the GUI thread's time, and the GIL, to the regions and to training. While
+    playing, a view whose drawing is slow is drawn less often (``_PacedView``); a paused or
+    edited frame draws every view.
     """
 
     frame_shown = Signal(object)  # the Frame just handed to the views
@@ -53,13 +80,12 @@ class FrameDirector(QObject):
         super().__init__(parent)
         self._state = state
         self._worker = worker
-        self._views = list(views)
-        self._slow_views = list(slow_views)
+        self._views = [_PacedView(view, 0.0) for view in views]
+        self._views += [_PacedView(view, SLOW_VIEWS_INTERVAL_SECONDS) for view in slow_views]
         self._pending: Snapshot | None = None
         self._live: Snapshot | None = None
         self._frame: Frame | None = None
         self._following = True
-        self._slow_drawn_at = 0.0
 
     @property
     def live_snapshot(self) -> Snapshot | None:
@@ -76,8 +102,6 @@ class FrameDirector(QObject):
     def receive(self, snapshot: Snapshot) -> None:
         """A snapshot from the worker: drawn at the next turn of the event loop, unless a
         newer one arrives first."""
-        # Training waits while a frame is drawn and painted (see TrainingWorker.set_gui_busy).
-        self._worker.set_gui_busy(True)
         first_pending = self._pending is None
         self._pending = snapshot
         if first_pending:
@@ -92,15 +116,6 @@ class FrameDirector(QObject):
             self.new_run_started.emit()
         if self._following:
             self._draw(self._live_frame(), throttle=snapshot.running)
-        self._release_worker_after_paint(PAINT_PASSES)
-
-    def _release_worker_after_paint(self, passes: int) -> None:
-        """Let training go on once the event loop has run ``passes`` more times: the paint
-        requests posted while drawing (and the ones they post) are then done."""
-        if passes:
-            QTimer.singleShot(0, lambda: self._release_worker_after_paint(passes - 1))
-        else:
-            self._worker.set_gui_busy(False)
 
     def _live_frame(self) -> Frame:
         state = self._state
@@ -125,12 +140,10 @@ class FrameDirector(QObject):
 
     # --- drawing ---------------------------------------------------------------------------
     def _draw(self, frame: Frame, throttle: bool = False) -> None:
+        """Hand ``frame`` to the views; ``throttle`` (a running frame) only to those due."""
         self._frame = frame
-        views = list(self._views)
         now = time.monotonic()
-        if not throttle or now - self._slow_drawn_at >= SLOW_VIEWS_INTERVAL_SECONDS:
-            views += self._slow_views
-            self._slow_drawn_at = now
-        for view in views:
-            view.show_frame(frame)
+        for view in self._views:
+            if not throttle or view.due(now):
+                view.draw(frame)
         self.frame_shown.emit(frame)

@@ -14,6 +14,18 @@ parent); the worker object itself stays in the GUI thread on purpose. Qt then de
 signals queued to the GUI thread, and the command methods, plain thread-safe calls, can be
 connected to GUI signals. With the object moved to the QThread (PySide6 6.11.3), stressed
 test runs deadlocked the GUI thread's event loop in 2 runs out of 8; as it is, 0 out of 8.
+
+Sharing the interpreter: Python runs one thread at a time and training's small NumPy calls
+never let go of the GIL, so a GUI thread that wants it back waits for the 5 ms switch interval,
+again at every call into Qt that releases it: a 5 ms frame drawn while training runs took 60 to
+150 ms, at any switch interval. The two threads therefore take turns and the GUI goes first.
+``GuiTurns`` sees every event the GUI thread handles and gives the GUI its turn
+(``set_gui_busy``): the loop then waits between two updates, with no timeout, until the GUI has
+handled everything queued, paints included. Each published snapshot is the GUI's turn too,
+until the GUI has received it and handled everything that followed (``frame_drawn``). While
+playing, the loop trains for at most a budget per frame, adapted to the measured cost of
+drawing one. Only *when* updates run depends on timing: what they compute, and the checkpoints
+(which depend on iteration numbers only), never do.
 """
 
 from __future__ import annotations
@@ -27,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, Signal, Slot
 from threadpoolctl import threadpool_limits
 
 from mlpviz.core.config import NetworkConfig, TrainingConfig
@@ -40,11 +52,15 @@ from mlpviz.core.session import Session
 log = logging.getLogger(__name__)
 
 FRAME_SECONDS = 1.0 / 60.0  # snapshots come at most this often: a screen shows no more
+TARGET_FRAME_SECONDS = 1.0 / 36.0  # training plus drawing a frame: above 30 frames/s
+MIN_TRAINING_SECONDS = TARGET_FRAME_SECONDS / 4  # … but training never gets less per frame
+FIRST_FRAME_COST_SECONDS = 0.01  # what drawing a frame is assumed to cost until measured
+FRAME_COST_WEIGHT = 0.2  # weight of the newest frame in the measured cost of drawing one
 RATE_WINDOW_SECONDS = 0.5  # updates/s is measured over about this long
 RATE_MIN_SECONDS = 0.1  # shorter windows give a jumpy updates/s figure
-GUI_WAIT_SECONDS = 0.05  # training never stalls longer than this for a busy GUI
 IDLE_WAIT_SECONDS = 0.5  # a paused worker also looks at the stop flag this often
-DEFAULT_SPEED = 10  # iterations per frame until set_speed is called
+DEFAULT_SPEED = 100  # per frame until set_speed is called: faster than TF Playground
+LAST_PRIORITY = -(2**31)  # GuiTurns' marker event: behind every other queued event
 
 Command = Callable[..., None]
 
@@ -68,16 +84,22 @@ class TrainingWorker(QObject):
 
     def __init__(self, session: Session | None = None) -> None:
         super().__init__()
-        self.lock = threading.RLock()
+        self._turn = threading.Condition()  # guards the three fields below and lock.waiting
+        self._gui_busy = False  # the GUI thread is handling events
+        self._frame_out_since: float | None = None  # a published frame is not drawn yet
+        self._gui_draws_frames = False  # published frames are the GUI's turn (``GuiTurns``)
+        self._session_lock = threading.RLock()
+        self.lock = SessionLock(self._session_lock, self._turn)
         self._session = session if session is not None else Session()
         self._commands: queue.SimpleQueue[tuple[Command, tuple]] = queue.SimpleQueue()
         self._stop = threading.Event()
-        self._gui_idle = threading.Event()
-        self._gui_idle.set()
+        self._frame_cost = FIRST_FRAME_COST_SECONDS
         self._playing = False
         self._speed: int | None = DEFAULT_SPEED
         self._stop_at: int | None = None
-        self._frame_end = 0.0
+        self._frame_begun = False  # whether the frame's training (and its deadlines) started
+        self._frame_end = 0.0  # when the frame's training budget is spent
+        self._next_frame_at = 0.0  # fixed speeds: when the next frame may start
         self._frame_iterations_left: int | None = None
         self._rate = 0.0
         self._rate_since = 0.0
@@ -87,6 +109,11 @@ class TrainingWorker(QObject):
     def session(self) -> Session:
         """The session being trained: read it only while holding ``lock``."""
         return self._session
+
+    @property
+    def frame_cost(self) -> float:
+        """Seconds the GUI takes to draw a published frame, as measured lately."""
+        return self._frame_cost
 
     # --- commands: called from the GUI thread, they only enqueue ------------------------
     def play(self) -> None:
@@ -170,23 +197,36 @@ class TrainingWorker(QObject):
         self._enqueue(self._apply_stop_at, iteration)
 
     def set_gui_busy(self, busy: bool) -> None:
-        """Say whether the GUI thread is handling events (thread-safe).
+        """Give the GUI thread its turn (True) or end it (False); thread-safe.
 
-        Python runs one thread at a time, and the small NumPy calls of training never let go
-        of the GIL, so a GUI thread that shares it gets it back only after each 5 ms switch
-        interval: a frame would take a hundred times longer. While the GUI is busy the loop
-        therefore waits between iterations (up to ``GUI_WAIT_SECONDS``), and trains at full
-        speed while the GUI sleeps.
+        During the GUI's turn the loop does nothing: it waits between two updates, with no
+        timeout, until the turn ends (see the module docstring).
         """
-        if busy:
-            self._gui_idle.clear()
-        else:
-            self._gui_idle.set()
+        with self._turn:
+            self._gui_busy = busy
+            self._turn.notify_all()
+
+    def hand_over_published_frames(self) -> None:
+        """From now on each published snapshot is the GUI's turn until ``frame_drawn`` is
+        called (``GuiTurns`` does it for a window); without a GUI (scripts), nothing waits."""
+        self._gui_draws_frames = True
+
+    def frame_drawn(self) -> None:
+        """The GUI has drawn the snapshot published last (thread-safe): training may go on.
+        What drawing it cost is measured, to adapt the training budget of a frame."""
+        with self._turn:
+            if self._frame_out_since is not None:
+                cost = time.monotonic() - self._frame_out_since
+                self._frame_cost += FRAME_COST_WEIGHT * (cost - self._frame_cost)
+                self._frame_out_since = None
+            self._turn.notify_all()
 
     def stop(self) -> None:
         """Make ``run`` return after the current iteration; returns at once."""
         self._stop.set()
         self._enqueue(self._stop.set)  # a harmless command that wakes a paused loop
+        with self._turn:
+            self._turn.notify_all()  # and ends any wait for the GUI's turn
 
     def _enqueue(self, command: Command, *args: object) -> None:
         self._commands.put((command, args))
@@ -232,7 +272,8 @@ class TrainingWorker(QObject):
         self._run_command(command, args)
 
     def _run_command(self, command: Command, args: tuple) -> None:
-        with self.lock:
+        self._wait_for_gui()
+        with self._session_lock:
             command(*args)
 
     def _wait_until(self, deadline: float) -> None:
@@ -243,32 +284,82 @@ class TrainingWorker(QObject):
                 return
             self._wait_for_command(remaining)
 
+    # --- taking turns with the GUI ----------------------------------------------------------
+    def _wait_for_gui(self, holding_session: bool = False) -> float:
+        """Wait, with no timeout, while the GUI has its turn; returns the seconds waited.
+
+        Ends at once on ``stop``; ``holding_session``, also when another thread waits for
+        ``lock``, which the GUI's turn would otherwise wait for: a deadlock.
+        """
+        if not self._gui_has_turn():
+            return 0.0
+        started = time.monotonic()
+        with self._turn:
+            self._turn.wait_for(
+                lambda: (
+                    not self._gui_has_turn()
+                    or self._stop.is_set()
+                    or (holding_session and self.lock.waiting > 0)
+                )
+            )
+        return time.monotonic() - started
+
+    def _gui_has_turn(self) -> bool:
+        return self._gui_busy or self._frame_out_since is not None
+
+    def _hand_frame_to_gui(self) -> None:
+        """The snapshot about to be published is the GUI's turn until it has been drawn."""
+        if self._gui_draws_frames:
+            with self._turn:
+                self._frame_out_since = time.monotonic()
+
+    def _training_budget(self) -> float:
+        """Seconds of training in a frame: what the target frame rate leaves after drawing it,
+        and never less than MIN_TRAINING_SECONDS, however slow drawing is."""
+        return max(TARGET_FRAME_SECONDS - self._frame_cost, MIN_TRAINING_SECONDS)
+
     # --- playing ----------------------------------------------------------------------------
     def _start_frame(self) -> None:
-        self._frame_end = time.monotonic() + FRAME_SECONDS
+        """A new frame; its deadlines are set when its training begins, after the GUI's turn."""
+        self._frame_begun = False
         self._frame_iterations_left = self._speed
 
+    def _begin_frame(self) -> None:
+        now = time.monotonic()
+        self._frame_begun = True
+        self._frame_end = now + self._training_budget()
+        self._next_frame_at = now + FRAME_SECONDS
+
     def _play_frame(self) -> None:
-        """Train on within the current frame; publish and start a new one when it is done."""
-        with self.lock:
+        """Train within the current frame's budget and quota; publish it when it is done.
+
+        A command that arrives meanwhile (pause, a new α) is applied first: nothing is
+        published from before it.
+        """
+        self._wait_for_gui()
+        if not self._frame_begun:
+            self._begin_frame()
+        with self._session_lock:
             limit = self._iterations_before_stop_at(self._session.iteration)
-            wanted = limit if self._frame_iterations_left is None else self._frame_iterations_left
-            done = self._train(min(wanted, limit))
-            if self._frame_iterations_left is None:
-                frame_done = time.monotonic() >= self._frame_end
-            else:
-                self._frame_iterations_left -= done
-                frame_done = self._frame_iterations_left == 0
+            left = self._frame_iterations_left
+            done = self._train(limit if left is None else min(left, limit))
+            if left is not None:
+                self._frame_iterations_left = left - done
             if not self._playing:  # it diverged, or there is nothing to train on
                 return
-            reached_stop = done and self._session.iteration == self._stop_at
-            if reached_stop:
+            if done and self._session.iteration == self._stop_at:
                 self._set_playing(False)
-            if reached_stop or frame_done:
                 self._publish()
-        if frame_done and not reached_stop:
-            self._wait_until(self._frame_end)
-            self._start_frame()
+                return
+            if not self._commands.empty() or not self._frame_done():
+                return
+            self._publish()
+        if self._speed is not None:
+            self._wait_until(self._next_frame_at)
+        self._start_frame()
+
+    def _frame_done(self) -> bool:
+        return self._frame_iterations_left == 0 or time.monotonic() >= self._frame_end
 
     def _iterations_before_stop_at(self, iteration: int) -> int:
         if self._stop_at is None or self._stop_at <= iteration:
@@ -276,24 +367,27 @@ class TrainingWorker(QObject):
         return self._stop_at - iteration
 
     def _train(self, limit: int) -> int:
-        """Up to ``limit`` updates until the frame ends; returns how many were done.
+        """Up to ``limit`` updates until the frame's training budget is spent; returns how
+        many were done.
 
-        Stops early, before the next update, when a command is waiting or ``stop`` was
-        called, so that pause or a new learning rate apply at the very next iteration.
-        Time spent waiting for the GUI to draw moves the frame's end: each frame gets its
-        full share of training.
+        Before each update, waits while the GUI has its turn (that time moves the frame's
+        end: each frame gets its full budget of training), and stops when a command is
+        waiting, another thread wants ``lock`` or ``stop`` was called, so that pause or a new
+        learning rate apply at the very next iteration.
         """
         stopping = self._stop.is_set
         no_command = self._commands.empty
         clock = time.monotonic
-        gui_idle, wait_for_gui = self._gui_idle.is_set, self._gui_idle.wait
 
         def should_stop() -> bool:
-            if not gui_idle():
-                waiting_since = clock()
-                wait_for_gui(GUI_WAIT_SECONDS)  # let the GUI draw (see set_gui_busy)
-                self._frame_end += clock() - waiting_since
-            return stopping() or not no_command() or clock() >= self._frame_end
+            if self._gui_has_turn():
+                self._frame_end += self._wait_for_gui(holding_session=True)
+            return (
+                stopping()
+                or self.lock.waiting > 0
+                or not no_command()
+                or clock() >= self._frame_end
+            )
 
         done = 0
         try:
@@ -417,6 +511,7 @@ class TrainingWorker(QObject):
         snapshot = self._session.snapshot(
             running=self._playing, updates_per_second=self._updates_per_second()
         )
+        self._hand_frame_to_gui()
         self.snapshot_ready.emit(snapshot)
 
     def _updates_per_second(self) -> float:
@@ -432,8 +527,91 @@ class TrainingWorker(QObject):
         return self._rate
 
 
+class SessionLock:
+    """``worker.lock``: hold it to read the session from another thread (``with worker.lock:``).
+
+    It counts the threads waiting for it and wakes the loop, which lets go of the session
+    between two updates, also while it waits for the GUI's turn to end: the GUI's turn may be
+    the one waiting for it.
+    """
+
+    def __init__(self, lock: threading.RLock, changed: threading.Condition) -> None:
+        self._lock = lock
+        self._changed = changed
+        self.waiting = 0  # threads waiting for the lock; changed while holding ``changed``
+
+    def __enter__(self) -> None:
+        self._note_waiting(+1)
+        try:
+            self._lock.acquire()
+        finally:
+            self._note_waiting(-1)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
+
+    def _note_waiting(self, change: int) -> None:
+        with self._changed:
+            self.waiting += change
+            self._changed.notify_all()
+
+
+class GuiTurns(QObject):
+    """Gives the GUI thread its turn whenever it handles events, and ends the turn once the
+    event queue has nothing left; says when the worker's published frames have been drawn.
+
+    An application-wide event filter sees every event the GUI thread handles: the first one
+    after a quiet spell starts the GUI's turn. A marker event posted behind everything queued
+    ends it when it comes out of the queue with no other event handled since it was posted:
+    the paints, layouts and queued calls of the work done are then finished too, and so is a
+    snapshot received before (its draw is queued behind its arrival).
+    """
+
+    _MARKER = QEvent.Type(QEvent.registerEventType())
+
+    def __init__(self, worker: TrainingWorker, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._worker = worker
+        self._busy = False
+        self._events_since_marker = 0
+        self._snapshot_received = False
+        worker.snapshot_ready.connect(self._on_snapshot_ready)
+        worker.hand_over_published_frames()
+        QCoreApplication.instance().installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Count the GUI thread's events; the first after a quiet spell starts its turn."""
+        if not isinstance(watched, GuiTurns):  # markers (of every window) are not work
+            self._events_since_marker += 1
+            if not self._busy:
+                self._busy = True
+                self._worker.set_gui_busy(True)
+                self._post_marker()
+        return False
+
+    def customEvent(self, event: QEvent) -> None:
+        """The marker came out of the queue: end the turn, unless more events came first."""
+        if self._events_since_marker:
+            self._post_marker()
+            return
+        self._busy = False
+        if self._snapshot_received:
+            self._snapshot_received = False
+            self._worker.frame_drawn()
+        self._worker.set_gui_busy(False)
+
+    @Slot(object)
+    def _on_snapshot_ready(self, _snapshot: object) -> None:
+        self._snapshot_received = True
+
+    def _post_marker(self) -> None:
+        self._events_since_marker = 0
+        QCoreApplication.postEvent(self, QEvent(self._MARKER), LAST_PRIORITY)
+
+
 def start_worker(parent: QObject, session: Session | None = None) -> tuple[QThread, TrainingWorker]:
-    """A TrainingWorker whose loop runs in a new QThread owned by ``parent``.
+    """A TrainingWorker whose loop runs in a new QThread owned by ``parent``, taking turns
+    with the GUI thread (``GuiTurns``, also owned by ``parent``).
 
     Keep both: stop them with ``stop_worker`` before ``parent`` is destroyed. The worker is not
     moved to the thread (see the module docstring); ``run`` is called directly in it.
@@ -441,6 +619,7 @@ def start_worker(parent: QObject, session: Session | None = None) -> tuple[QThre
     thread = QThread(parent)
     thread.setObjectName("trainingThread")
     worker = TrainingWorker(session)
+    GuiTurns(worker, parent)
     thread.started.connect(worker.run, Qt.ConnectionType.DirectConnection)
     thread.start()
     return thread, worker

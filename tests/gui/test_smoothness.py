@@ -1,0 +1,291 @@
+"""The training thread and the GUI thread take turns: the mechanism, not its timings.
+
+Every check counts or orders events (updates, draws, snapshots); none measures how long
+anything takes.
+"""
+
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QToolButton
+
+from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
+from mlpviz.core.datasets import Dataset, make_preset
+from mlpviz.core.session import Session
+from mlpviz.core.trainer import Trainer
+from mlpviz.gui.worker import GuiTurns, TrainingWorker, stop_worker
+
+TIMEOUT_MS = 10_000
+PLAYGROUND = TrainingConfig("sgd", 0.03, 10)
+
+
+def playground_session() -> Session:
+    """TF Playground's xor: 250 training and 250 test points, [8, 8] tanh, batch 10."""
+    data = make_preset("xor", n=500, noise=0.1, seed=1)
+    network = NetworkConfig((HiddenLayer(8, "tanh"), HiddenLayer(8, "tanh")), seed=1)
+    return Session(data, network, PLAYGROUND, test_ratio=0.5)
+
+
+class UpdateCounter:
+    """Counts Trainer.step calls in any thread; ``during`` tells whether one is running."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.count = 0
+        self.during = False
+        self.started_while: list[bool] = []  # what ``busy()`` said as each update started
+        self.busy = lambda: False
+        step = Trainer.step
+
+        def counted(trainer):
+            self.started_while.append(self.busy())
+            self.during = True
+            try:
+                return step(trainer)
+            finally:
+                self.during = False
+                self.count += 1
+
+        monkeypatch.setattr(Trainer, "step", counted)
+
+
+@pytest.fixture
+def bare_worker(qtbot):
+    """A worker looping in its QThread with no GuiTurns: the test plays the GUI's part."""
+    parent = QObject()
+    thread = QThread(parent)
+    worker = TrainingWorker(playground_session())
+    worker.snapshots = []
+    worker.snapshot_ready.connect(worker.snapshots.append)
+    thread.started.connect(worker.run, Qt.ConnectionType.DirectConnection)
+    thread.start()
+    try:
+        yield worker
+    finally:
+        assert stop_worker(thread, worker)
+
+
+def play_at_max(qtbot, worker) -> None:
+    worker.set_speed(None)
+    worker.play()
+    qtbot.waitUntil(lambda: any(s.running for s in worker.snapshots), timeout=TIMEOUT_MS)
+
+
+def test_no_update_runs_during_the_gui_turn_however_long_it_lasts(qtbot, bare_worker, monkeypatch):
+    updates = UpdateCounter(monkeypatch)
+    play_at_max(qtbot, bare_worker)
+    bare_worker.set_gui_busy(True)
+    count, published = updates.count, len(bare_worker.snapshots)
+    qtbot.wait(300)  # six times the old 50 ms timeout after which training took over again
+    assert updates.count <= count + 1  # the update under way when the turn began
+    assert len(bare_worker.snapshots) <= published + 1  # … or the frame being published
+    bare_worker.set_gui_busy(False)
+    qtbot.waitUntil(lambda: updates.count > count + 100, timeout=TIMEOUT_MS)
+
+
+@pytest.mark.parametrize(
+    ("speed", "pressed_at"),
+    [(None, 30), (10, 29)],  # in the middle of a burst; in the update that ends a frame
+)
+def test_a_pause_pressed_during_a_burst_is_applied_before_the_next_snapshot(
+    qtbot, bare_worker, monkeypatch, speed, pressed_at
+):
+    order = []  # ("pause", iteration) and ("snapshot", iteration, running), as they happen
+    bare_worker.snapshot_ready.connect(
+        lambda s: order.append(("snapshot", s.iteration, s.running)), Qt.DirectConnection
+    )
+    step = Trainer.step
+
+    def press_pause_during_an_update(trainer):
+        if trainer.iteration == pressed_at:
+            bare_worker.pause()
+            order.append(("pause", pressed_at))
+        return step(trainer)
+
+    monkeypatch.setattr(Trainer, "step", press_pause_during_an_update)
+    bare_worker.set_speed(speed)
+    bare_worker.play()
+    paused = ("snapshot", pressed_at + 1, False)  # after the update under way
+    qtbot.waitUntil(lambda: paused in order, timeout=TIMEOUT_MS)
+    pressed = order.index(("pause", pressed_at))
+    assert order[pressed + 1] == paused
+    assert all(not event[2] for event in order[pressed + 1 :])
+
+
+def test_the_gui_can_read_the_session_during_its_turn(qtbot, bare_worker):
+    """The loop waits for the GUI's turn between two updates, holding the session; a reader
+    that wants the session gets it (no deadlock)."""
+    play_at_max(qtbot, bare_worker)
+    bare_worker.set_gui_busy(True)
+    read = []
+
+    def reader():
+        with bare_worker.lock:
+            read.append(bare_worker.session.iteration)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    thread.join(timeout=TIMEOUT_MS / 1000)  # a safety net: it returns at once
+    assert read and not thread.is_alive()
+    bare_worker.set_gui_busy(False)
+
+
+def test_gui_turns_end_once_the_queue_holds_nothing_but_the_marker(qtbot):
+    calls = []
+
+    class Worker(QObject):
+        snapshot_ready = Signal(object)
+
+        def hand_over_published_frames(self):
+            calls.append("hand over")
+
+        def set_gui_busy(self, busy):
+            calls.append(("busy", busy))
+
+        def frame_drawn(self):
+            calls.append("drawn")
+
+    parent = QObject()
+    worker = Worker(parent)
+    GuiTurns(worker, parent)
+    assert calls == ["hand over"]
+
+    def work(depth: int) -> None:
+        calls.append(("work", depth))
+        if depth < 3:  # work that posts more work: all of it is the GUI's turn
+            QTimer.singleShot(0, lambda: work(depth + 1))
+
+    calls.clear()
+    QTimer.singleShot(0, lambda: work(0))
+    qtbot.waitUntil(lambda: ("busy", False) in calls, timeout=TIMEOUT_MS)
+    first_turn = calls[: calls.index(("busy", False)) + 1]
+    assert first_turn == [("busy", True), *(("work", depth) for depth in range(4)), ("busy", False)]
+    calls.clear()
+    worker.snapshot_ready.emit(None)  # a published frame: drawn once its turn is over
+    qtbot.waitUntil(lambda: "drawn" in calls, timeout=TIMEOUT_MS)
+    assert calls[calls.index("drawn") + 1] == ("busy", False)  # as its turn ends
+    parent.deleteLater()
+    QCoreApplication.processEvents()
+
+
+def playground_in_window(qtbot, window) -> None:
+    window.state.set_test_ratio(0.5)
+    window.state.set_dataset(make_preset("xor", n=500, noise=0.1, seed=1), new_run=True)
+    window.state.set_network_config(
+        NetworkConfig((HiddenLayer(8, "tanh"), HiddenLayer(8, "tanh")), seed=1)
+    )
+    window.state.set_training_config(PLAYGROUND)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration == 0, timeout=TIMEOUT_MS)
+    window.toolbar.findChild(QComboBox, "speedCombo").setCurrentIndex(3)  # Max
+
+
+def test_at_max_no_update_runs_while_a_frame_is_drawn_and_painted(qtbot, window, monkeypatch):
+    playground_in_window(qtbot, window)
+    updates = UpdateCounter(monkeypatch)
+    frames = window._frames
+    drawing = threading.Event()  # from a frame's draw until the GUI's turn ends (paints done)
+    updates.busy = drawing.is_set
+    draws_during_update = []
+    draw, end_turn = frames._draw_pending, window._worker.set_gui_busy
+
+    def draw_pending():
+        draws_during_update.append(updates.during)
+        drawing.set()
+        draw()
+
+    def set_gui_busy(busy):
+        if not busy:
+            drawing.clear()
+        end_turn(busy)
+
+    monkeypatch.setattr(frames, "_draw_pending", draw_pending)
+    monkeypatch.setattr(window._worker, "set_gui_busy", set_gui_busy)
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(draws_during_update) >= 20, timeout=TIMEOUT_MS)
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: not window.last_snapshot.running, timeout=TIMEOUT_MS)
+    assert updates.count > 100
+    assert not any(draws_during_update)  # no frame began while an update was under way
+    assert not any(updates.started_while)  # no update began while a frame was drawn
+
+
+def test_exact_numbers_whatever_the_timing(qtbot, window):
+    """Played at Max, the GUI taking its turns, a run ends where one Step of 3,000 ends."""
+    playground_in_window(qtbot, window)
+    window.state.set_stop_at(3000)
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(
+        lambda: window.last_snapshot.iteration == 3000 and not window.last_snapshot.running,
+        timeout=30_000,
+    )
+    played = window.last_snapshot.net.params
+    qtbot.mouseClick(window.findChild(QToolButton, "resetButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration == 0, timeout=TIMEOUT_MS)
+    window._worker.step(3000)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration == 3000, timeout=30_000)
+    np.testing.assert_array_equal(window.last_snapshot.net.params, played)
+
+
+def test_closing_the_window_while_playing_at_max_stops_the_thread(qtbot, window):
+    playground_in_window(qtbot, window)
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration > 1000, timeout=TIMEOUT_MS)
+    thread = window._thread
+    window.close()
+    assert thread.isFinished()
+
+
+def test_speed_is_at_most_that_many_updates_per_frame(qtbot, bare_worker):
+    """A frame ends when its training budget is spent even if its quota is not reached:
+    with updates far longer than a frame, every frame still gets published."""
+    big = Session(
+        Dataset(np.random.default_rng(0).normal(size=(2000, 2)), np.arange(2000) % 2),
+        NetworkConfig(tuple(HiddenLayer(64) for _ in range(6)), seed=1),
+        TrainingConfig(batch_size=None),
+    )
+    bare_worker.replace_session(big)
+    bare_worker.set_speed(100)
+    bare_worker.play()
+    qtbot.waitUntil(lambda: sum(s.running for s in bare_worker.snapshots) >= 3, timeout=TIMEOUT_MS)
+    running = [s.iteration for s in bare_worker.snapshots if s.running]
+    assert 0 < running[0] < 100
+
+
+def test_a_slow_view_is_drawn_less_often_while_playing(qtbot, monkeypatch):
+    """A view whose drawing is slow (the regions of a large network) takes at most a quarter
+    of the time while playing; a paused frame draws every view."""
+    from mlpviz.gui import frames
+    from mlpviz.gui.app_state import AppState
+
+    class Clock:  # frames.py's time: advanced by the frames and by the views' drawing
+        now = 0.0
+
+        def monotonic(self):
+            return self.now
+
+    class View:
+        def __init__(self, cost):
+            self.cost, self.drawn = cost, 0
+
+        def show_frame(self, frame):
+            self.drawn += 1
+            clock.now += self.cost
+
+    clock = Clock()
+    monkeypatch.setattr(frames, "time", clock)
+    session = playground_session()
+    state = AppState(session.dataset, session.network_config, PLAYGROUND, 0.5)
+    cheap, slow = View(0.002), View(0.05)
+    director = frames.FrameDirector(state, None, views=[cheap, slow], slow_views=[])
+    running = session.snapshot(running=True)
+    for _ in range(100):
+        clock.now += 0.02  # training between two frames
+        director.receive(running)
+        qtbot.waitUntil(lambda: director.frame is not None)
+        QCoreApplication.processEvents()
+    assert cheap.drawn == 100
+    assert slow.drawn * slow.cost <= frames.MAX_VIEW_SHARE * clock.now + slow.cost
+    drawn = slow.drawn
+    director.receive(session.snapshot(running=False))
+    qtbot.waitUntil(lambda: slow.drawn == drawn + 1, timeout=TIMEOUT_MS)
