@@ -364,7 +364,9 @@ class UntrustedArchive:
             actual = shown(str(header.shape))
             raise self._fail(f"has shape {actual}; expected {_shape_text(shape)}", name)
         count = math.prod(header.shape)
-        if count > max_elements:
+        # Each axis too, not only the product: (0, 2**30, 2**30) holds no value, but NumPy
+        # still refuses to make an array of that shape.
+        if count > max_elements or any(axis > max_elements for axis in header.shape):
             raise self._fail(f"holds {count} values; at most {max_elements} allowed", name)
 
     def _fail(self, problem: str, member: str | None = None) -> MlpvizError:

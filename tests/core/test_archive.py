@@ -289,6 +289,7 @@ def header_case(header: str, data: bytes = b"", **kwargs):
 
 BAD_ARRAYS = [
     (header_case(float64_header((10**12,))), {}, "holds 1000000000000 values; at most"),
+    (header_case(float64_header((0, 2**30, 2**30))), {}, "holds 0 values; at most"),
     (header_case(float64_header((10**6,))), {"max_elements": 10**7}, "does not hold the data"),
     (header_case(float64_header((4,)), bytes(16)), {}, "does not hold the data"),
     (header_case(float64_header((3, 2)), bytes(48)), {"shape": (2, 3)}, "shape (3, 2); exp"),
