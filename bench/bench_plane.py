@@ -9,6 +9,8 @@ Prints
     scatter data and painted, with 100,000 points: the plane alone (the click's request
     answered as the main window does: the dataset with the point, its split, a new Frame),
     and in the real MainWindow;
+each as wall-clock time and as this process's CPU time, which other processes on a busy
+machine disturb less (NumPy's threads add to it, though);
 and saves screenshots of both networks to ``--shots`` (with 3× crops around a boundary).
 """
 
@@ -41,6 +43,25 @@ from mlpviz.gui.main_window import MainWindow
 WINDOW = (1366, 768)
 BIG = 100_000
 TEST_RATIO = 0.2
+
+
+class Stopwatch:
+    """Wall-clock and CPU milliseconds of the timed sections; medians of each."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def __enter__(self) -> Stopwatch:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.wall.append(1000 * (time.perf_counter() - self._wall))
+        self.cpu.append(1000 * (time.process_time() - self._cpu))
+
+    def __str__(self) -> str:
+        return f"{np.median(self.wall):6.1f} ms wall, {np.median(self.cpu):6.1f} ms CPU (medians)"
 
 
 class PaintCounter(QObject):
@@ -77,19 +98,20 @@ def wait_for_paint(app: QApplication, counter: PaintCounter, paints_before: int)
         app.processEvents()
 
 
-def frame_cost(app: QApplication, plane: DataPlane, net: MLP, data: Dataset, repeats: int):
-    """Median ms of show_frame with a new snapshot of ``net`` and the paint that follows."""
+def frame_cost(
+    app: QApplication, plane: DataPlane, net: MLP, data: Dataset, repeats: int
+) -> Stopwatch:
+    """show_frame with a new snapshot of ``net`` and the paint that follows."""
     mask = np.zeros(len(data), dtype=bool)
     counter = PaintCounter(plane)
-    times = []
+    stopwatch = Stopwatch()
     for _ in range(repeats):
         frame = Frame(snapshot_of(net.copy()), data, mask)
         paints = counter.paints
-        started = time.perf_counter()
-        plane.show_frame(frame)
-        wait_for_paint(app, counter, paints)
-        times.append(time.perf_counter() - started)
-    return 1000 * float(np.median(times))
+        with stopwatch:
+            plane.show_frame(frame)
+            wait_for_paint(app, counter, paints)
+    return stopwatch
 
 
 def save_shots(plane: DataPlane, folder: Path, name: str) -> None:
@@ -115,33 +137,31 @@ def drawn_positions(plot_widget: pg.PlotWidget) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def click_latency(app: QApplication, plot_widget: pg.PlotWidget, repeats: int) -> float:
-    """Median ms from a left click to its point being in the scatter data and painted."""
+def click_latency(app: QApplication, plot_widget: pg.PlotWidget, repeats: int) -> Stopwatch:
+    """From a left click to its point being in the scatter data and painted."""
     rng = np.random.default_rng(1)
     view_box = plot_widget.getPlotItem().vb
     counter = PaintCounter(plot_widget)
-    times = []
+    stopwatch = Stopwatch()
     for _ in range(repeats):
         target = QPointF(*rng.uniform(-4, 4, 2))
         pixel = plot_widget.mapFromScene(view_box.mapViewToScene(target))
         paints = counter.paints
-        started = time.perf_counter()
-        QTest.mouseClick(plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=pixel)
-        wait_for_paint(app, counter, paints)
-        elapsed = time.perf_counter() - started
+        with stopwatch:
+            QTest.mouseClick(plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=pixel)
+            wait_for_paint(app, counter, paints)
         near = np.abs(drawn_positions(plot_widget) - [target.x(), target.y()]).max(axis=1)
         if near.min() > 3 * max(view_box.viewPixelSize()):
             raise SystemExit("the clicked point was not drawn")
-        times.append(elapsed)
         QTest.qWait(5)
-    return 1000 * float(np.median(times))
+    return stopwatch
 
 
 def big_dataset() -> Dataset:
     return make_preset("gaussian", n=BIG, noise=0.3, seed=0, n_classes=3)
 
 
-def plane_alone_click(app: QApplication, net: MLP, repeats: int) -> float:
+def plane_alone_click(app: QApplication, net: MLP, repeats: int) -> Stopwatch:
     """The plane answering its own requests as the main window does."""
     plane = DataPlane()
     plane.resize(*WINDOW)
@@ -163,7 +183,7 @@ def plane_alone_click(app: QApplication, net: MLP, repeats: int) -> float:
         plane.close()
 
 
-def main_window_click(app: QApplication, repeats: int) -> float:
+def main_window_click(app: QApplication, repeats: int) -> Stopwatch:
     """The real window: undo command, session, every view drawing the new frame."""
     with tempfile.TemporaryDirectory() as folder:
         os.environ["XDG_DATA_HOME"] = folder  # its autosave, not in the user's data folder
@@ -209,15 +229,15 @@ def main() -> None:
         for name, (net, data) in cases.items():
             plane.fit_view()
             cost = frame_cost(app, plane, net, data, args.repeats)
-            print(f"frame, {name:8}: show_frame + paint {cost:6.1f} ms (median)")
+            print(f"frame, {name:8}: show_frame + paint {cost}")
             save_shots(plane, args.shots, f"{args.prefix}-{name}")
         plane.close()
         print(f"screenshots in {args.shots}")
     if args.part in ("clicks", "all"):
         alone = plane_alone_click(app, cases["spiral3"][0], args.repeats)
-        print(f"click at {BIG:,} points, plane alone: {alone:6.1f} ms (median)")
+        print(f"click at {BIG:,} points, plane alone: {alone}")
         window = main_window_click(app, max(5, args.repeats // 4))
-        print(f"click at {BIG:,} points, main window: {window:6.1f} ms (median)")
+        print(f"click at {BIG:,} points, main window: {window}")
 
 
 if __name__ == "__main__":

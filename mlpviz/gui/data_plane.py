@@ -80,8 +80,7 @@ def changed_points(
     if abs(grown) > MAX_EDITED_POINTS:
         return None
     common = min(len(old_positions), len(new_positions))
-    moved = (old_positions[:common] != new_positions[:common]).any(axis=1)
-    start = int(np.argmax(moved)) if moved.any() else common
+    start = _first_difference(old_positions[:common], new_positions[:common])
     # After the block, old and new points pair up again, shifted by its length.
     old_after, new_after = start + max(-grown, 0), start + max(grown, 0)
     if not np.array_equal(old_positions[old_after:], new_positions[new_after:]):
@@ -96,6 +95,14 @@ def changed_points(
         [old_positions[start:old_after], new_positions[start:new_after], new_positions[restyled]]
     )
     return changed if len(changed) <= MAX_EDITED_POINTS else None
+
+
+def _first_difference(a: np.ndarray, b: np.ndarray) -> int:
+    """The first row where ``a`` and ``b`` (n, 2) differ; n when they are equal (the common
+    case of a click, checked first: comparing row by row takes ten times as long)."""
+    if np.array_equal(a, b):
+        return len(a)
+    return int(np.argmax((a != b).any(axis=1)))
 
 
 def point_sprites(ratio: float) -> list[QImage]:
