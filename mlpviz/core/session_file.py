@@ -11,7 +11,7 @@ A zip archive (``archive.write_archive``) of ``manifest.json`` and a few ``.npy`
     ``schedule``, ``last_is_transient``, ``trainings``: the distinct training settings,
     ``data_versions``: ``id`` and ``points`` of each, ``checkpoints``: per checkpoint the
     index of its training settings, its data version id, ``metrics``, ``weight_norms``,
-    ``gradient_norms`` and ``trainer``), ``history`` (``rows``, ``stride``, ``offered`` and
+    ``gradient_norms``, ``largest_weight`` (the run's largest |w| so far) and ``trainer``), ``history`` (``rows``, ``stride``, ``offered`` and
     the ``newest`` row shown beyond the kept ones, or null) and ``view_settings`` (an object
     the app keeps for itself). A trainer is ``iteration``, ``epoch``, ``rng`` (NumPy's PCG64
     state), ``order`` (length of the epoch's sample order, null without one), ``position``,
@@ -136,6 +136,7 @@ def _checkpoint_entry(checkpoint: Checkpoint, training: int) -> dict:
         "metrics": {name: _json_number(value) for name, value in asdict(metrics).items()},
         "weight_norms": [_json_number(norm) for norm in checkpoint.weight_norms],
         "gradient_norms": [_json_number(norm) for norm in checkpoint.gradient_norms],
+        "largest_weight": _json_number(checkpoint.largest_weight),
         "trainer": _trainer_entry(checkpoint.trainer),
     }
 
@@ -312,6 +313,7 @@ class _CheckpointEntry(NamedTuple):
     metrics: Metrics
     weight_norms: tuple[float, ...]
     gradient_norms: tuple[float, ...]
+    largest_weight: float
     trainer: _TrainerEntry
 
 
@@ -476,6 +478,7 @@ class _Reader:
                 metrics=checkpoint.metrics,
                 weight_norms=checkpoint.weight_norms,
                 gradient_norms=checkpoint.gradient_norms,
+                largest_weight=checkpoint.largest_weight,
             )
             for checkpoint, row, state in zip(checkpoints, params, states)
         ]
@@ -503,6 +506,7 @@ class _Reader:
             metrics=Metrics(*(metrics.number(field.name) for field in fields(Metrics))),
             weight_norms=weight_norms,
             gradient_norms=gradient_norms,
+            largest_weight=entry.number("largest_weight"),
             trainer=self._trainer_entry(entry.object("trainer"), training),
         )
 

@@ -90,6 +90,7 @@ def assert_same_session(a: Session, b: Session) -> None:
         np.testing.assert_array_equal(ca.params, cb.params)
         assert (ca.training, ca.data_version) == (cb.training, cb.data_version)
         assert (ca.weight_norms, ca.gradient_norms) == (cb.weight_norms, cb.gradient_norms)
+        assert ca.largest_weight == cb.largest_weight > 0  # the weights' colour scale
         np.testing.assert_equal(vars(ca.metrics), vars(cb.metrics))  # NaN equals NaN here
         assert_same_trainer_state(ca.trainer, cb.trainer)
         va, vb = ta.data_version(ca.data_version), tb.data_version(cb.data_version)
