@@ -11,8 +11,9 @@ A zip archive (``archive.write_archive``) of ``manifest.json`` and a few ``.npy`
     ``schedule``, ``last_is_transient``, ``trainings``: the distinct training settings,
     ``data_versions``: ``id`` and ``points`` of each, ``checkpoints``: per checkpoint the
     index of its training settings, its data version id, ``metrics``, ``weight_norms``,
-    ``gradient_norms``, ``largest_weight`` (the run's largest |w| so far) and ``trainer``), ``history`` (``rows``, ``stride``, ``offered`` and
-    the ``newest`` row shown beyond the kept ones, or null) and ``view_settings`` (an object
+    ``gradient_norms``, ``largest_weight`` (the run's largest |w| so far) and ``trainer``),
+    ``history`` (``rows``, ``stride``, ``offered`` and the ``newest`` row shown beyond the
+    kept ones, or null) and ``view_settings`` (an object
     the app keeps for itself). A trainer is ``iteration``, ``epoch``, ``rng`` (NumPy's PCG64
     state), ``order`` (length of the epoch's sample order, null without one), ``position``,
     ``optimizer_step`` and ``buffers`` (each optimiser buffer's name and its number of rows,
