@@ -15,7 +15,7 @@ product ``[W | b] @ [A; 1]`` computes z = Wa + b, and one product ``δ @ [A; 1]�
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -27,6 +27,18 @@ from .losses import output_for
 INITS = ("xavier", "he", "uniform")
 MAX_LAYER_SIZE = 4096
 INFERENCE_CHUNK = 2048  # samples per block: a 64-unit layer's block (1 MiB) stays in L2
+# Samples per chunk of the gradient of a larger batch. Batches up to this size (mini-batches,
+# and full batches of up to 16,384 points) take the one-pass path unchanged; larger ones are
+# summed chunk by chunk, so that a step can be interrupted between chunks, and its buffers
+# stay small: 8×64 ReLU takes ~0.1 s and 70 MB per chunk, where a full batch of 1,000,000
+# points took 4 GB and ran 2.4× slower. A constant: the numbers never depend on timing.
+GRADIENT_CHUNK = 16384
+
+
+# Not an error, a way back out of a computation, named like StopIteration and
+# KeyboardInterrupt, hence no "Error" suffix.
+class Interrupted(Exception):  # noqa: N818
+    """A long computation stopped between two chunks because its caller asked it to."""
 
 
 class Forward(NamedTuple):
@@ -282,7 +294,7 @@ class MLP:
         inputs = self._with_ones(X)
         labels = self._labels(y, inputs.shape[1])
         grad = np.empty_like(self.params)
-        loss = self.loss_and_gradient(inputs, labels, l2, grad)
+        loss = self.loss_and_gradient_in_chunks(inputs, labels, l2, grad)
         dW, db = self._views(grad)
         return loss, [g.copy() for g in dW], [g.copy() for g in db]
 
@@ -306,10 +318,50 @@ class MLP:
                 # so exact either way), which np.dot computes four times faster than matmul.
                 delta = np.dot(W_T, delta) if len(delta) == 1 else W_T @ delta
                 delta *= self._hidden[layer - 1].derivative(A_prev[:-1])
-        if l2:
-            grad += l2 * self.params * self._weight_mask
-            loss += self._l2_penalty(l2)
-        return loss
+        return loss + self._add_l2_gradient(l2, grad)
+
+    def loss_and_gradient_in_chunks(
+        self,
+        inputs: np.ndarray,
+        labels: np.ndarray,
+        l2: float,
+        grad: np.ndarray,
+        interrupt: Callable[[], bool] | None = None,
+    ) -> float:
+        """``loss_and_gradient`` for a batch of any size; what training uses.
+
+        A batch of more than GRADIENT_CHUNK samples is done in chunks of GRADIENT_CHUNK (the
+        last one shorter), in order, each weighted by its share of the batch: J and ∂J/∂params
+        are still the means over the whole batch, equal to one pass up to rounding, and the
+        same for the same batch whatever happens around them. ``interrupt`` is asked before
+        each chunk; when it returns True, this raises Interrupted and ``grad`` is unchanged.
+        """
+        m = inputs.shape[1]
+        if m <= GRADIENT_CHUNK:
+            return self.loss_and_gradient(inputs, labels, l2, grad)
+        total = np.zeros_like(grad)  # ``grad`` is written only once every chunk is done
+        chunk_grad = np.empty_like(grad)
+        loss = 0.0
+        for start in range(0, m, GRADIENT_CHUNK):
+            if interrupt is not None and interrupt():
+                raise Interrupted
+            stop = min(start + GRADIENT_CHUNK, m)
+            share = (stop - start) / m
+            chunk_loss = self.loss_and_gradient(
+                inputs[:, start:stop], labels[start:stop], 0.0, chunk_grad
+            )
+            loss += share * chunk_loss
+            chunk_grad *= share
+            total += chunk_grad
+        grad[...] = total
+        return loss + self._add_l2_gradient(l2, grad)
+
+    def _add_l2_gradient(self, l2: float, grad: np.ndarray) -> float:
+        """Add the L2 term's gradient λ·W (no bias) to ``grad``; return its penalty."""
+        if not l2:
+            return 0.0
+        grad += l2 * self.params * self._weight_mask
+        return self._l2_penalty(l2)
 
     def _gradient_blocks(self, grad: np.ndarray) -> list[np.ndarray]:
         """``[dW | db]`` views of ``grad``, cached for the trainer's reused buffer."""

@@ -7,18 +7,32 @@ forward propagation, compute J, backward propagation, update.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from .errors import ConfigError, DivergenceError
-from .network import MLP
+from .network import INFERENCE_CHUNK, MLP, Interrupted
 from .optimizers import SGD, Adam, OptimizerState
 
 # A run is diverging once a parameter leaves this range: on inputs of a few units the logits
 # are then in the tens of thousands, every sigmoid/tanh is saturated and nothing is learnt
 # any more, long before float64 overflows to inf. Converging runs stay far below it.
 MAX_PARAMETER = 1e5
+# Samples evaluated between two looks at ``interrupt`` (8×64 ReLU: ~0.1 s); a multiple of
+# the network's INFERENCE_CHUNK, so that evaluating in pieces changes no bit.
+EVALUATION_PIECE = 32 * INFERENCE_CHUNK
+
+
+class _BatchStart(NamedTuple):
+    """The epoch's order and position before a batch, and the shuffling generator's state
+    when that batch draws a new order (None otherwise: reading it costs a microsecond)."""
+
+    order: np.ndarray | None
+    position: int
+    rng_state: dict | None
 
 
 @dataclass(frozen=True)
@@ -146,20 +160,32 @@ class Trainer:
             self._start_epoch_order()
         return self._rows[batch].T, self._labels[batch], ends_epoch
 
-    def step(self) -> float:
+    def step(self, interrupt: Callable[[], bool] | None = None) -> float:
         """One parameter update on one mini-batch; returns that batch's J before the update.
+
+        A batch larger than GRADIENT_CHUNK samples is computed in chunks, and ``interrupt`` is
+        asked before each: when it returns True the update is abandoned and Interrupted is
+        raised, with the parameters, the optimiser's state, the counters and the batch order
+        as before the call, so that the next step computes this very update.
 
         Raises DivergenceError when the loss is not finite or a parameter is NaN or beyond
         ±MAX_PARAMETER. The parameters are then restored to their values before the update
         and the optimiser's state (momentum, Adam's moments) is reset: it holds the runaway
         update, and would throw a smaller learning rate off course again.
         """
+        batch_start = self._batch_start()
         columns, labels, ends_epoch = self._next_batch()
         params = self.net.params
-        self._backup[...] = params
         # Overflow is expected when a run diverges; it is detected and reported below.
         with np.errstate(over="ignore", invalid="ignore"):
-            loss = self.net.loss_and_gradient(columns, labels, self._l2, self._grad)
+            try:
+                loss = self.net.loss_and_gradient_in_chunks(
+                    columns, labels, self._l2, self._grad, interrupt
+                )
+            except Interrupted:
+                self._return_to(batch_start)
+                raise
+            self._backup[...] = params
             self.optimizer.step([params], [self._grad])
         largest = np.maximum.reduce(np.abs(params))
         if not (math.isfinite(loss) and largest <= MAX_PARAMETER):  # NaN fails too
@@ -174,6 +200,18 @@ class Trainer:
         self.iteration += 1
         self.epoch += ends_epoch
         return loss
+
+    def _batch_start(self) -> _BatchStart:
+        """Where the next batch starts, to go back there when its update is abandoned."""
+        draws_order = self._order is None and self._effective_batch_size() < self.n_samples
+        rng_state = self._rng.bit_generator.state if draws_order else None
+        return _BatchStart(self._order, self._position, rng_state)
+
+    def _return_to(self, start: _BatchStart) -> None:
+        """Undo ``_next_batch`` back to ``start``: the next batch is the same again."""
+        self._order, self._position = start.order, start.position
+        if start.rng_state is not None:  # the epoch's order is drawn again, the same
+            self._rng.bit_generator.state = start.rng_state
 
     def run(self, iterations: int) -> list[float]:
         """``iterations`` calls of ``step``; returns their losses."""
@@ -220,12 +258,30 @@ class Trainer:
         return evaluate(self.net, X, y)
 
 
-def evaluate(net: MLP, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def evaluate(
+    net: MLP, X: np.ndarray, y: np.ndarray, interrupt: Callable[[], bool] | None = None
+) -> tuple[float, float]:
     """``(J, accuracy)`` of ``net`` on ``X: (m, n_in)``, ``y: (m,)``: the mean cross-entropy
-    without the L2 term, and the share of correct predictions; NaN for no sample."""
+    without the L2 term, and the share of correct predictions; NaN for no sample.
+
+    ``interrupt`` is asked before each EVALUATION_PIECE samples; when it returns True this
+    raises Interrupted.
+    """
     if len(y) == 0:
         return math.nan, math.nan
-    logits = net._inference_logits(X)
+    logits = _logits_in_pieces(net, X, interrupt)
     labels = net._labels(y, logits.shape[1])
     loss, _ = net.output.loss_and_delta(logits, labels)
     return float(loss), float(np.mean(net.output.labels(logits) == labels))
+
+
+def _logits_in_pieces(net: MLP, X: np.ndarray, interrupt: Callable[[], bool] | None) -> np.ndarray:
+    """``net._inference_logits(X)`` computed EVALUATION_PIECE samples at a time, asking
+    ``interrupt`` before each piece. The pieces are whole numbers of the network's blocks, so
+    the logits are the same bits as in one call."""
+    pieces = []
+    for start in range(0, len(X), EVALUATION_PIECE):
+        if interrupt is not None and interrupt():
+            raise Interrupted
+        pieces.append(net._inference_logits(X[start : start + EVALUATION_PIECE]))
+    return np.concatenate(pieces, axis=1)

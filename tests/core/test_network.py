@@ -5,8 +5,9 @@ import itertools
 import numpy as np
 import pytest
 
-from mlpviz.core import MLP, ConfigError
+from mlpviz.core import MLP, ConfigError, network
 from mlpviz.core.activations import ACTIVATIONS
+from tests.core.long_steps import StopAt
 
 
 def central_difference(net, X, y, l2, eps=1e-6):
@@ -247,3 +248,61 @@ def test_astype_copies_into_another_precision():
     np.testing.assert_allclose(single.predict_proba(X), net.predict_proba(X), atol=1e-6)
     single.weights[0][...] = 0.0
     assert np.any(net.weights[0] != 0.0)
+
+
+def flat(gradients):
+    """``dW + db`` lists as one vector."""
+    return np.concatenate([g.ravel() for g in gradients])
+
+
+@pytest.mark.parametrize(("n_classes", "l2"), [(2, 0.0), (3, 0.3)])
+@pytest.mark.parametrize("chunk", [7, 25, 49])  # 50 samples: 7×7 + 1, 2×25, 49 + 1
+def test_a_gradient_in_chunks_equals_the_one_pass_gradient(monkeypatch, n_classes, l2, chunk):
+    net = MLP([2, 6, 5, 1 if n_classes == 2 else n_classes], ["tanh", "relu"], seed=1)
+    X, y = data(n_classes, m=50)
+    loss, dW, db = net.gradients(X, y, l2)  # 50 ≤ GRADIENT_CHUNK: one pass
+    monkeypatch.setattr(network, "GRADIENT_CHUNK", chunk)
+    chunked_loss, chunked_dW, chunked_db = net.gradients(X, y, l2)
+    one_pass, chunked = flat(dW + db), flat(chunked_dW + chunked_db)
+    assert chunked_loss == pytest.approx(loss, rel=1e-12)
+    # Components that nearly cancel over the batch are compared to the gradient's scale.
+    np.testing.assert_allclose(chunked, one_pass, rtol=1e-12, atol=1e-15 * np.abs(one_pass).max())
+    assert not np.array_equal(chunked, one_pass)  # the chunks were really summed
+
+
+@pytest.mark.parametrize(
+    ("activation", "n_classes", "l2"),
+    [("tanh", 2, 0.0), ("sigmoid", 3, 0.3), ("relu", 2, 0.3), ("leaky_relu", 4, 0.0)],
+)
+def test_a_gradient_over_several_chunks_matches_central_differences(
+    monkeypatch, activation, n_classes, l2
+):
+    monkeypatch.setattr(network, "GRADIENT_CHUNK", 16)  # 40 samples: chunks of 16, 16, 8
+    net = MLP([2, 5, 4, 1 if n_classes == 2 else n_classes], activation, seed=1)
+    rng = np.random.default_rng(2)
+    for b in net.biases:  # away from ReLU's kink, as above
+        b[...] = rng.normal(0, 0.5, b.shape)
+    X, y = data(n_classes, m=40)
+    loss, dW, db = net.gradients(X, y, l2)
+    assert loss == pytest.approx(net.loss(X, y, l2), rel=1e-12)
+    numeric_dW, numeric_db = central_difference(net, X, y, l2)
+    assert relative_error(flat(dW + db), flat(numeric_dW + numeric_db)) < 1e-6
+
+
+def test_a_gradient_in_chunks_asks_before_each_chunk_and_stops_leaving_grad_untouched(
+    monkeypatch,
+):
+    monkeypatch.setattr(network, "GRADIENT_CHUNK", 8)  # 30 samples: 4 chunks
+    net = MLP([2, 5, 3], "tanh", seed=0)
+    X, y = data(3, m=30)
+    inputs, labels = net._with_ones(X), net._labels(y, 30)
+    expected, never = np.empty_like(net.params), StopAt()
+    expected_loss = net.loss_and_gradient_in_chunks(inputs, labels, 0.1, expected, never)
+    assert never.asked == 4
+    grad = np.full_like(net.params, 7.0)
+    for n in range(1, 5):
+        with pytest.raises(network.Interrupted):
+            net.loss_and_gradient_in_chunks(inputs, labels, 0.1, grad, StopAt(n))
+        assert (grad == 7.0).all()
+    assert net.loss_and_gradient_in_chunks(inputs, labels, 0.1, grad) == expected_loss
+    np.testing.assert_array_equal(grad, expected)

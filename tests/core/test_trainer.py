@@ -1,12 +1,15 @@
 """Trainer: one update per step, mini-batches and epochs, divergence, convergence on presets."""
 
+import contextlib
 import itertools
 
 import numpy as np
 import pytest
 
-from mlpviz.core import MLP, SGD, Adam, ConfigError, DivergenceError, Trainer
+from mlpviz.core import MLP, SGD, Adam, ConfigError, DivergenceError, Trainer, network
 from mlpviz.core.datasets import make_preset
+from mlpviz.core.trainer import EVALUATION_PIECE, evaluate
+from tests.core.long_steps import RandomStops, StopAt, assert_same_trainer_state
 
 
 def small_problem(m=20, seed=0):
@@ -146,3 +149,68 @@ def test_divergence_resets_the_optimiser_state_that_holds_the_runaway_update():
     with pytest.raises(DivergenceError):
         trainer.run(100)
     assert trainer.optimizer._velocity == []
+
+
+# 100 samples in chunks of 8: the full batch has 13 chunks; batches of 30 have 4, the last
+# batch of each epoch (10 samples) 2; every fourth batch starts an epoch and draws its order.
+LONG_STEPS = {
+    "full batch, momentum": dict(optimizer=lambda: SGD(0.1, momentum=0.9), batch_size=None),
+    "batches of 30, adam": dict(optimizer=lambda: Adam(0.01), batch_size=30),
+}
+
+
+def long_step_trainer(optimizer, batch_size):
+    X, y = small_problem(m=100)
+    net = MLP([2, 6, 5, 1], ["tanh", "relu"], seed=0)
+    return Trainer(net, optimizer(), X, y, batch_size=batch_size, l2=0.01, seed=4)
+
+
+@pytest.mark.parametrize("setup", LONG_STEPS.values(), ids=LONG_STEPS.keys())
+def test_an_interrupted_step_leaves_everything_as_before(monkeypatch, setup):
+    monkeypatch.setattr(network, "GRADIENT_CHUNK", 8)
+    trainer = long_step_trainer(**setup)
+    trainer.step()
+    for _ in range(8):  # two epochs of batches of 30
+        params, state = trainer.net.params.copy(), trainer.state()
+        norms = trainer.last_gradient_norms()
+        for n in (1, 2):  # before the first chunk, and between the first two
+            with pytest.raises(network.Interrupted):
+                trainer.step(StopAt(n))
+            np.testing.assert_array_equal(trainer.net.params, params)
+            assert_same_trainer_state(trainer.state(), state)
+            assert trainer.last_gradient_norms() == norms
+        trainer.step()
+
+
+@pytest.mark.parametrize("setup", LONG_STEPS.values(), ids=LONG_STEPS.keys())
+def test_steps_interrupted_at_random_and_retried_train_bit_for_bit_like_straight_ones(
+    monkeypatch, setup
+):
+    monkeypatch.setattr(network, "GRADIENT_CHUNK", 8)
+    straight, retried = long_step_trainer(**setup), long_step_trainer(**setup)
+    expected = straight.run(30)
+    stops = RandomStops(0.15, seed=1)
+    losses = []
+    while len(losses) < 30:
+        with contextlib.suppress(network.Interrupted):  # and try again
+            losses.append(retried.step(stops))
+    assert stops.fired >= 10
+    assert losses == expected
+    np.testing.assert_array_equal(retried.net.params, straight.net.params)
+    assert_same_trainer_state(retried.state(), straight.state())
+    assert retried.last_gradient_norms() == straight.last_gradient_norms()
+
+
+def test_evaluate_in_pieces_gives_the_same_bits_and_can_be_interrupted():
+    net = MLP([2, 5, 3], "relu", seed=0)
+    rng = np.random.default_rng(0)
+    m = 2 * EVALUATION_PIECE + 1000
+    X, y = rng.normal(size=(m, 2)), rng.integers(0, 3, size=m)
+    logits = net._inference_logits(X)  # one call, as evaluate computed it before
+    expected_loss, _ = net.output.loss_and_delta(logits, y)
+    expected_accuracy = np.mean(net.output.labels(logits) == y)
+    pieces = StopAt()
+    assert evaluate(net, X, y, pieces) == (expected_loss, expected_accuracy)
+    assert pieces.asked == 3
+    with pytest.raises(network.Interrupted):
+        evaluate(net, X, y, StopAt(3))
