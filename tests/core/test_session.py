@@ -1,5 +1,7 @@
 """Session: one run, exact resume from any checkpoint, the app's rules for changes."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -152,6 +154,19 @@ def test_nothing_to_train_on_is_refused_with_a_reason():
     with pytest.raises(ConfigError, match="two classes"):
         one_class.step()
     assert one_class.iteration == 0
+
+
+def test_nothing_to_train_on_is_told_apart_without_copying_the_labels():
+    """Asked before every step: sorting or copying 1,000,000 labels took longer than a frame."""
+    m = 1_000_000
+    big = Session(Dataset(np.zeros((m, 2)), np.arange(m) % 2), NET, test_ratio=0.25)
+    tracemalloc.start()
+    try:
+        assert big.training_problem is None
+        _, peak_bytes = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak_bytes < m // 10  # a copy of the labels is 8,000,000 bytes, of the mask 10⁶
 
 
 def test_points_added_to_an_empty_session_start_training_there():
