@@ -541,10 +541,10 @@ def test_the_missing_out_directory_is_created(tmp_path):
 def test_ctrl_c_while_training_exits_130_and_writes_nothing(tmp_path, capsys, monkeypatch):
     real_step = Trainer.step
 
-    def step_until_interrupted(trainer):
+    def step_until_interrupted(trainer, *args):
         if trainer.iteration == 5:
             raise KeyboardInterrupt
-        return real_step(trainer)
+        return real_step(trainer, *args)
 
     monkeypatch.setattr(Trainer, "step", step_until_interrupted)
     assert train(tmp_path / "out") == 130

@@ -1,12 +1,17 @@
 """Session: one run, exact resume from any checkpoint, the app's rules for changes."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
+from mlpviz.core import network, trainer
 from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import Dataset, make_preset
 from mlpviz.core.errors import ConfigError, DivergenceError
+from mlpviz.core.network import Interrupted
 from mlpviz.core.session import ONE_CLASS, Session
+from tests.core.long_steps import RandomStops, StopAt, assert_same_trainer_state
 
 NET = NetworkConfig((HiddenLayer(8, "tanh"), HiddenLayer(6, "relu")), seed=3)
 TRAININGS = {
@@ -151,6 +156,19 @@ def test_nothing_to_train_on_is_refused_with_a_reason():
     assert one_class.iteration == 0
 
 
+def test_nothing_to_train_on_is_told_apart_without_copying_the_labels():
+    """Asked before every step: sorting or copying 1,000,000 labels took longer than a frame."""
+    m = 1_000_000
+    big = Session(Dataset(np.zeros((m, 2)), np.arange(m) % 2), NET, test_ratio=0.25)
+    tracemalloc.start()
+    try:
+        assert big.training_problem is None
+        _, peak_bytes = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak_bytes < m // 10  # a copy of the labels is 8,000,000 bytes, of the mask 10⁶
+
+
 def test_points_added_to_an_empty_session_start_training_there():
     run = Session()
     assert not run.apply(dataset=make_preset("linear", n=40, seed=0))
@@ -231,3 +249,80 @@ def test_a_run_can_start_from_a_models_weights(xor):
     with pytest.raises(ConfigError, match=r"the model is \[2, 3\].*1 output unit \(2 classes\)"):
         run.start_from(MLP([2, 3], seed=0))  # a 3-class model on 2-class data
     np.testing.assert_array_equal(run.timeline[0].params, model.params)
+
+
+def assert_same_run(a, b):
+    """Two sessions are at the same state with the same timeline and loss record."""
+    np.testing.assert_array_equal(a.net.params, b.net.params)
+    assert a.timeline.iterations == b.timeline.iterations
+    for mine, theirs in zip(a.timeline, b.timeline, strict=True):
+        np.testing.assert_array_equal(mine.params, theirs.params)
+        assert_same_trainer_state(mine.trainer, theirs.trainer)
+        assert (mine.metrics, mine.gradient_norms) == (theirs.metrics, theirs.gradient_norms)
+    assert_same_history(a.history.arrays(), b.history.arrays())
+
+
+def assert_same_history(a, b):
+    """Two HistoryArrays hold the same rows."""
+    for name, column in vars(a).items():
+        np.testing.assert_array_equal(column, getattr(b, name))
+
+
+@pytest.fixture
+def long_steps(monkeypatch):
+    """Updates on more than 8 samples and evaluations of more than 32 are done in pieces."""
+    monkeypatch.setattr(network, "GRADIENT_CHUNK", 8)
+    monkeypatch.setattr(trainer, "EVALUATION_PIECE", 32)
+
+
+@pytest.mark.parametrize("training", TRAININGS.values(), ids=TRAININGS.keys())
+def test_steps_interrupted_at_random_and_retried_resume_bit_for_bit(
+    xor, training, long_steps, tmp_path
+):
+    straight, retried = session(xor, training), session(xor, training)
+    stops = RandomStops(0.02, seed=5)
+    # Past iteration 200, where not every update is recorded: an interrupted record then
+    # drops several updates.
+    for target in range(13, 600, 13):
+        straight.step(13)
+        while retried.iteration < target:
+            retried.step(target - retried.iteration, interrupt=stops)
+    assert stops.fired >= 50
+    assert_same_run(retried, straight)
+    retried.save(tmp_path / "retried.mlpviz")
+    loaded = Session.load(tmp_path / "retried.mlpviz")
+    loaded.step(50)
+    straight.step(50)
+    np.testing.assert_array_equal(loaded.net.params, straight.net.params)
+
+
+def test_an_interrupt_while_recording_a_checkpoint_goes_back_to_the_newest_one(xor):
+    training = TRAININGS["sgd full batch"]
+    run, straight = session(xor, training), session(xor, training)
+    # Each update is recorded, measuring the training and then the test set: the 5th question
+    # comes while iteration 3 is measured.
+    assert run.step(5, interrupt=StopAt(5)) == 2
+    straight.step(2)
+    assert_same_run(run, straight)
+    run.step(3)
+    straight.step(3)
+    assert_same_run(run, straight)
+
+
+def test_an_interrupted_first_update_changes_nothing(xor, long_steps):
+    training = TRAININGS["adam full batch l2"]
+    run, straight = session(xor, training), session(xor, training)
+    run.step(3)
+    straight.step(3)
+    assert run.step(5, interrupt=StopAt(4)) == 0
+    assert_same_run(run, straight)
+
+
+def test_an_interrupted_snapshot_changes_nothing(xor, long_steps):
+    run = session(xor, TRAININGS["momentum mini-batch"])
+    run.step(12)
+    history = run.history.arrays()
+    with pytest.raises(Interrupted):
+        run.snapshot(interrupt=StopAt(2))
+    assert_same_history(run.history.arrays(), history)
+    assert run.snapshot().iteration == 12

@@ -38,11 +38,11 @@ class UpdateCounter:
         self.busy = lambda: False
         step = Trainer.step
 
-        def counted(trainer):
+        def counted(trainer, *args):
             self.started_while.append(self.busy())
             self.during = True
             try:
-                return step(trainer)
+                return step(trainer, *args)
             finally:
                 self.during = False
                 self.count += 1
@@ -97,11 +97,11 @@ def test_a_pause_pressed_during_a_burst_is_applied_before_the_next_snapshot(
     )
     step = Trainer.step
 
-    def press_pause_during_an_update(trainer):
+    def press_pause_during_an_update(trainer, *args):
         if trainer.iteration == pressed_at:
             bare_worker.pause()
             order.append(("pause", pressed_at))
-        return step(trainer)
+        return step(trainer, *args)
 
     monkeypatch.setattr(Trainer, "step", press_pause_during_an_update)
     bare_worker.set_speed(speed)

@@ -244,7 +244,7 @@ def test_empty_training_set_is_reported_on_step_and_play(qtbot, worker):
 def test_an_unexpected_error_is_reported_and_the_worker_survives(
     qtbot, worker, monkeypatch, caplog
 ):
-    def broken_step(self):
+    def broken_step(self, *args):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(Trainer, "step", broken_step)
