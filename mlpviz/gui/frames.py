@@ -36,7 +36,8 @@ class View(Protocol):
 class _PacedView:
     """A view and how often it is drawn while playing: at most every ``min_interval`` s, and
     less often when drawing it is slow, so that it takes at most MAX_VIEW_SHARE of the time
-    (the decision regions of a large network take tens of milliseconds)."""
+    (the decision regions of a large network take tens of milliseconds). Only the frames of a
+    running run are timed: a new dataset, drawn once, says nothing about the next frames."""
 
     def __init__(self, view: View, min_interval: float) -> None:
         self.view = view
@@ -47,7 +48,7 @@ class _PacedView:
     def due(self, now: float) -> bool:
         return now - self._drawn_at >= max(self._min_interval, self._cost / MAX_VIEW_SHARE)
 
-    def draw(self, frame: Frame) -> None:
+    def draw_timed(self, frame: Frame) -> None:
         started = time.monotonic()
         self.view.show_frame(frame)
         took = time.monotonic() - started
@@ -144,6 +145,8 @@ class FrameDirector(QObject):
         self._frame = frame
         now = time.monotonic()
         for view in self._views:
-            if not throttle or view.due(now):
-                view.draw(frame)
+            if not throttle:
+                view.view.show_frame(frame)
+            elif view.due(now):
+                view.draw_timed(frame)
         self.frame_shown.emit(frame)
