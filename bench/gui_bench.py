@@ -282,8 +282,8 @@ def click_latencies(window: MainWindow, clicks: int, rng: np.random.Generator) -
 
 
 def one_click(window: MainWindow, clock: PaintClock, delay: float, x: float, y: float) -> float:
-    """A click at (x, y) sent by a timer ``delay`` s from now: it waits for the GUI thread like
-    a real one. Milliseconds from when it was due to the plane painted with the point."""
+    """A click at (x, y) sent by a timer ``delay`` s from now (``single_shot``); milliseconds
+    from when it was due to the plane painted with the point."""
     plane = window.data_plane
     points = len(window.frame.dataset)
     handled_at = due = time.perf_counter() + int(delay * 1000) / 1000
@@ -294,23 +294,40 @@ def one_click(window: MainWindow, clock: PaintClock, delay: float, x: float, y: 
         QTest.mouseClick(plane.viewport(), Qt.LeftButton, pos=plane.mapFromScene(scene))
         handled_at = time.perf_counter()
 
-    timer = QTimer(window)
-    timer.setSingleShot(True)
-    timer.setTimerType(Qt.PreciseTimer)
-    timer.timeout.connect(click)
-    timer.start(int(delay * 1000))
+    single_shot(window, delay, click)
     wait_until(lambda: len(window.frame.dataset) > points and clock.painted_at > handled_at)
-    timer.deleteLater()
     return 1000 * (clock.painted_at - due)
 
 
-def pause_latency(window: MainWindow) -> float:
-    """Milliseconds from a click on Pause while playing at Max to the paused frame drawn."""
-    pump(0.3)
-    started = time.perf_counter()
-    set_playing(window, False)
-    wait_until(lambda: not window.frame.snapshot.running)
-    return 1000 * (time.perf_counter() - started)
+@dataclass(frozen=True)
+class PauseTiming:
+    milliseconds: float  # from a click on Pause to the paused frame drawn
+    updates: int  # between the frame on screen at the click and the paused frame
+
+
+def pause_timing(window: MainWindow, delay: float) -> PauseTiming:
+    """A click on Pause sent by a timer ``delay`` s from now while playing at Max."""
+    clicked: list[tuple[float, int]] = []  # when, and the iteration on screen then
+
+    def click() -> None:
+        clicked.append((time.perf_counter(), window.frame.snapshot.iteration))
+        set_playing(window, False)
+
+    single_shot(window, delay, click)
+    wait_until(lambda: bool(clicked) and not window.frame.snapshot.running)
+    elapsed = time.perf_counter() - clicked[0][0]
+    return PauseTiming(1000 * elapsed, window.frame.snapshot.iteration - clicked[0][1])
+
+
+def single_shot(window: MainWindow, delay: float, call: Callable[[], None]) -> None:
+    """Call ``call`` from a precise timer in ``delay`` s: it waits for the GUI thread like a
+    real click does."""
+    timer = QTimer(window)
+    timer.setSingleShot(True)
+    timer.setTimerType(Qt.PreciseTimer)
+    timer.timeout.connect(call)
+    timer.timeout.connect(timer.deleteLater)
+    timer.start(int(delay * 1000))
 
 
 def headless_rates(case: Case, seconds: float = 1.0) -> tuple[float, float]:
@@ -390,25 +407,30 @@ def main() -> None:
             "\n| case | speed | updates/s | × TFP | frames/s | regions/s | p95 late, ms "
             "| frame cost, ms |\n|---|---|---:|---:|---:|---:|---:|---:|"
         )
-        latencies: dict[str, tuple[list[float], float]] = {}
+        latencies: dict[str, tuple[list[float], PauseTiming, float]] = {}
         for case in PLAYGROUND_CASES:
             load_case(window, case)
             for speed in speeds:
-                print_row(case, speed, measure_speed(window, probe, speed, args.seconds))
+                row = measure_speed(window, probe, speed, args.seconds)
+                print_row(case, speed, row)
+            per_frame = row.updates / row.frames  # at Max, the last speed
             choose_speed(window, None)
             set_playing(window, True)
             clicks = click_latencies(window, max(3, int(args.seconds * 3)), rng)
-            latencies[case.label] = (clicks, pause_latency(window))
+            pause = pause_timing(window, rng.uniform(0.15, 0.35))
+            latencies[case.label] = (clicks, pause, per_frame)
         for case in LARGE_CASES:
             load_case(window, case)
             for speed in (DEFAULT_SPEED, None):
                 print_row(case, speed, measure_speed(window, probe, speed, args.seconds))
         print(f"\n{load()}\n\nAt Max: a click on the plane until it is painted with the point;")
-        print("a click on Pause until the paused frame is drawn")
-        for label, (clicks, pause) in latencies.items():
+        print("a click on Pause until the paused frame is drawn, and the updates it shows more")
+        print("than the frame on screen at the click (one frame holds about N)")
+        for label, (clicks, pause, per_frame) in latencies.items():
             print(
                 f"  {label:14} click median {np.median(clicks):5.1f} ms, max {max(clicks):5.1f} ms "
-                f"({len(clicks)} clicks); pause {pause:5.1f} ms"
+                f"({len(clicks)} clicks); pause {pause.milliseconds:5.1f} ms, "
+                f"{pause.updates} updates (N = {per_frame:.0f})"
             )
         load_case(window, PLAYGROUND_CASES[1])
         window._worker.step(2000)
