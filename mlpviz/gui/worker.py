@@ -46,7 +46,7 @@ from mlpviz.core.config import NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import Dataset
 from mlpviz.core.divergence import diagnose
 from mlpviz.core.errors import DivergenceError, MlpvizError
-from mlpviz.core.network import MLP
+from mlpviz.core.network import MLP, Interrupted
 from mlpviz.core.session import Session
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,8 @@ class TrainingWorker(QObject):
             self._turn.notify_all()
 
     def stop(self) -> None:
-        """Make ``run`` return after the current iteration; returns at once."""
+        """Make ``run`` return soon; returns at once. A long update or evaluation in progress
+        is abandoned at its next chunk (the session goes back to its newest checkpoint)."""
         self._stop.set()
         self._enqueue(self._stop.set)  # a harmless command that wakes a paused loop
         with self._turn:
@@ -391,7 +392,7 @@ class TrainingWorker(QObject):
 
         done = 0
         try:
-            done = self._session.step(limit, should_stop)
+            done = self._session.step(limit, should_stop, interrupt=stopping)
         except DivergenceError as error:
             self._on_diverged(error)
         self._rate_steps += done
@@ -440,7 +441,7 @@ class TrainingWorker(QObject):
             return
         self._set_playing(False)
         try:
-            self._session.step(iterations, self._stop.is_set)
+            self._session.step(iterations, self._stop.is_set, interrupt=self._stop.is_set)
         except DivergenceError as error:
             self._on_diverged(error)
             return
@@ -508,9 +509,14 @@ class TrainingWorker(QObject):
 
     def _publish(self) -> None:
         """Emit a Snapshot of the live state (measured on the full sets)."""
-        snapshot = self._session.snapshot(
-            running=self._playing, updates_per_second=self._updates_per_second()
-        )
+        try:
+            snapshot = self._session.snapshot(
+                running=self._playing,
+                updates_per_second=self._updates_per_second(),
+                interrupt=self._stop.is_set,
+            )
+        except Interrupted:
+            return  # the window is closing: nobody will draw it
         self._hand_frame_to_gui()
         self.snapshot_ready.emit(snapshot)
 
@@ -626,7 +632,8 @@ def start_worker(parent: QObject, session: Session | None = None) -> tuple[QThre
 
 
 def stop_worker(thread: QThread, worker: TrainingWorker) -> bool:
-    """End the worker's loop and wait for its thread, as long as the current step takes."""
+    """End the worker's loop and wait for its thread: at most a chunk of a long update or
+    evaluation, or the command being applied."""
     worker.stop()
     thread.quit()
     return thread.wait()
