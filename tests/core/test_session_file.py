@@ -27,6 +27,7 @@ from tests.core.crafted_files import (
     raw_zip,
     zip_bytes,
 )
+from tests.core.long_steps import assert_same_trainer_state
 
 NET = NetworkConfig((HiddenLayer(8, "tanh"), HiddenLayer(6, "relu")), seed=3)
 TRAININGS = {
@@ -50,19 +51,6 @@ def session(data, training=ADAM, **options) -> Session:
 def reloaded(run: Session, tmp_path, name: str = "run.mlpviz") -> Session:
     run.save(tmp_path / name)
     return Session.load(tmp_path / name)
-
-
-def assert_same_trainer_state(a, b) -> None:
-    assert (a.iteration, a.epoch, a.position, a.rng) == (b.iteration, b.epoch, b.position, b.rng)
-    assert (a.order is None) == (b.order is None)
-    if a.order is not None:
-        np.testing.assert_array_equal(a.order, b.order)
-    assert a.optimizer.step == b.optimizer.step
-    assert a.optimizer.arrays.keys() == b.optimizer.arrays.keys()
-    for name, arrays in a.optimizer.arrays.items():
-        assert len(arrays) == len(b.optimizer.arrays[name])
-        for x, y in zip(arrays, b.optimizer.arrays[name]):
-            np.testing.assert_array_equal(x, y)
 
 
 def assert_same_session(a: Session, b: Session) -> None:
