@@ -17,7 +17,7 @@ import pyqtgraph as pg
 import shiboken6
 from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform
+from PySide6.QtGui import QColor, QImage, QPaintEngine, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from mlpviz.core.contour import decision_boundaries
@@ -117,6 +117,23 @@ def point_sprites(ratio: float) -> list[QImage]:
     return sprites
 
 
+def draw_point_vectors(painter: QPainter, device: np.ndarray, styles: np.ndarray) -> None:
+    """The points at ``device`` positions (m, 2) as vector discs and rings, in the sprites'
+    look (for SVG, where a pixmap per point would be neither sharp nor editable)."""
+    radius = POINT_SIZE / 2
+    for (x, y), style in zip(device.tolist(), styles.tolist()):
+        if style == HIDDEN:
+            continue
+        color = QColor(CLASS_COLORS[style // 2])
+        if style % 2:  # a test point: a ring
+            painter.setPen(pg.mkPen(color.darker(115), width=TEST_PEN_WIDTH, cosmetic=False))
+            painter.setBrush(pg.mkBrush(TEST_FILL))
+        else:
+            painter.setPen(pg.mkPen(color.darker(170), width=1, cosmetic=False))
+            painter.setBrush(pg.mkBrush(color))
+        painter.drawEllipse(QPointF(x, y), radius, radius)
+
+
 def _to_device(transform: QTransform, positions: np.ndarray) -> np.ndarray:
     """``positions`` (n, 2) mapped by the affine ``transform``."""
     matrix = np.array([[transform.m11(), transform.m12()], [transform.m21(), transform.m22()]])
@@ -181,7 +198,9 @@ class _PointsLayer(pg.GraphicsObject):
         transform = painter.transform()
         painter.save()
         painter.resetTransform()
-        if widget is None:  # an export: drawn at its own resolution, not kept
+        if widget is None and painter.paintEngine().type() == QPaintEngine.Type.SVG:
+            draw_point_vectors(painter, _to_device(transform, self._positions), self._styles)
+        elif widget is None:  # an export: drawn at its own resolution, not kept
             self._use_ratio(painter.device().devicePixelRatioF())
             scale = self._exportOpts.get("resolutionScale", 1.0) if self._exportOpts else 1.0
             device = painter.device()
