@@ -17,7 +17,6 @@ A view is exported under its objectName; adding one is one line in FIGURE_VIEWS.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,6 @@ from pathlib import Path
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
-from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QAbstractGraphicsShapeItem,
     QGraphicsItem,
@@ -37,11 +35,19 @@ from PySide6.QtWidgets import (
 from mlpviz.core.atomic import write_atomically
 from mlpviz.core.config import TrainingConfig
 from mlpviz.core.frame import Frame
+from mlpviz.render import ensure_application, svg_document
 
 from .data_plane import DataPlane
 from .loss_plot import LossPlot
 from .network_diagram import NetworkDiagram
-from .style import ACTIVATION_LABELS, CLASS_COLORS, FOREGROUND, NEGATIVE_COLOR, POSITIVE_COLOR
+from .style import (
+    ACTIVATION_LABELS,
+    CLASS_COLORS,
+    FOREGROUND,
+    NEGATIVE_COLOR,
+    POSITIVE_COLOR,
+    configure_pyqtgraph,
+)
 from .weights_plot import WeightsPlot
 
 FORMATS = (".png", ".svg")
@@ -56,7 +62,6 @@ TITLE_FONT_PX = 19.0  # the sheet's title line
 STRIP_HEIGHT = 26.0
 SHEET_GAP = 10.0
 CAPTION_COLOR = "#555555"
-SCREEN_DPI = 96  # a QImage's and QPicture's logical dots per inch
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,7 @@ def write_figure(
     ``configure(view)`` copies display options (a log axis…) onto the fresh view. The file is
     replaced atomically; a bad name, size or suffix raises ValueError, a failed write OSError.
     """
+    _ready()
     spec = view_spec(name)
     width, height = check_size(*(size or spec.size))
     ratio = density(width, height, scale)
@@ -187,6 +193,7 @@ def write_sheet(
     configure: Callable[[str, QWidget], None] | None = None,
 ) -> None:
     """Write every view available for ``frame`` into one figure under a ``title`` line."""
+    _ready()
     width, height = check_size(*(size or SHEET_SIZE))
     names = [name for name, spec in FIGURE_VIEWS.items() if spec.available(frame)]
     ratio = density(width, height, scale, SHEET_LAYOUT_BASE)
@@ -201,10 +208,23 @@ def render_figure(
     name: str, frame: Frame, size: tuple[int, int] | None = None, *, scale: float = 1.0
 ) -> QImage:
     """The figure of view ``name`` as an image (what a PNG export writes)."""
+    _ready()
     spec = view_spec(name)
     width, height = check_size(*(size or spec.size))
     ratio = density(width, height, scale)
     return _image(width, height, ratio, lambda p, s, r: _paint_figure(p, s, r, spec, frame, None))
+
+
+def can_draw(name: str, frame: Frame) -> bool:
+    """Whether a view named ``name`` is registered and has something to show for ``frame``."""
+    spec = FIGURE_VIEWS.get(name)
+    return spec is not None and spec.available(frame)
+
+
+def _ready() -> None:
+    """A QApplication (offscreen when there is no display) and the app's plot style."""
+    ensure_application()
+    configure_pyqtgraph()
 
 
 def view_spec(name: str) -> FigureView:
@@ -256,32 +276,7 @@ def _png(image: QImage) -> bytes:
 def _svg(width: int, height: int, ratio: float, paint: _Painter) -> bytes:
     """An SVG ``width`` × ``height`` pixels large; its content drawn in layout units."""
     layout = _layout_size(width, height, ratio)
-    data = QByteArray()
-    buffer = QBuffer(data)
-    generator = QSvgGenerator()
-    generator.setOutputDevice(buffer)
-    generator.setSize(QSize(width, height))
-    generator.setViewBox(QRectF(0, 0, layout.width(), layout.height()))
-    generator.setTitle("mlpviz figure")
-    # pyqtgraph replays QPictures, which Qt rescales by the ratio of the devices' dots per
-    # inch: the generator's must be the screen's (and a QImage's), not SVG's usual 72.
-    generator.setResolution(SCREEN_DPI)
-    painter = QPainter(generator)
-    try:
-        painter.fillRect(QRectF(0, 0, layout.width(), layout.height()), QColor("white"))
-        paint(painter, layout, ratio)
-    finally:
-        painter.end()
-    return _pixel_size_svg(bytes(data.data()), width, height)
-
-
-def _pixel_size_svg(svg: bytes, width: int, height: int) -> bytes:
-    """QSvgGenerator gives the size in millimetres; a figure is asked for in pixels."""
-    text = svg.decode("utf-8")
-    head, rest = text.split("<svg", 1)
-    rest = re.sub(r'\swidth="[^"]*"', f' width="{width}px"', rest, count=1)
-    rest = re.sub(r'\sheight="[^"]*"', f' height="{height}px"', rest, count=1)
-    return (head + "<svg" + rest).encode("utf-8")
+    return svg_document(width, height, layout, lambda painter: paint(painter, layout, ratio))
 
 
 # --- painting ----------------------------------------------------------------------------
