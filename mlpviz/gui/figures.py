@@ -90,6 +90,12 @@ class FigureView:
     legend: Callable[[Frame], list[LegendEntry]] | None = None
     caption: bool = True
     available: Callable[[Frame], bool] = field(default=lambda frame: True)
+    options: Callable[[QWidget, QWidget], None] | None = None  # (on screen, fresh)
+
+    @property
+    def file_name(self) -> str:
+        """The figure's default file name, without suffix: ``data-plane``."""
+        return self.title.lower().replace(" ", "-")
 
 
 def _fit_data(view: DataPlane, frame: Frame) -> None:
@@ -97,6 +103,14 @@ def _fit_data(view: DataPlane, frame: Frame) -> None:
     drawn for that range at once (the plane would wait for its timer)."""
     view.fit_view()
     view.show_snapshot(frame.snapshot)
+
+
+def _data_plane_options(shown: DataPlane, fresh: DataPlane) -> None:
+    fresh.set_show_test_points(shown.shows_test_points())
+
+
+def _loss_options(shown: LossPlot, fresh: LossPlot) -> None:
+    fresh.set_log_scale(shown.log_scale)
 
 
 def class_legend(frame: Frame) -> list[LegendEntry]:
@@ -122,8 +136,10 @@ def _sign_legend(frame: Frame) -> list[LegendEntry]:
 
 # The views that can be exported, by objectName, in the order of the menu and the sheet.
 FIGURE_VIEWS: dict[str, FigureView] = {
-    "dataPlane": FigureView("Data plane", DataPlane, (1600, 1200), _fit_data, class_legend),
-    "lossPlot": FigureView("Loss", LossPlot, caption=False),
+    "dataPlane": FigureView(
+        "Data plane", DataPlane, (1600, 1200), _fit_data, class_legend, options=_data_plane_options
+    ),
+    "lossPlot": FigureView("Loss", LossPlot, caption=False, options=_loss_options),
     "weightsPlot": FigureView("Weights", WeightsPlot, (1600, 1200)),
     "networkDiagram": FigureView("Network diagram", NetworkDiagram, legend=_sign_legend),
 }
@@ -147,6 +163,24 @@ def density(
     by the presentation ``scale``."""
     fit = min(width / base[0], height / base[1])
     return min(MAX_DENSITY, max(1.0, fit) * scale)
+
+
+def check_target(path: str | Path) -> None:
+    """Raise ValueError or OSError (one line) unless a figure can be written to ``path``."""
+    check_format(path)
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"{target} is a folder, not a file")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"there is no folder {target.parent}")
+
+
+def copy_options(name: str, shown: QWidget | None, fresh: QWidget) -> None:
+    """Give the fresh view for a figure the display options of the view ``shown`` on
+    screen (the loss plot's log axis, whether test points are shown), if any."""
+    spec = view_spec(name)
+    if shown is not None and spec.options is not None:
+        spec.options(shown, fresh)
 
 
 def check_format(path: str | Path) -> str:
