@@ -34,6 +34,9 @@ from mlpviz.core.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_FILES = {"metrics.json", "loss.csv", "model.npz", "dataset.csv", "boundary.png"}
+# What `mlpviz export` writes besides: figures of the views (feature_space.png once that view
+# is registered, for a net with a hidden layer).
+EXPORT_FIGURES = {"boundary.svg", "loss.png", "loss.svg", "weights.png", "sheet.png"}
 METRIC_KEYS = {
     "train_loss",
     "test_loss",
@@ -90,7 +93,8 @@ def xor_run(tmp_path_factory):
 # --- a successful run --------------------------------------------------------------------
 def test_writes_exactly_the_five_documented_files(xor_run):
     assert {path.name for path in xor_run.iterdir()} == OUTPUT_FILES
-    assert set(mlpviz.cli.OUTPUT_FILES) == OUTPUT_FILES  # what a new run moves aside
+    # what a new run moves aside: anything train or export writes
+    assert set(mlpviz.cli.OUTPUT_FILES) == OUTPUT_FILES | EXPORT_FIGURES | {"feature_space.png"}
     assert [path.name for path in xor_run.parent.iterdir()] == ["xor"]  # no staging left
 
 
@@ -912,7 +916,15 @@ def test_export_at_an_iteration_gives_the_run_that_stopped_there(tmp_path, capsy
         assert (out / "loss.csv").read_bytes() == (short / "loss.csv").read_bytes()
     assert main(["export", str(session), "--out", str(tmp_path / "last")]) == 0
     assert same_model(tmp_path / "last", tmp_path / "run")
-    assert {path.name for path in (tmp_path / "last").iterdir()} == OUTPUT_FILES
+    assert {path.name for path in (tmp_path / "last").iterdir()} == OUTPUT_FILES | export_figures()
+
+
+def export_figures() -> set[str]:
+    """The figures `mlpviz export` writes for a net with hidden layers: feature_space.png
+    too once its view is registered."""
+    from mlpviz.gui.figures import FIGURE_VIEWS
+
+    return EXPORT_FIGURES | ({"feature_space.png"} if "featureSpacePlot" in FIGURE_VIEWS else set())
 
 
 SAMPLE_SETTINGS = {

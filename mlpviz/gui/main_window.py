@@ -15,7 +15,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QEvent, QMimeData, QObject, QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QMimeData,
+    QObject,
+    QPoint,
+    QRect,
+    QSettings,
+    Qt,
+    QTimer,
+    Slot,
+)
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -909,8 +920,10 @@ class MainWindow(QMainWindow):
         views = [self.findChild(QWidget, name) for name in figures.FIGURE_VIEWS]
         bars = [self.menuBar(), self.toolbar, self.timeline_bar]
         docks = [self.findChild(QDockWidget, name) for name in ("dataDock", "networkDock")]
+        # Not the status bar: its line of numbers would then hold the window wider than a
+        # small projector (the loss plot's readout shows them, larger).
         self._presentation = PresentationMode(
-            self, [v for v in views if v is not None], [*bars, self.statusBar()], docks
+            self, [v for v in views if v is not None], bars, docks
         )
         action = self._add_action(
             view_menu, "&Presentation mode", "F11", self._presentation.set_active
@@ -980,7 +993,7 @@ class MainWindow(QMainWindow):
         if width is None and height is None:
             return spec.size
         view = self._view_named(name)
-        if view is not None and view.isVisible() and min(view.width(), view.height()) > 50:
+        if view is not None and self._on_screen(view):
             aspect = view.width() / view.height()
         else:  # not on screen: the aspect of its default size
             aspect = spec.size[0] / spec.size[1]
@@ -989,6 +1002,12 @@ class MainWindow(QMainWindow):
         if width is None:
             return max(1, round(height * aspect)), height
         return width, height
+
+    def _on_screen(self, view: QWidget) -> bool:
+        """Whether ``view`` shows in the window: a dock behind another's tab is "visible",
+        moved out of the window."""
+        place = QRect(view.mapTo(self, QPoint(0, 0)), view.size())
+        return view.isVisible() and not view.size().isEmpty() and self.rect().intersects(place)
 
     def _training_of(self, frame: Frame) -> TrainingConfig:
         """The training settings the frame's state was reached with."""

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 PRESENTATION_SCALE = 1.5
+FIT_MARGIN = 2  # pixels QGraphicsView.fitInView leaves around what it fits
 
 
 class Magnifier(QObject):
@@ -48,9 +49,14 @@ class Magnifier(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Before the view handles a resize, give it the smaller room to lay out."""
         if event.type() == QEvent.Type.Resize and isinstance(self._view, pg.GraphicsView):
-            size = event.size()
-            self._view.range = QRectF(0, 0, size.width() / self._scale, size.height() / self._scale)
+            self._view.range = self._room(event.size().width(), event.size().height())
         return False
+
+    def _room(self, width: int, height: int) -> QRectF:
+        """The scene's room in a view ``width`` × ``height``: pyqtgraph fits it in with
+        QGraphicsView.fitInView, which leaves FIT_MARGIN pixels on each side."""
+        scale, margin = self._scale, 2 * FIT_MARGIN if self._scale != 1.0 else 0
+        return QRectF(0, 0, (width - margin) / scale, (height - margin) / scale)
 
     def remove(self) -> None:
         """Back to drawing the view at its own size, with its own pens."""
@@ -68,9 +74,9 @@ class Magnifier(QObject):
 
     def _apply(self) -> None:
         view, scale = self._view, self._scale
-        room = QRectF(0, 0, view.width() / scale, view.height() / scale)
         if isinstance(view, pg.GraphicsView):
             # The class's own setRange: PlotWidget forwards setRange to its plot.
+            room = self._room(view.width(), view.height())
             pg.GraphicsView.setRange(view, room, padding=0, disableAutoPixel=scale != 1.0)
             view.autoPixelRange = scale == 1.0
             view.updateMatrix()
