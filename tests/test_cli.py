@@ -919,6 +919,31 @@ def test_export_at_an_iteration_gives_the_run_that_stopped_there(tmp_path, capsy
     assert {path.name for path in (tmp_path / "last").iterdir()} == OUTPUT_FILES | export_figures()
 
 
+def test_export_writes_the_figures_of_the_views_at_slide_sizes(tmp_path, capsys, qapp):
+    import xml.etree.ElementTree as ET
+
+    from PySide6.QtGui import QImage
+
+    session = tmp_path / "run.mlpviz"
+    options = ["--preset", "spiral", "--classes", "3", "--layers", "6", "--iterations", "60"]
+    assert train_and_save(tmp_path / "run", session, *options) == 0
+    out = tmp_path / "figures"
+    assert main(["export", str(session), "--out", str(out), "--at", "40"]) == 0
+    sizes = {"loss.png": (1600, 900), "weights.png": (1600, 1200), "sheet.png": (3200, 1800)}
+    for name, size in sizes.items():
+        image = QImage(str(out / name))
+        assert (image.width(), image.height()) == size, name
+    for name, size in (("boundary.svg", ("800px", "800px")), ("loss.svg", ("1600px", "900px"))):
+        root = ET.parse(out / name).getroot()  # well-formed
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert (root.get("width"), root.get("height")) == size
+        assert list(root.iter("{http://www.w3.org/2000/svg}text")), "text is text"
+    rows = (out / "loss.csv").read_text().splitlines()
+    assert rows[0] == "iteration,train_loss,test_loss,train_accuracy,test_accuracy"
+    assert rows[-1].startswith("40,")  # --at 40: the record stops there
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES | export_figures()
+
+
 def export_figures() -> set[str]:
     """The figures `mlpviz export` writes for a net with hidden layers: feature_space.png
     too once its view is registered."""

@@ -161,6 +161,8 @@ def density(
 ) -> float:
     """Pixels per layout pixel: the figure is laid out in at most ``base``'s room, smaller
     by the presentation ``scale``."""
+    if height > width:  # a portrait figure: the room turned
+        base = (base[1], base[0])
     fit = min(width / base[0], height / base[1])
     return min(MAX_DENSITY, max(1.0, fit) * scale)
 
@@ -335,16 +337,18 @@ def _strip_height(spec: FigureView) -> float:
     return STRIP_HEIGHT if spec.caption or spec.legend else 0.0
 
 
-def _caption(spec: FigureView, frame: Frame) -> str:
-    return caption_text(frame) if spec.caption else ""
+def _caption(spec: FigureView, frame: Frame) -> tuple[str, ...]:
+    return (caption_text(frame), caption_text(frame, short=True)) if spec.caption else ()
 
 
-def caption_text(frame: Frame) -> str:
-    """``iteration 1,200 · J train 0.0828 / test 0.0914`` (test only when measured)."""
+def caption_text(frame: Frame, short: bool = False) -> str:
+    """``iteration 1,200 · J train 0.0828 / test 0.0914`` (test only when measured), or
+    ``it 1,200 · J 0.0828 / 0.0914`` when ``short``."""
     snapshot = frame.snapshot
-    text = f"iteration {snapshot.iteration:,} · J train {_number(snapshot.train_loss, '.3g')}"
+    words = ("it", "", "") if short else ("iteration", " train", " test")
+    text = f"{words[0]} {snapshot.iteration:,} · J{words[1]} {_number(snapshot.train_loss, '.3g')}"
     if math.isfinite(snapshot.test_loss):
-        text += f" / test {snapshot.test_loss:.3g}"
+        text += f" /{words[2]} {snapshot.test_loss:.3g}"
     return text
 
 
@@ -463,8 +467,11 @@ def _font(pixels: float, bold: bool = False) -> QFont:
     return font
 
 
-def _paint_strip(painter: QPainter, box: QRectF, legend: list[LegendEntry], caption: str) -> None:
-    """The legend from the left of ``box``, the caption at its right, in small type."""
+def _paint_strip(
+    painter: QPainter, box: QRectF, legend: list[LegendEntry], captions: Sequence[str]
+) -> None:
+    """The legend from the left of ``box``, at its right the first of ``captions`` (longest
+    first) that fits, in small type."""
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     font = _font(STRIP_FONT_PX)
@@ -475,7 +482,14 @@ def _paint_strip(painter: QPainter, box: QRectF, legend: list[LegendEntry], capt
         x = _paint_entry(painter, metrics, entry, x, y) + 16
     painter.setPen(QColor(CAPTION_COLOR))
     room = QRectF(x, box.top(), box.right() - 12 - x, box.height())
-    text = metrics.elidedText(caption, Qt.TextElideMode.ElideLeft, room.width())
+    fitting = [text for text in captions if metrics.horizontalAdvance(text) <= room.width()]
+    text = (
+        fitting[0]
+        if fitting
+        else metrics.elidedText(
+            captions[-1] if captions else "", Qt.TextElideMode.ElideRight, room.width()
+        )
+    )
     painter.drawText(room, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
     painter.restore()
 
@@ -548,7 +562,7 @@ def _paint_sheet(
         paint_view(painter, ratio, spec, frame, view_area, _for_view(configure, name))
         if strip:  # the title line says the iteration and J: no caption per view
             legend_box = QRectF(box.left(), view_area.bottom(), box.width(), strip)
-            _paint_strip(painter, legend_box, spec.legend(frame), "")
+            _paint_strip(painter, legend_box, spec.legend(frame), ())
 
 
 def _for_view(

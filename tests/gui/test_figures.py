@@ -5,10 +5,18 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QFont, QFontMetricsF, QImage
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QContextMenuEvent, QFont, QFontMetricsF, QImage
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMessageBox, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QMenu,
+    QMessageBox,
+    QToolButton,
+    QWidget,
+)
 
 from mlpviz.core.history import FIELDS
 from mlpviz.gui import figures
@@ -215,6 +223,27 @@ def test_export_is_in_the_views_context_menus_and_opens_the_dialog(qtbot, window
         dialog.reject()
         qtbot.waitUntil(lambda: window.findChild(ExportFigureDialog) is None)
     assert window.data_plane.actions() == []  # its right click removes points
+
+
+@pytest.mark.parametrize("name", ["weightsPlot", "networkDiagram"])
+def test_a_right_click_on_a_view_offers_export(qtbot, window, name):
+    """A right click (Qt's context menu event) pops a menu up with Export…."""
+    window.findChild(QDockWidget, DOCKS[name]).raise_()
+    view = window.findChild(QWidget, name).viewport()
+    shown = []
+
+    def close_menus() -> None:
+        for menu in QApplication.topLevelWidgets():
+            if isinstance(menu, QMenu) and menu.isVisible():
+                shown.append([action.text() for action in menu.actions()])
+                menu.close()
+
+    QTimer.singleShot(200, close_menus)  # the menu runs its own event loop until closed
+    where = view.rect().center()
+    QApplication.sendEvent(
+        view, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, where, view.mapToGlobal(where))
+    )
+    qtbot.waitUntil(lambda: shown == [["Export…"]])
 
 
 def test_the_data_plane_export_button_writes_the_chosen_size(qtbot, window, tmp_path, monkeypatch):
