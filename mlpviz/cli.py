@@ -10,7 +10,9 @@
     mlpviz train --session FILE.mlpviz --iterations N --out DIR
                                 continue a saved session for N more iterations
     mlpviz export FILE.mlpviz --out DIR [--at ITERATION]
-                                write the same files for a saved session at an iteration
+                                write the same files for a saved session at an iteration,
+                                and figures of the app's views: boundary.svg, loss.png,
+                                loss.svg, weights.png, sheet.png
 
 Qt is imported only when it is needed (the app, or the PNG at the very end of a training
 run), so ``mlpviz train --help`` and argument errors answer at once.
@@ -350,7 +352,10 @@ def _parser() -> argparse.ArgumentParser:
         help="write the results of a saved session at one of its iterations",
         description=(
             "Write metrics.json, loss.csv, model.npz, dataset.csv and boundary.png into DIR "
-            "for a saved session as it was at ITERATION: its last checkpoint at or before it."
+            "for a saved session as it was at ITERATION: its last checkpoint at or before it; "
+            "and figures of the app's views drawn there: boundary.svg, loss.png, loss.svg, "
+            "weights.png and sheet.png (all the views on one slide). loss.csv and the loss "
+            "figures stop at ITERATION."
         ),
     )
     export.add_argument(
@@ -1024,50 +1029,44 @@ def _result_writers(
     run: _Run, metrics: dict, settings: _Settings, source: dict
 ) -> dict[str, _Writer]:
     """The writer of each result file, to be called with the path to write to."""
-    from mlpviz.render import render_boundary_png  # Qt loads only once training succeeded
+    from mlpviz.render import render_boundary  # Qt loads only once training succeeded
 
     title = _figure_title(source, settings, run)
     metrics_text = json.dumps(metrics, indent=2, allow_nan=False) + "\n"
+
+    def boundary(path: Path) -> None:  # boundary.png, or .svg
+        render_boundary(
+            run.net,
+            run.dataset,
+            path,
+            size=settings.image_size,
+            test_mask=run.test_mask,
+            title=title,
+        )
+
     return {
         "metrics.json": lambda path: path.write_text(metrics_text, encoding="utf-8"),
         "loss.csv": lambda path: path.write_text(run.loss_rows.to_csv(), encoding="utf-8"),
         "model.npz": lambda path: save_model(run.net, path),
         "dataset.csv": lambda path: save_csv(run.dataset, path),
-        "boundary.png": lambda path: render_boundary_png(
-            run.net,
-            run.dataset,
-            path,
-            size=settings.image_size,
-            test_mask=run.test_mask,
-            title=title,
-        ),
-        **_figure_writers(run, settings, title, _dataset_name(source)),
+        "boundary.png": boundary,
+        **_figure_writers(run, settings, boundary, _dataset_name(source)),
     }
 
 
 def _figure_writers(
-    run: _Run, settings: _Settings, title: str, dataset_name: str
+    run: _Run, settings: _Settings, boundary: _Writer, dataset_name: str
 ) -> dict[str, _Writer]:
     """The writers of EXPORT_FIGURES, for a run with a snapshot (an export); Qt draws them
-    offscreen, each view from the run's Frame."""
+    offscreen, each view from the run's Frame. ``boundary`` writes boundary.png or .svg."""
     if run.snapshot is None:
         return {}
     from mlpviz.core.frame import Frame
     from mlpviz.gui import figures
-    from mlpviz.render import render_boundary_svg
 
     frame = Frame(run.snapshot, run.dataset, run.test_mask)
     heading = figures.sheet_title(dataset_name, frame, settings.training)
-    writers: dict[str, _Writer] = {
-        "boundary.svg": lambda path: render_boundary_svg(
-            run.net,
-            run.dataset,
-            path,
-            size=settings.image_size,
-            test_mask=run.test_mask,
-            title=title,
-        ),
-    }
+    writers: dict[str, _Writer] = {"boundary.svg": boundary}
     for name, view in VIEW_FIGURES.items():
         if figures.can_draw(view, frame):
             writers[name] = lambda path, view=view: figures.write_figure(view, frame, path)

@@ -1,8 +1,10 @@
-"""Decision regions of a trained network drawn to a PNG file, without a window.
+"""Decision regions of a trained network drawn to a PNG or SVG file, without a window.
 
-Used by ``mlpviz train`` to make figures for slides. Qt paints into a ``QImage``; a
-``QApplication`` is created on the offscreen platform when the process has none and no
-display, so the rendering works in a headless process (a CI job, an SSH session).
+Used by ``mlpviz train`` and ``mlpviz export`` to make figures for slides. Qt paints into a
+``QImage`` or a ``QSvgGenerator``; a ``QApplication`` is created on the offscreen platform
+when the process has none and no display, so the rendering works in a headless process (a
+CI job, an SSH session). The app's figures of its views (mlpviz.gui.figures) use the same
+PNG and SVG writers.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ FRAME_COLOR = "#555555"
 SCREEN_DPI = 96  # a QImage's and a QPicture's logical dots per inch
 
 
-def render_boundary_png(
+def render_boundary(
     net: MLP,
     dataset: Dataset,
     path: str | os.PathLike,
@@ -60,38 +62,16 @@ def render_boundary_png(
     test_mask: np.ndarray | None = None,
     title: str | None = None,
 ) -> None:
-    """Write the decision regions of ``net`` with the points of ``dataset`` to a PNG file.
+    """Write the decision regions of ``net`` with the points of ``dataset`` to a PNG file,
+    or an SVG one when ``path`` ends in ``.svg`` (points, lines and text then vectors, the
+    regions an image inside it).
 
     Regions take the class colours mixed by the predicted probabilities and lightened toward
     white where the network is unsure; the decision boundary is drawn as a dark line; training
     points are filled discs and the points selected by ``test_mask: (m,) bool`` hollow rings.
-    ``size`` is (width, height) in pixels. The file is replaced atomically.
+    The plot frames the data. ``size`` is (width, height) in pixels. The file is replaced
+    atomically.
     """
-    width, height = _checked_size(size)
-    mask = _checked_mask(test_mask, len(dataset))
-    ensure_application()
-    image = QImage(width, height, QImage.Format.Format_RGB32)
-    image.fill(QColor("white"))
-    painter = QPainter(image)
-    try:
-        _paint_figure(painter, net, dataset, mask, title, width, height)
-    finally:
-        painter.end()
-    png = _encode_png(image)
-    write_atomically(path, lambda handle: handle.write(png))
-
-
-def render_boundary_svg(
-    net: MLP,
-    dataset: Dataset,
-    path: str | os.PathLike,
-    *,
-    size: tuple[int, int] = (800, 800),
-    test_mask: np.ndarray | None = None,
-    title: str | None = None,
-) -> None:
-    """The figure of :func:`render_boundary_png` as an SVG ``size`` pixels large: points,
-    lines and text are vectors, the regions an image inside it."""
     width, height = _checked_size(size)
     mask = _checked_mask(test_mask, len(dataset))
     ensure_application()
@@ -99,8 +79,25 @@ def render_boundary_svg(
     def paint(painter: QPainter) -> None:
         _paint_figure(painter, net, dataset, mask, title, width, height)
 
-    svg = svg_document(width, height, QSize(width, height), paint)
-    write_atomically(path, lambda handle: handle.write(svg))
+    if str(path).lower().endswith(".svg"):
+        data = svg_document(width, height, QSize(width, height), paint)
+    else:
+        data = encode_png(_painted_image(width, height, paint))
+    write_atomically(path, lambda handle: handle.write(data))
+
+
+render_boundary_png = render_boundary  # its name before it wrote SVG too
+
+
+def _painted_image(width: int, height: int, paint: Callable[[QPainter], None]) -> QImage:
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    try:
+        paint(painter)
+    finally:
+        painter.end()
+    return image
 
 
 def svg_document(
@@ -170,7 +167,8 @@ def ensure_application() -> None:
     _application = QApplication(sys.argv[:1])
 
 
-def _encode_png(image: QImage) -> bytes:
+def encode_png(image: QImage) -> bytes:
+    """``image`` as the bytes of a PNG file; OSError if Qt cannot encode it."""
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)

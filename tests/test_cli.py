@@ -562,7 +562,7 @@ def test_ctrl_c_while_writing_leaves_no_partial_output(tmp_path, capsys, monkeyp
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(mlpviz.render, "render_boundary_png", interrupted)
+    monkeypatch.setattr(mlpviz.render, "render_boundary", interrupted)
     assert train(tmp_path / "out") == 130
     assert_one_error_line(capsys.readouterr().err, "interrupted")
     assert list(tmp_path.iterdir()) == []

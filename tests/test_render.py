@@ -8,7 +8,7 @@ from mlpviz.core import MLP
 from mlpviz.core.datasets import MAX_COORDINATE, Dataset, make_preset
 from mlpviz.core.regions import region_colors
 from mlpviz.gui.style import CLASS_COLORS, class_rgb
-from mlpviz.render import _ticks, render_boundary_png, render_boundary_svg
+from mlpviz.render import _ticks, render_boundary, render_boundary_png
 
 
 @pytest.fixture(autouse=True)
@@ -230,7 +230,7 @@ def test_the_boundary_figure_as_svg_has_vector_points_and_text(tmp_path):
 
     path = tmp_path / "boundary.svg"
     data = make_preset("linear", n=40, seed=0)
-    render_boundary_svg(network([[1.0, 1.0]], [0.0]), data, path, size=(640, 480), title="t")
+    render_boundary(network([[1.0, 1.0]], [0.0]), data, path, size=(640, 480), title="t")
     root = ET.parse(path).getroot()
     svg = "{http://www.w3.org/2000/svg}"
     assert (root.get("width"), root.get("height")) == ("640px", "480px")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QRectF, QSize, Qt
+from PySide6.QtCore import QCoreApplication, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractGraphicsShapeItem,
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from mlpviz.core.atomic import write_atomically
 from mlpviz.core.config import TrainingConfig
 from mlpviz.core.frame import Frame
-from mlpviz.render import ensure_application, svg_document
+from mlpviz.render import encode_png, ensure_application, svg_document
 
 from .data_plane import DataPlane
 from .loss_plot import LossPlot
@@ -279,7 +279,7 @@ def _write(path: str | Path, width: int, height: int, ratio: float, paint: _Pain
     if check_format(path) == ".svg":
         data = _svg(width, height, ratio, paint)
     else:
-        data = _png(_image(width, height, ratio, paint))
+        data = encode_png(_image(width, height, ratio, paint))
     write_atomically(path, lambda handle: handle.write(data))
 
 
@@ -298,15 +298,6 @@ def _image(width: int, height: int, ratio: float, paint: _Painter) -> QImage:
         painter.end()
     image.setDevicePixelRatio(1.0)  # a file knows no device pixel ratio
     return image
-
-
-def _png(image: QImage) -> bytes:
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, "PNG"):
-        raise OSError("Qt could not encode the figure as PNG")
-    return bytes(data.data())
 
 
 def _svg(width: int, height: int, ratio: float, paint: _Painter) -> bytes:
