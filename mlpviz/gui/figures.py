@@ -11,7 +11,9 @@ grow in proportion to the figure (a 1600 × 900 figure is laid out at 800 × 450
 dock on screen, and drawn at 2×). The presentation scale makes the layout smaller still,
 so everything reads from the back of a lecture hall.
 
-A view is exported under its objectName; adding one is one line in FIGURE_VIEWS.
+A view is exported under its objectName; adding one is one line in FIGURE_VIEWS. A view that
+is a QGraphicsView (every pyqtgraph plot) is drawn through its scene; any other widget (a
+panel of several plots) with its children.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QRegion
 from PySide6.QtWidgets import (
     QAbstractGraphicsShapeItem,
     QGraphicsItem,
@@ -374,7 +376,7 @@ def paint_view(
     ``ratio`` device pixels per layout pixel."""
     view = _offscreen_view(spec, frame, area.size().toSize(), configure)
     try:
-        _paint_scene(painter, ratio, view, area)
+        _paint_widget(painter, ratio, view, area)
     finally:
         view.close()
         view.deleteLater()
@@ -382,7 +384,7 @@ def paint_view(
 
 def _offscreen_view(
     spec: FigureView, frame: Frame, size: QSize, configure: Callable[[QWidget], None] | None
-) -> QGraphicsView:
+) -> QWidget:
     view = spec.make()
     view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     view.resize(size)
@@ -397,32 +399,40 @@ def _offscreen_view(
     return view
 
 
-def _settle(view: QGraphicsView) -> None:
+def _settle(view: QWidget) -> None:
     """Let layouts and axes settle: pyqtgraph sizes its axes while painting, and its layouts
     on posted events."""
     scratch = QImage(view.size(), QImage.Format.Format_ARGB32_Premultiplied)
     for _ in range(3):
         QCoreApplication.sendPostedEvents()
         painter = QPainter(scratch)
-        view.scene().render(painter, QRectF(scratch.rect()), view.sceneRect())
+        _render(painter, view, QRectF(scratch.rect()))
         painter.end()
     QCoreApplication.sendPostedEvents()
 
 
-def _paint_scene(painter: QPainter, ratio: float, view: QGraphicsView, area: QRectF) -> None:
-    scene = view.scene()
-    items = scene.items()
-    for item in items:
-        _prepare_item(item, ratio)
+def _paint_widget(painter: QPainter, ratio: float, view: QWidget, area: QRectF) -> None:
+    """Paint ``view`` into ``area`` (its size) for a figure drawn at ``ratio``."""
+    views = [view] if isinstance(view, QGraphicsView) else view.findChildren(QGraphicsView)
+    for graphics_view in views:
+        for item in graphics_view.scene().items():
+            _prepare_item(item, ratio)
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
     painter.setClipRect(area)
-    scene.render(painter, area, view.sceneRect(), Qt.AspectRatioMode.IgnoreAspectRatio)
+    _render(painter, view, area)
     painter.restore()
-    for item in items:
-        if hasattr(item, "setExportMode"):
-            item.setExportMode(False)
+
+
+def _render(painter: QPainter, view: QWidget, area: QRectF) -> None:
+    """A QGraphicsView's scene drawn straight into ``area``; any other view (a panel of
+    several plots) with its children, the graphics views among them through their scenes."""
+    if isinstance(view, QGraphicsView):
+        view.scene().render(painter, area, view.sceneRect(), Qt.AspectRatioMode.IgnoreAspectRatio)
+    else:
+        flags = QWidget.RenderFlag.DrawChildren
+        view.render(painter, area.topLeft().toPoint(), QRegion(), flags)
 
 
 def _prepare_item(item: QGraphicsItem, ratio: float) -> None:

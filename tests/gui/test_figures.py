@@ -12,15 +12,18 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QLabel,
     QMenu,
     QMessageBox,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from mlpviz.core.history import FIELDS
 from mlpviz.gui import figures
 from mlpviz.gui.figure_menu import ExportFigureDialog
+from mlpviz.gui.loss_plot import LossPlot
 from mlpviz.gui.presentation import PRESENTATION_SCALE
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -331,3 +334,37 @@ def test_presentation_mode_draws_points_larger(qtbot, window):
     qtbot.waitUntil(lambda: not window.isFullScreen())
     qtbot.wait(100)
     assert point_area() == pytest.approx(before, rel=0.1)
+
+
+class PanelOfPlots(QWidget):
+    """A view made of widgets (a label over a plot), as a future panel may be."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        self.label = QLabel("a panel")
+        self.plot = LossPlot()
+        layout.addWidget(self.label)
+        layout.addWidget(self.plot)
+
+    def show_frame(self, frame) -> None:
+        self.label.setText(f"iteration {frame.snapshot.iteration}")
+        self.plot.show_frame(frame)
+
+
+def test_a_new_view_is_exported_once_registered(qtbot, window, tmp_path, monkeypatch):
+    """One line in FIGURE_VIEWS: the menu lists it and export_view draws it, a panel of
+    widgets as well as a single plot."""
+    trained(qtbot, window)
+    spec = figures.FigureView("Panel", PanelOfPlots, (1200, 900))
+    monkeypatch.setitem(figures.FIGURE_VIEWS, "panelOfPlots", spec)
+    window.export_view("panelOfPlots", tmp_path / "panel.png")
+    window.export_view("panelOfPlots", tmp_path / "panel.svg")
+    image = pixels(tmp_path / "panel.png")
+    assert image.shape[:2] == (900, 1200)
+    assert (image[:60, :, :3] < 100).any(), "the label over the plot is drawn"
+    assert svg_root(tmp_path / "panel.svg").get("width") == "1200px"
+    window._ask_figure()
+    dialog = window.findChild(ExportFigureDialog, "exportFigureDialog")
+    assert dialog.view_combo.findData("panelOfPlots") >= 0
+    dialog.reject()
