@@ -902,7 +902,7 @@ class MainWindow(QMainWindow):
         export button (its right click removes points)."""
         self._add_action(file_menu, "Export &figure…", "Ctrl+E", self._ask_figure)
         self._add_action(file_menu, "Export s&heet…", "Ctrl+Shift+E", self._ask_sheet)
-        self._add_action(file_menu, "Export loss record as CSV…", None, self._ask_loss_csv)
+        self._add_action(file_menu, "Export &loss record as CSV…", None, self._ask_loss_csv)
         for name in figures.FIGURE_VIEWS:
             view = self._view_named(name)
             if view is not None and view is not self.data_plane:
