@@ -1057,11 +1057,14 @@ class MainWindow(QMainWindow):
         return path
 
     def _write_file(self, write, path: str) -> None:
+        QApplication.setOverrideCursor(Qt.WaitCursor)  # a sheet takes a second or two
         try:
             write()
         except (MlpvizError, OSError, ValueError) as error:
             self._show_error("Cannot write the file", str(error))
             return
+        finally:
+            QApplication.restoreOverrideCursor()
         self._remember_directory(path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
 
