@@ -80,8 +80,8 @@ class FigureView:
     """How to draw one view as a figure.
 
     ``make`` builds a fresh view (it draws with ``show_frame``); ``prepare(view, frame)``
-    frames it after the frame is shown; ``legend(frame)`` lists what the strip under the
-    figure explains; ``caption`` adds the iteration and J there (views that print them
+    frames it after the frame is shown; ``legend(view, frame)`` lists what the strip under
+    the figure explains; ``caption`` adds the iteration and J there (views that print them
     already say False); ``available(frame)`` says whether the frame has anything to show.
     """
 
@@ -89,7 +89,7 @@ class FigureView:
     make: Callable[[], QWidget]
     size: tuple[int, int] = DEFAULT_SIZE
     prepare: Callable[[QWidget, Frame], None] | None = None
-    legend: Callable[[Frame], list[LegendEntry]] | None = None
+    legend: Callable[[QWidget, Frame], list[LegendEntry]] | None = None
     caption: bool = True
     available: Callable[[Frame], bool] = field(default=lambda frame: True)
     options: Callable[[QWidget, QWidget], None] | None = None  # (on screen, fresh)
@@ -115,13 +115,13 @@ def _loss_options(shown: LossPlot, fresh: LossPlot) -> None:
     fresh.set_log_scale(shown.log_scale)
 
 
-def class_legend(frame: Frame) -> list[LegendEntry]:
-    """A disc per class in its colour; a ring for test points when there are any."""
+def class_legend(view: DataPlane, frame: Frame) -> list[LegendEntry]:
+    """A disc per class in its colour; a ring for test points when there are any drawn."""
     n_classes = max(frame.snapshot.net.n_classes, frame.dataset.n_classes)
     entries = [
         LegendEntry(f"class {k}", CLASS_COLORS[k % len(CLASS_COLORS)]) for k in range(n_classes)
     ]
-    if frame.test_mask.any():
+    if frame.test_mask.any() and view.shows_test_points():
         entries += [
             LegendEntry("training", CAPTION_COLOR),
             LegendEntry("test", CAPTION_COLOR, "ring"),
@@ -129,7 +129,7 @@ def class_legend(frame: Frame) -> list[LegendEntry]:
     return entries
 
 
-def _sign_legend(frame: Frame) -> list[LegendEntry]:
+def _sign_legend(view: NetworkDiagram, frame: Frame) -> list[LegendEntry]:
     return [
         LegendEntry("w > 0", POSITIVE_COLOR, "line"),
         LegendEntry("w < 0", NEGATIVE_COLOR, "line"),
@@ -320,10 +320,10 @@ def _paint_figure(
     """The view over a strip holding its legend and caption."""
     strip = _strip_height(spec)
     area = QRectF(0, 0, layout.width(), layout.height() - strip)
-    paint_view(painter, ratio, spec, frame, area, configure)
+    legend = paint_view(painter, ratio, spec, frame, area, configure)
     if strip:
         box = QRectF(0, area.bottom(), layout.width(), strip)
-        _paint_strip(painter, box, spec.legend(frame) if spec.legend else [], _caption(spec, frame))
+        _paint_strip(painter, box, legend, _caption(spec, frame))
 
 
 def _strip_height(spec: FigureView) -> float:
@@ -371,12 +371,13 @@ def paint_view(
     frame: Frame,
     area: QRectF,
     configure: Callable[[QWidget], None] | None = None,
-) -> None:
+) -> list[LegendEntry]:
     """Build a fresh view of ``area``'s size offscreen, show ``frame`` and paint it there,
-    ``ratio`` device pixels per layout pixel."""
+    ``ratio`` device pixels per layout pixel; returns the legend of what it drew."""
     view = _offscreen_view(spec, frame, area.size().toSize(), configure)
     try:
         _paint_widget(painter, ratio, view, area)
+        return spec.legend(view, frame) if spec.legend else []
     finally:
         view.close()
         view.deleteLater()
@@ -560,10 +561,10 @@ def _paint_sheet(
         box = cell.translated(body.topLeft())
         strip = STRIP_HEIGHT if spec.legend else 0.0
         view_area = QRectF(box.left(), box.top(), box.width(), box.height() - strip)
-        paint_view(painter, ratio, spec, frame, view_area, _for_view(configure, name))
+        legend = paint_view(painter, ratio, spec, frame, view_area, _for_view(configure, name))
         if strip:  # the title line says the iteration and J: no caption per view
             legend_box = QRectF(box.left(), view_area.bottom(), box.width(), strip)
-            _paint_strip(painter, legend_box, spec.legend(frame), ())
+            _paint_strip(painter, legend_box, legend, ())
 
 
 def _for_view(

@@ -118,6 +118,16 @@ def test_the_data_plane_svg_draws_points_as_vectors(qtbot, window, tmp_path):
     assert root.findall(f".//{SVG}image"), "the regions are embedded as an image"
 
 
+def test_the_plane_figure_hides_test_points_as_the_screen_does(qtbot, window, tmp_path):
+    frame = trained(qtbot, window)
+    window.data_plane.set_show_test_points(False)
+    window.export_view("dataPlane", tmp_path / "plane.svg")
+    discs = svg_root(tmp_path / "plane.svg").findall(f".//{SVG}circle")
+    n_train = int((~frame.test_mask).sum())
+    assert frame.test_mask.any()
+    assert len(discs) == n_train + frame.dataset.n_classes  # points, then the class legend
+
+
 def test_default_sizes_are_slide_sized_and_width_alone_keeps_the_screen_aspect(window, tmp_path):
     for name in VIEWS:
         window.export_view(name, tmp_path / f"{name}.png")
