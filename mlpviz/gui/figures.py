@@ -214,6 +214,8 @@ def write_figure(
     """
     _ready()
     spec = view_spec(name)
+    if not spec.available(frame):
+        raise ValueError(f"the {spec.title.lower()} has nothing to show for this network")
     width, height = check_size(*(size or spec.size))
     ratio = density(width, height, scale)
     _write(

@@ -378,3 +378,16 @@ def test_a_new_view_is_exported_once_registered(qtbot, window, tmp_path, monkeyp
     dialog = window.findChild(ExportFigureDialog, "exportFigureDialog")
     assert dialog.view_combo.findData("panelOfPlots") >= 0
     dialog.reject()
+
+
+def test_a_view_with_nothing_to_show_is_not_offered(qtbot, window, tmp_path, monkeypatch):
+    """A feature space needs a hidden layer: without one it is neither listed nor written."""
+    spec = figures.FigureView("Feature space", PanelOfPlots, available=lambda frame: False)
+    monkeypatch.setitem(figures.FIGURE_VIEWS, "featureSpaceLike", spec)
+    with pytest.raises(ValueError, match="feature space has nothing to show"):
+        window.export_view("featureSpaceLike", tmp_path / "features.png")
+    assert list(tmp_path.iterdir()) == []
+    window._ask_figure()
+    dialog = window.findChild(ExportFigureDialog, "exportFigureDialog")
+    assert dialog.view_combo.findData("featureSpaceLike") == -1
+    dialog.reject()
