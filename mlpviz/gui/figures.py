@@ -61,6 +61,7 @@ SHEET_SIZE = (3200, 1800)  # 16:9, one slide, at 2×
 SHEET_LAYOUT_BASE = (1600, 900)  # a sheet holds several views: a window's room
 STRIP_FONT_PX = 13.0  # the caption and legend under a figure, in layout pixels
 TITLE_FONT_PX = 19.0  # the sheet's title line
+MIN_TITLE_SHARE = 0.7  # a long title shrinks to this share of its size before it is cut
 STRIP_HEIGHT = 26.0
 SHEET_GAP = 10.0
 CAPTION_COLOR = "#555555"
@@ -466,7 +467,7 @@ def scaled_pen(pen: QPen, ratio: float) -> QPen:
 
 def _font(pixels: float, bold: bool = False) -> QFont:
     font = QFont()
-    font.setPixelSize(max(6, round(pixels)))
+    font.setPixelSize(max(6, math.floor(pixels)))  # never larger than the room measured
     font.setBold(bold)
     return font
 
@@ -578,14 +579,17 @@ def _for_view(
 
 
 def _paint_title(painter: QPainter, title: str, width: int) -> float:
-    """The sheet's title line, centred; returns the height it takes."""
-    font = _font(TITLE_FONT_PX, bold=True)
+    """The sheet's title line, centred, in smaller type if it needs the room (cut short
+    only below MIN_TITLE_SHARE of its size); returns the height it takes."""
+    room = width - 4 * SHEET_GAP
+    needed = QFontMetricsF(_font(TITLE_FONT_PX, bold=True)).horizontalAdvance(title)
+    shrink = max(MIN_TITLE_SHARE, min(1.0, room / max(needed, 1.0)))
+    font = _font(TITLE_FONT_PX * shrink, bold=True)
     metrics = QFontMetricsF(font)
-    height = metrics.height() + 2 * SHEET_GAP
+    height = QFontMetricsF(_font(TITLE_FONT_PX, bold=True)).height() + 2 * SHEET_GAP
     painter.save()
     painter.setFont(font)
     painter.setPen(QColor(FOREGROUND))
-    room = width - 4 * SHEET_GAP
     text = metrics.elidedText(title, Qt.TextElideMode.ElideRight, room)
     box = QRectF(2 * SHEET_GAP, 0, room, height)
     painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
