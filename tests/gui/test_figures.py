@@ -290,6 +290,8 @@ def test_f11_enters_and_leaves_presentation_mode(qtbot, window, tmp_path, monkey
     window.resize(760, 560)  # the offscreen screen is small: a size it can give back
     qtbot.waitUntil(lambda: window.width() == 760)
     toolbar_size = window.toolbar.font().pointSizeF()
+    shown = ("dataDock", "networkDock", "diagramDock", "lossDock")
+    places = [window.findChild(QDockWidget, name).geometry() for name in shown]
     data_dock = window.findChild(QDockWidget, "dataDock")
     assert data_dock.isVisible()
 
@@ -318,6 +320,9 @@ def test_f11_enters_and_leaves_presentation_mode(qtbot, window, tmp_path, monkey
     for view in (window.data_plane, window.loss_plot, window.network_diagram):
         assert view.transform().m11() == pytest.approx(1.0)
     qtbot.waitUntil(lambda: (window.width(), window.height()) == (760, 560))
+    qtbot.waitUntil(
+        lambda: [window.findChild(QDockWidget, name).geometry() for name in shown] == places
+    )
 
 
 def test_presentation_mode_draws_points_larger(qtbot, window):
