@@ -289,6 +289,7 @@ def test_f11_enters_and_leaves_presentation_mode(qtbot, window, tmp_path, monkey
     assert keys == [action], "F11 must belong to one action, or it is ambiguous and does nothing"
     window.resize(760, 560)  # the offscreen screen is small: a size it can give back
     qtbot.waitUntil(lambda: window.width() == 760)
+    qtbot.wait(200)  # the docks take their share of the new width
     toolbar_size = window.toolbar.font().pointSizeF()
     shown = ("dataDock", "networkDock", "diagramDock", "lossDock")
     places = [window.findChild(QDockWidget, name).geometry() for name in shown]
