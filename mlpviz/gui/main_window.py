@@ -1021,6 +1021,9 @@ class MainWindow(QMainWindow):
     def _ask_figure(self, name: str | None = None) -> None:
         """File ▸ Export figure…: choose the view, the size and the format, then the file."""
         views = {n: spec.title for n, spec in figures.FIGURE_VIEWS.items() if self._shows(n)}
+        if not views:
+            self._show_error("Cannot export a figure", "There is nothing to export yet.")
+            return
         dialog = ExportFigureDialog(views, self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         if name is not None:

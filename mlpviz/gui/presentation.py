@@ -168,11 +168,6 @@ class PresentationMode(QObject):
         self._active = False
 
     @property
-    def active(self) -> bool:
-        """Whether presentation mode is on."""
-        return self._active
-
-    @property
     def scale(self) -> float:
         """How much larger views are drawn (1 outside presentation mode), exports included."""
         return PRESENTATION_SCALE if self._active else 1.0
