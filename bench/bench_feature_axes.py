@@ -40,22 +40,27 @@ def spiral(n: int) -> Dataset:
     return Dataset(X, np.tile(base.y, copies)[:n])
 
 
+def measure(n: int) -> str:
+    """One line: the costs on an ``n``-point spiral."""
+    data = spiral(n)
+    session = Session(data, NETWORK, TRAINING)
+    session.step(5)
+    repeats = 200 if n < 10_000 else 10
+    previous = session.timeline[-1].feature_axes
+    axes = best_of(lambda: derive_axes(session.net, data.X, previous), repeats)
+    metrics = best_of(session.evaluate, repeats)
+    record = best_of(lambda: session._record(transient=True), repeats)
+    step = best_of(lambda: session.step(1), repeats)
+    return (
+        f"{n:>7,} points: derive_axes {axes * 1e3:7.3f} ms, whole record {record * 1e3:7.3f} ms"
+        f" (metrics {metrics * 1e3:7.3f} ms), one step with its record {step * 1e3:7.3f} ms"
+        f" → the axes are {axes / record:.0%} of a record"
+    )
+
+
 def main() -> None:
     for n in (250, 200_000):
-        data = spiral(n)
-        session = Session(data, NETWORK, TRAINING)
-        session.step(5)
-        repeats = 200 if n < 10_000 else 10
-        previous = session.timeline[-1].feature_axes
-        axes = best_of(lambda: derive_axes(session.net, data.X, previous), repeats)
-        metrics = best_of(session.evaluate, repeats)
-        record = best_of(lambda: session._record(transient=True), repeats)
-        step = best_of(lambda: session.step(1), repeats)
-        print(
-            f"{n:>7,} points: derive_axes {axes * 1e3:7.3f} ms, whole record {record * 1e3:7.3f} ms"
-            f" (metrics {metrics * 1e3:7.3f} ms), one step with its record {step * 1e3:7.3f} ms"
-            f" → the axes are {axes / record:.0%} of a record"
-        )
+        print(measure(n))
 
 
 if __name__ == "__main__":

@@ -324,7 +324,7 @@ def class_jitter(m: int) -> np.ndarray:
     """A fixed vertical offset in [−JITTER, JITTER] for each of ``m`` samples (by index: a
     sample keeps its place from frame to frame), evenly spread (golden-ratio sequence)."""
     golden = (math.sqrt(5.0) - 1.0) / 2.0
-    return (np.modf(np.arange(m) * golden)[0] - 0.5) * (2 * JITTER)
+    return (np.modf((np.arange(m) + 0.5) * golden)[0] - 0.5) * (2 * JITTER)
 
 
 def _labels(kind: str, neurons: tuple[int, int] | None, n: int) -> tuple[str, str, str]:
