@@ -39,6 +39,7 @@ GRID_PEN = pg.mkPen(QColor(60, 60, 60, 55), width=1)
 DECISION_PEN_WIDTH = 2.0
 SELECTION_SIZE = 20
 CLICK_RADIUS_PX = 8.0
+MAX_DRAWN_POINTS = 20_000
 
 
 class FeatureSpacePlot(pg.PlotWidget):
@@ -63,7 +64,8 @@ class FeatureSpacePlot(pg.PlotWidget):
         self._frame: Frame | None = None
         self._neurons: tuple[int, int] | None = None
         self._space: FeatureSpace | None = None
-        self._shown = np.zeros(0, dtype=np.int64)  # dataset index of each finite point
+        self._shown = np.zeros(0, dtype=np.int64)  # dataset index of each point drawn
+        self._styles = np.zeros(0, dtype=np.int64)  # 2 × class + is_test of each
         self._palette = class_rgb()
         plot = self.getPlotItem()
         plot.hideButtons()
@@ -121,6 +123,13 @@ class FeatureSpacePlot(pg.PlotWidget):
         order = np.argsort(np.concatenate(indices), kind="stable")
         return np.concatenate(positions)[order], np.concatenate(indices)[order]
 
+    @property
+    def sampling_note(self) -> str:
+        """Says how many samples are drawn when not all are ("" when all are)."""
+        if self._space is None or len(self._shown) == len(self._space.points):
+            return ""
+        return f" · {len(self._shown):,} of {len(self._space.points):,} samples drawn"
+
     def set_neurons(self, neurons: tuple[int, int] | None) -> None:
         """Show neurons (i, j) (from 0) on the axes instead of the PCA plane, or the PCA plane
         (None); with fewer than 3 neurons there is no choice. Redraws the current frame."""
@@ -175,13 +184,23 @@ class FeatureSpacePlot(pg.PlotWidget):
         self._decision.setData(segments[:, [0, 2]].ravel(), segments[:, [1, 3]].ravel())
 
     def _draw_points(self, space: FeatureSpace, frame: Frame) -> None:
-        finite = np.isfinite(space.points).all(axis=1)
-        labels, is_test = frame.dataset.y, frame.test_mask
-        self._shown = np.flatnonzero(finite)
+        """The points, one scatter item per class and kind. While the dataset and the split
+        stay (every frame of training), only the positions change: they are written into
+        the items, which is 100× faster than pyqtgraph's setData on thousands of points."""
+        drawn = drawn_samples(space.points)
+        styles = 2 * frame.dataset.y[drawn] + frame.test_mask[drawn]
+        if drawn.shape == self._shown.shape and np.array_equal(drawn, self._shown):
+            same_styles = np.array_equal(styles, self._styles)
+        else:
+            same_styles = False
+        self._shown, self._styles = drawn, styles
         for (k, test), item in self._scatters.items():
-            chosen = np.flatnonzero(finite & (labels == k) & (is_test == test))
+            chosen = drawn[styles == 2 * k + test]
             points = space.points[chosen]
-            item.setData(x=points[:, 0], y=points[:, 1], data=chosen)
+            if same_styles:
+                _move_points(item, points)
+            else:
+                item.setData(x=points[:, 0], y=points[:, 1], data=chosen)
 
     def _draw_selection(self, space: FeatureSpace, selection: int | None) -> None:
         if selection is None or not 0 <= selection < len(space.points):
@@ -208,6 +227,25 @@ class FeatureSpacePlot(pg.PlotWidget):
         if distances[nearest] <= CLICK_RADIUS_PX:
             event.accept()
             self.sample_clicked.emit(int(self._shown[nearest]))
+
+
+def drawn_samples(points: np.ndarray) -> np.ndarray:
+    """Indices of the samples drawn: those with finite coordinates, and of a huge dataset
+    an evenly spaced MAX_DRAWN_POINTS of them (a scatter of more is a solid blob that takes
+    longer to paint than a frame lasts)."""
+    finite = np.flatnonzero(np.isfinite(points).all(axis=1))
+    step = -(-len(finite) // MAX_DRAWN_POINTS)
+    return finite[::step] if step > 1 else finite
+
+
+def _move_points(item: pg.ScatterPlotItem, points: np.ndarray) -> None:
+    """New positions (n, 2) for the n points of ``item``, keeping their symbols: what
+    setData does, without rebuilding every spot (pyqtgraph reads the positions in paint)."""
+    item.data["x"], item.data["y"] = points[:, 0], points[:, 1]
+    item.prepareGeometryChange()
+    item.informViewBoundsChanged()
+    item.bounds = [None, None]
+    item.invalidate()
 
 
 def _point_style(color: QColor, is_test: bool) -> dict:
@@ -268,7 +306,7 @@ class FeatureSpaceView(QWidget):
         net = frame.snapshot.net
         self._show_choice(net.layer_sizes[-2] if net.depth > 1 else 0)
         self.plot.show_frame(frame)
-        self._note.setText(self.plot.space.note)
+        self._note.setText(self.plot.space.note + self.plot.sampling_note)
 
     def _show_choice(self, neurons: int) -> None:
         """The axes' choice exists with 3 or more neurons; the neuron numbers only for two
@@ -289,7 +327,7 @@ class FeatureSpaceView(QWidget):
         self._show_choice(frame.snapshot.net.layer_sizes[-2] if frame is not None else 3)
         self.plot.set_neurons(neurons)
         if self.plot.space is not None:
-            self._note.setText(self.plot.space.note)
+            self._note.setText(self.plot.space.note + self.plot.sampling_note)
 
 
 def _neuron_spin(name: str) -> QSpinBox:
