@@ -231,6 +231,10 @@ def feature_space(
     plane.
     """
     n = net.layer_sizes[-2]
+    if neurons is not None and (
+        neurons[0] == neurons[1] or not 0 <= min(neurons) <= max(neurons) < n
+    ):
+        raise ValueError(f"neurons must be two different indices 0…{n - 1}, got {neurons}")
     if axes is None or axes.n_features != n:
         axes = derive_axes(net, dataset.X, None)
     features = features_of(net, dataset.X)

@@ -6,13 +6,18 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDockWidget, QPushButton, QSpinBox
+from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QPushButton, QSpinBox
 
 from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import make_preset
 from mlpviz.core.frame import Frame
 from mlpviz.core.session import Session
-from mlpviz.gui.feature_space_plot import FeatureSpacePlot, FeatureSpaceView
+from mlpviz.gui.feature_space_plot import (
+    MAX_DRAWN_POINTS,
+    FeatureSpacePlot,
+    FeatureSpaceView,
+    drawn_samples,
+)
 
 from .conftest import data_to_pixel, save_screenshot, shown
 from .test_timeline import TIMEOUT_MS, find, play_until, scrub_to
@@ -61,9 +66,8 @@ def test_two_chosen_neurons_replace_the_pca_plane(qtbot, xor):
     view = shown(qtbot, FeatureSpaceView(), 500, 500)
     frame = frame_of(xor, [5, 4])
     view.show_frame(frame)
-    assert view.plot.space.kind == "pca" and "PCA plane through the data's mean" in (
-        view.findChild(object, "featureSpaceNote").text()
-    )
+    note = find(view, QLabel, "featureSpaceNote").text()
+    assert view.plot.space.kind == "pca" and "PCA plane through the data's mean" in note
     combo = find(view, QComboBox, "featureSpaceAxes")
     combo.setCurrentIndex(combo.findData("neurons"))
     find(view, QSpinBox, "featureSpaceNeuronY").setValue(3)
@@ -131,3 +135,15 @@ def test_scrubbing_shows_the_live_picture_and_the_pca_basis_never_flips(qtbot, w
     axes = window.frame.snapshot.feature_axes
     features = window.frame.snapshot.net.hidden_features(window.frame.dataset.X)
     np.testing.assert_allclose(plot.space.points, (features - axes.centre) @ axes.basis)
+
+
+def test_a_huge_dataset_draws_an_evenly_spread_share_and_says_so(qtbot):
+    points = np.random.default_rng(0).normal(size=(50_001, 2))
+    points[7] = np.nan
+    drawn = drawn_samples(points)
+    assert len(drawn) <= MAX_DRAWN_POINTS and 7 not in drawn
+    assert set(np.diff(drawn)) <= {3, 4}  # evenly spaced, the NaN row skipped
+    data = make_preset("gaussian", n=30_000, noise=0.3, seed=0)
+    view = shown(qtbot, FeatureSpaceView(), 500, 500)
+    view.show_frame(frame_of(data, [3, 2], iterations=1))
+    assert "15,000 of 30,000 samples drawn" in find(view, QLabel, "featureSpaceNote").text()
