@@ -25,6 +25,7 @@ import numpy as np
 from .config import NetworkConfig, TrainingConfig
 from .datasets import Dataset
 from .errors import ConfigError
+from .feature_space import derive_axes
 from .history import TrainingHistory
 from .network import MLP, Interrupted
 from .optimizers import SGD, OptimizerState
@@ -277,6 +278,7 @@ class Session:
             run=self._run_number,
             timeline=tuple(self._timeline.iterations),
             largest_weight=self._timeline[-1].largest_weight,
+            feature_axes=self._timeline[-1].feature_axes,
         )
 
     def checkpoint_snapshot(self, index: int) -> tuple[Snapshot, DataVersion]:
@@ -302,6 +304,7 @@ class Session:
             run=self._run_number,
             timeline=tuple(self._timeline.iterations),
             largest_weight=checkpoint.largest_weight,
+            feature_axes=checkpoint.feature_axes,
         )
         return snapshot, self._timeline.data_version(checkpoint.data_version)
 
@@ -555,9 +558,14 @@ class Session:
         metrics = self._measure(self._net, self._data, interrupt)  # first: it may be stopped
         if gradient_norms is None:
             gradient_norms = trainer.last_gradient_norms() if self.iteration > 0 else ()
+        # What views carry from frame to frame grows from the newest checkpoint's.
+        previous = self._timeline[-1] if len(self._timeline) else None
         largest = float(np.abs(self._net.all_weights()).max(initial=0.0))
-        if len(self._timeline):
-            largest = max(largest, self._timeline[-1].largest_weight)
+        if previous is not None:
+            largest = max(largest, previous.largest_weight)
+        feature_axes = derive_axes(
+            self._net, self._dataset.X, None if previous is None else previous.feature_axes
+        )
         checkpoint = Checkpoint(
             params=self._net.params.copy(),
             trainer=trainer.state() if trainer is not None else self._idle_trainer_state(),
@@ -567,6 +575,7 @@ class Session:
             weight_norms=tuple(float(np.linalg.norm(W)) for W in self._net.weights),
             gradient_norms=gradient_norms,
             largest_weight=largest,
+            feature_axes=feature_axes,
         )
         self._timeline.record(checkpoint, self._data, transient=transient)
         row = (self.iteration, *_metric_values(metrics))

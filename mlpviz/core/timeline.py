@@ -20,6 +20,7 @@ import numpy as np
 
 from .config import TrainingConfig
 from .datasets import Dataset
+from .feature_space import FeatureAxes
 from .trainer import TrainerState
 
 DEFAULT_BUDGET_BYTES = 200 * 2**20
@@ -70,7 +71,9 @@ class Checkpoint:
     ‖W^[l]‖ per layer and ``gradient_norms`` ‖∂J/∂W^[l]‖ of the update that led here (its
     batch, without the L2 term; empty at iteration 0). ``largest_weight`` is the largest |w|
     of the run's recorded states up to this one: the weights' colour scale, derived along the
-    timeline, so that a scrubbed frame and the live one are the same picture.
+    timeline, so that a scrubbed frame and the live one are the same picture; so are
+    ``feature_axes``, the feature-space view's ranges and PCA basis (None in a timeline read
+    from a file that has none: ``derive_feature_axes`` fills them in).
     """
 
     params: np.ndarray
@@ -81,6 +84,7 @@ class Checkpoint:
     weight_norms: tuple[float, ...]
     gradient_norms: tuple[float, ...]
     largest_weight: float = 0.0
+    feature_axes: FeatureAxes | None = None
 
     @property
     def iteration(self) -> int:
@@ -95,7 +99,8 @@ class Checkpoint:
     @property
     def nbytes(self) -> int:
         """Memory this checkpoint holds (its dataset version not included)."""
-        return self.params.nbytes + self.trainer.nbytes + CHECKPOINT_OVERHEAD_BYTES
+        axes = 0 if self.feature_axes is None else self.feature_axes.nbytes
+        return self.params.nbytes + self.trainer.nbytes + axes + CHECKPOINT_OVERHEAD_BYTES
 
 
 @dataclass(frozen=True, eq=False)
