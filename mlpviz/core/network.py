@@ -104,6 +104,12 @@ class MLP:
         """Every weight (no bias) of every layer in one new 1-D array, e.g. for a histogram."""
         return np.concatenate([W.ravel() for W in self.weights])
 
+    def largest_weight(self, params: np.ndarray | None = None) -> float:
+        """The largest |w| of every weight (no bias) of ``params``, a flat parameter vector of
+        this network's layout (default: its own)."""
+        params = self.params if params is None else params
+        return float(np.abs(params * self._weight_mask).max(initial=0.0))
+
     @property
     def n_classes(self) -> int:
         """Number of classes the output layer separates (2 for a single sigmoid output)."""

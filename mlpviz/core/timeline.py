@@ -236,6 +236,12 @@ class Timeline:
             self._drop(position)
         return dropped
 
+    def forget_all_but_newest(self) -> None:
+        """Keep only the newest checkpoint (a timeline whose earlier checkpoints are kept
+        elsewhere: the training process sends them to the app's session)."""
+        for position in range(len(self._checkpoints) - 2, -1, -1):
+            self._drop(position)
+
     def _drop(self, position: int) -> None:
         checkpoint = self._checkpoints.pop(position)
         del self._iterations[position]
