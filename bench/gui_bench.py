@@ -395,10 +395,10 @@ def main() -> None:
     parser.add_argument(
         "--in-thread",
         action="store_true",
-        help="train at Max in the worker's thread, not in the training process (the old design)",
+        help="play in the worker's thread, not in the training process (the old design)",
     )
     args = parser.parse_args()
-    worker_module.SEPARATE_PROCESS_AT_MAX = not args.in_thread
+    worker_module.PLAY_IN_SEPARATE_PROCESS = not args.in_thread
     speeds = (DEFAULT_SPEED, None) if args.quick else SPEEDS
     rng = np.random.default_rng(0)
     create_application([])

@@ -35,6 +35,16 @@ from .trainer import TrainerState
 Records = list[tuple[Checkpoint, bool]]
 START_SECONDS = 30.0  # the child imports NumPy: a slow disk may take seconds
 EXIT_SECONDS = 2.0  # then a child that does not exit is terminated
+HALT_POLL_SECONDS = 0.001  # a paced burst waiting for its next frame looks at halt this often
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How a burst is paced: frames of ``seconds``, each training as many updates as fit or
+    at most ``per_frame``."""
+
+    seconds: float
+    per_frame: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,13 +81,22 @@ class TrainingProcess:
         """Whether a burst was started and its ``Stopped`` not received yet."""
         return self._running
 
-    def start(self, session: Session, limit: int, frame_seconds: float) -> None:
+    def start(
+        self,
+        session: Session,
+        limit: int,
+        frame_seconds: float,
+        per_frame: int | None = None,
+    ) -> None:
         """Train a copy of ``session`` for up to ``limit`` updates, reporting every
-        ``frame_seconds``. Raises ConfigError when the session has nothing to train on."""
+        ``frame_seconds``: as many updates as fit in a frame, or at most ``per_frame`` (a
+        frame is then never shorter than ``frame_seconds``). Raises ConfigError when the
+        session has nothing to train on."""
         state = session.live_state()
         self._ensure_started()
         self._halt.value = 0
-        self._connection.send(("train", state, int(limit), float(frame_seconds)))
+        pace = Pace(float(frame_seconds), per_frame)
+        self._connection.send(("train", state, int(limit), pace))
         self._running = True
 
     def receive(self, timeout: float) -> list[Progress | Stopped]:
@@ -157,15 +176,13 @@ def serve(connection: Connection, halt) -> None:
             message = connection.recv()
             if message[0] == "exit":
                 return
-            _, state, limit, frame_seconds = message
-            _train_burst(connection, halt, Session.resuming(state), limit, frame_seconds)
+            _, state, limit, pace = message
+            _train_burst(connection, halt, Session.resuming(state), limit, pace)
 
 
-def _train_burst(
-    connection: Connection, halt, session: Session, limit: int, frame_seconds: float
-) -> None:
-    """Train ``session`` for up to ``limit`` updates, sending a Progress every
-    ``frame_seconds`` and a Stopped at the end."""
+def _train_burst(connection: Connection, halt, session: Session, limit: int, pace: Pace) -> None:
+    """Train ``session`` for up to ``limit`` updates at ``pace``, sending a Progress after
+    every frame and a Stopped at the end."""
     clock = time.monotonic
     sent = session.iteration  # checkpoints up to this iteration are the app's already
 
@@ -177,9 +194,10 @@ def _train_burst(
 
     done, divergence, problem = 0, None, None
     while done < limit and not halted():
-        frame_over = frame_over_by(clock() + frame_seconds)
+        frame_end = clock() + pace.seconds
+        quota = limit - done if pace.per_frame is None else min(pace.per_frame, limit - done)
         try:
-            done += session.step(limit - done, frame_over, interrupt=halted)
+            done += session.step(quota, frame_over_by(frame_end), interrupt=halted)
         except DivergenceError as error:
             divergence = (str(error), error.loss)
         except MlpvizError as error:
@@ -188,8 +206,16 @@ def _train_burst(
             break
         records, sent = _new_records(session, sent)
         connection.send(Progress(records))
+        if pace.per_frame is not None:
+            _sleep_until(frame_end, halted)
     records, _ = _new_records(session, sent)
     connection.send(Stopped(records, session.live_point(), divergence, problem))
+
+
+def _sleep_until(deadline: float, halted) -> None:
+    """Wait until ``deadline`` (monotonic), looking at ``halted`` every millisecond."""
+    while not halted() and (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, HALT_POLL_SECONDS))
 
 
 def _new_records(session: Session, sent: int) -> tuple[Records, int]:

@@ -27,11 +27,12 @@ playing, the loop trains for at most a budget per frame, adapted to the measured
 drawing one. Only *when* updates run depends on timing: what they compute, and the checkpoints
 (which depend on iteration numbers only), never do.
 
-At Max the turns would cap training at what a frame leaves over, so there the updates run in a
+The turns cap training at what a frame leaves over, so while playing the updates run in a
 separate process on the other core (``mlpviz.core.training_process``): this thread sends it
-the run's live state, takes the checkpoints it sends back every 1/60 s between two frames
-(``Session.absorb``) and publishes. Any command first ends the child's burst, so the session
-never changes under it. Were the process unable to start, training stays in this thread.
+the run's live state and the speed, takes the checkpoints it sends back every 1/60 s between
+two frames (``Session.absorb``) and publishes. Any command first ends the child's burst, so
+the session never changes under it. Step and Step epoch train in this thread, taking turns;
+so does playing when the process cannot start (or ``separate_process`` is False).
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ FRAME_COST_WEIGHT = 0.2  # weight of the newest frame in the measured cost of dr
 RATE_WINDOW_SECONDS = 0.5  # updates/s is measured over about this long
 RATE_MIN_SECONDS = 0.1  # shorter windows give a jumpy updates/s figure
 IDLE_WAIT_SECONDS = 0.5  # a paused worker also looks at the stop flag this often
-SEPARATE_PROCESS_AT_MAX = True  # start_worker's default (tests of the in-thread loop change it)
-REMOTE_POLL_SECONDS = 0.005  # at Max, how long to wait for the training process at a time
+PLAY_IN_SEPARATE_PROCESS = True  # start_worker's default (tests of the in-thread loop change it)
+REMOTE_POLL_SECONDS = 0.005  # playing, how long to wait for the training process at a time
 DEFAULT_SPEED = 100  # per frame until set_speed is called: faster than TF Playground
 LAST_PRIORITY = -(2**31)  # GuiTurns' marker event: behind every other queued event
 
@@ -93,7 +94,7 @@ class TrainingWorker(QObject):
 
     def __init__(self, session: Session | None = None, *, separate_process: bool = False) -> None:
         super().__init__()
-        # At Max, training runs in another process, on another core (see training_process).
+        # Playing, training runs in another process, on another core (see training_process).
         self._process = TrainingProcess() if separate_process else None
         self._turn = threading.Condition()  # guards the three fields below and lock.waiting
         self._gui_busy = False  # the GUI thread is handling events
@@ -356,7 +357,7 @@ class TrainingWorker(QObject):
         A command that arrives meanwhile (pause, a new α) is applied first: nothing is
         published from before it.
         """
-        if self._speed is None and self._process is not None:
+        if self._process is not None:
             self._play_remote_frame()
             return
         self._wait_for_gui()
@@ -381,7 +382,7 @@ class TrainingWorker(QObject):
             self._wait_until(self._next_frame_at)
         self._start_frame()
 
-    # --- playing at Max: the training process trains ---------------------------------------
+    # --- playing in the training process ------------------------------------------------------
     def _play_remote_frame(self) -> None:
         """Take what the training process sent since the last frame and publish it, starting
         a burst first if none runs. This thread only waits meanwhile: the window has the
@@ -391,13 +392,14 @@ class TrainingWorker(QObject):
             with self._session_lock:
                 limit = self._iterations_before_stop_at(self._session.iteration)
                 try:
-                    self._process.start(self._session, limit, FRAME_SECONDS)
+                    self._process.start(self._session, limit, FRAME_SECONDS, self._speed)
                 except MlpvizError:
                     log.exception("no training process: training in this thread instead")
                     self._process = None
                     return
         messages = self._process.receive(REMOTE_POLL_SECONDS)
         if messages:
+            self._wait_for_gui()  # the GUI may have begun a turn while this thread waited
             with self._session_lock:
                 self._take(messages, publish=True)
 
@@ -687,8 +689,8 @@ def start_worker(
     parent: QObject, session: Session | None = None, *, separate_process: bool | None = None
 ) -> tuple[QThread, TrainingWorker]:
     """A TrainingWorker whose loop runs in a new QThread owned by ``parent``, taking turns
-    with the GUI thread (``GuiTurns``, also owned by ``parent``); at Max, training runs in a
-    separate process unless ``separate_process`` is False (default: SEPARATE_PROCESS_AT_MAX).
+    with the GUI thread (``GuiTurns``, also owned by ``parent``); playing, training runs in a
+    separate process unless ``separate_process`` is False (default: PLAY_IN_SEPARATE_PROCESS).
 
     Keep both: stop them with ``stop_worker`` before ``parent`` is destroyed. The worker is not
     moved to the thread (see the module docstring); ``run`` is called directly in it.
@@ -696,7 +698,7 @@ def start_worker(
     thread = QThread(parent)
     thread.setObjectName("trainingThread")
     if separate_process is None:
-        separate_process = SEPARATE_PROCESS_AT_MAX
+        separate_process = PLAY_IN_SEPARATE_PROCESS
     worker = TrainingWorker(session, separate_process=separate_process)
     GuiTurns(worker, parent)
     thread.started.connect(worker.run, Qt.ConnectionType.DirectConnection)

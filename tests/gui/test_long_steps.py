@@ -51,8 +51,8 @@ class WorkCounter:
 @pytest.fixture
 def work(monkeypatch):
     """Chunks of 4096 samples (49 per update on 200,000 points) and evaluation pieces of 2048,
-    counted, of training in the worker's thread (at Max too: counting needs this process)."""
-    monkeypatch.setattr(worker_module, "SEPARATE_PROCESS_AT_MAX", False)
+    counted, of training in the worker's thread (playing too: counting needs this process)."""
+    monkeypatch.setattr(worker_module, "PLAY_IN_SEPARATE_PROCESS", False)
     monkeypatch.setattr(network, "GRADIENT_CHUNK", 4096)
     monkeypatch.setattr(trainer, "EVALUATION_PIECE", 2048)
     return WorkCounter(monkeypatch)

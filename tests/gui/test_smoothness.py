@@ -182,16 +182,17 @@ def playground_in_window(qtbot, window) -> None:
 
 
 @pytest.fixture
-def max_in_thread(monkeypatch):
-    """The window's worker trains at Max in its own thread, as at the other speeds (request
-    it before ``window``)."""
-    monkeypatch.setattr(worker_module, "SEPARATE_PROCESS_AT_MAX", False)
+def play_in_thread(monkeypatch):
+    """The window's worker plays in its own thread, as when the training process cannot
+    start, taking turns with the GUI (request it before ``window``)."""
+    monkeypatch.setattr(worker_module, "PLAY_IN_SEPARATE_PROCESS", False)
 
 
 def test_at_max_no_update_runs_while_a_frame_is_drawn_and_painted(
-    qtbot, max_in_thread, window, monkeypatch
+    qtbot, play_in_thread, window, monkeypatch
 ):
-    """In the worker's thread (the other speeds), training and drawing take turns."""
+    """In the worker's thread (Step; playing without the process), training and drawing
+    take turns."""
     playground_in_window(qtbot, window)
     updates = UpdateCounter(monkeypatch)
     frames = window._frames
