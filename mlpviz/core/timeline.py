@@ -192,7 +192,8 @@ class Timeline:
     def record(self, checkpoint: Checkpoint, data: DataVersion, *, transient: bool = False):
         """Append ``checkpoint`` (its iteration after every recorded one), or replace the
         checkpoint at the same iteration (data or settings changed there) and a transient
-        newest one; then fit the budget.
+        newest one; then, unless it is transient, fit the budget (so that where training
+        paused, which decides the transient ones, does not decide what is thinned).
         """
         if self._transient:
             self._drop(len(self._checkpoints) - 1)
@@ -209,7 +210,8 @@ class Timeline:
         self._checkpoints.append(checkpoint)
         self._iterations.append(checkpoint.iteration)
         self._nbytes += checkpoint.nbytes
-        self._fit_budget()
+        if not transient:  # a transient one goes at the next record: it decides nothing
+            self._fit_budget()
 
     def _restore(
         self,
@@ -240,6 +242,12 @@ class Timeline:
         for position in range(len(self._checkpoints) - 1, index, -1):
             self._drop(position)
         return dropped
+
+    def forget_all_but_newest(self) -> None:
+        """Keep only the newest checkpoint (a timeline whose earlier checkpoints are kept
+        elsewhere: the training process sends them to the app's session)."""
+        for position in range(len(self._checkpoints) - 2, -1, -1):
+            self._drop(position)
 
     def _drop(self, position: int) -> None:
         checkpoint = self._checkpoints.pop(position)
