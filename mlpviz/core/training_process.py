@@ -168,9 +168,10 @@ class TrainingProcess:
 
 
 def serve(connection: Connection, halt) -> None:
-    """The child's loop: train each burst it is sent until told to exit."""
+    """The child's loop: train each burst it is sent until told to exit, or until the app
+    is gone (its end of the pipe closed: nobody is left to tell)."""
     # As in the app's worker: one BLAS thread, so that the numbers are the same bits.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1, user_api="blas"), contextlib.suppress(EOFError, OSError):
         connection.send("ready")
         while True:
             message = connection.recv()
@@ -202,6 +203,8 @@ def _train_burst(connection: Connection, halt, session: Session, limit: int, pac
             divergence = (str(error), error.loss)
         except MlpvizError as error:
             problem = str(error)
+        except Exception as error:  # a bug: say it, as the worker does, and stay alive
+            problem = f"{type(error).__name__}: {error}"
         if divergence or problem or done >= limit or halted():
             break
         records, sent = _new_records(session, sent)
