@@ -34,9 +34,16 @@ from mlpviz.core.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_FILES = {"metrics.json", "loss.csv", "model.npz", "dataset.csv", "boundary.png"}
-# What `mlpviz export` writes besides: figures of the views (feature_space.png once that view
-# is registered, for a net with a hidden layer).
-EXPORT_FIGURES = {"boundary.svg", "loss.png", "loss.svg", "weights.png", "sheet.png"}
+# What `mlpviz export` writes besides: figures of the views (feature_space.png for a net with a
+# hidden layer).
+EXPORT_FIGURES = {
+    "boundary.svg",
+    "loss.png",
+    "loss.svg",
+    "weights.png",
+    "feature_space.png",
+    "sheet.png",
+}
 METRIC_KEYS = {
     "train_loss",
     "test_loss",
@@ -94,7 +101,7 @@ def xor_run(tmp_path_factory):
 def test_writes_exactly_the_five_documented_files(xor_run):
     assert {path.name for path in xor_run.iterdir()} == OUTPUT_FILES
     # what a new run moves aside: anything train or export writes
-    assert set(mlpviz.cli.OUTPUT_FILES) == OUTPUT_FILES | EXPORT_FIGURES | {"feature_space.png"}
+    assert set(mlpviz.cli.OUTPUT_FILES) == OUTPUT_FILES | EXPORT_FIGURES
     assert [path.name for path in xor_run.parent.iterdir()] == ["xor"]  # no staging left
 
 
@@ -916,7 +923,7 @@ def test_export_at_an_iteration_gives_the_run_that_stopped_there(tmp_path, capsy
         assert (out / "loss.csv").read_bytes() == (short / "loss.csv").read_bytes()
     assert main(["export", str(session), "--out", str(tmp_path / "last")]) == 0
     assert same_model(tmp_path / "last", tmp_path / "run")
-    assert {path.name for path in (tmp_path / "last").iterdir()} == OUTPUT_FILES | export_figures()
+    assert {path.name for path in (tmp_path / "last").iterdir()} == OUTPUT_FILES | EXPORT_FIGURES
 
 
 def test_export_writes_the_figures_of_the_views_at_slide_sizes(tmp_path, capsys, qapp):
@@ -941,15 +948,16 @@ def test_export_writes_the_figures_of_the_views_at_slide_sizes(tmp_path, capsys,
     rows = (out / "loss.csv").read_text().splitlines()
     assert rows[0] == "iteration,train_loss,test_loss,train_accuracy,test_accuracy"
     assert rows[-1].startswith("40,")  # --at 40: the record stops there
-    assert {path.name for path in out.iterdir()} == OUTPUT_FILES | export_figures()
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES | EXPORT_FIGURES
+    assert QImage(str(out / "feature_space.png")).size().toTuple() == (1600, 900)
 
 
-def export_figures() -> set[str]:
-    """The figures `mlpviz export` writes for a net with hidden layers: feature_space.png
-    too once its view is registered."""
-    from mlpviz.gui.figures import FIGURE_VIEWS
-
-    return EXPORT_FIGURES | ({"feature_space.png"} if "featureSpacePlot" in FIGURE_VIEWS else set())
+def test_export_of_a_net_without_hidden_layer_has_no_feature_space(tmp_path, qapp):
+    session = tmp_path / "run.mlpviz"
+    assert train_and_save(tmp_path / "run", session, "--layers", "0", "--iterations", "5") == 0
+    assert main(["export", str(session), "--out", str(tmp_path / "figures")]) == 0
+    written = {path.name for path in (tmp_path / "figures").iterdir()}
+    assert written == OUTPUT_FILES | EXPORT_FIGURES - {"feature_space.png"}
 
 
 SAMPLE_SETTINGS = {

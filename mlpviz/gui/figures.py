@@ -40,6 +40,7 @@ from mlpviz.core.frame import Frame
 from mlpviz.render import encode_png, ensure_application, svg_document
 
 from .data_plane import DataPlane
+from .feature_space_plot import FeatureSpacePlot
 from .loss_plot import LossPlot
 from .network_diagram import NetworkDiagram
 from .style import (
@@ -116,18 +117,23 @@ def _loss_options(shown: LossPlot, fresh: LossPlot) -> None:
     fresh.set_log_scale(shown.log_scale)
 
 
-def class_legend(view: DataPlane, frame: Frame) -> list[LegendEntry]:
-    """A disc per class in its colour; a ring for test points when there are any drawn."""
+def class_legend(view: QWidget, frame: Frame) -> list[LegendEntry]:
+    """A disc per class in its colour; a ring for test points when there are any drawn
+    (the data plane may hide them)."""
     n_classes = max(frame.snapshot.net.n_classes, frame.dataset.n_classes)
     entries = [
         LegendEntry(f"class {k}", CLASS_COLORS[k % len(CLASS_COLORS)]) for k in range(n_classes)
     ]
-    if frame.test_mask.any() and view.shows_test_points():
+    if frame.test_mask.any() and getattr(view, "shows_test_points", lambda: True)():
         entries += [
             LegendEntry("training", CAPTION_COLOR),
             LegendEntry("test", CAPTION_COLOR, "ring"),
         ]
     return entries
+
+
+def _has_hidden_layer(frame: Frame) -> bool:
+    return frame.snapshot.net.depth > 1
 
 
 def _sign_legend(view: NetworkDiagram, frame: Frame) -> list[LegendEntry]:
@@ -145,6 +151,9 @@ FIGURE_VIEWS: dict[str, FigureView] = {
     "lossPlot": FigureView("Loss", LossPlot, caption=False, options=_loss_options),
     "weightsPlot": FigureView("Weights", WeightsPlot, (1600, 1200)),
     "networkDiagram": FigureView("Network diagram", NetworkDiagram, legend=_sign_legend),
+    "featureSpacePlot": FigureView(
+        "Feature space", FeatureSpacePlot, legend=class_legend, available=_has_hidden_layer
+    ),
 }
 
 

@@ -397,3 +397,16 @@ def test_a_view_with_nothing_to_show_is_not_offered(qtbot, window, tmp_path, mon
     dialog = window.findChild(ExportFigureDialog, "exportFigureDialog")
     assert dialog.view_combo.findData("featureSpaceLike") == -1
     dialog.reject()
+
+
+def test_the_feature_space_exports_from_its_tab_once_there_is_a_hidden_layer(
+    qtbot, window, tmp_path
+):
+    add_layer = window.network_editor.findChild(QWidget, "addLayerButton")
+    qtbot.mouseClick(add_layer, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.frame.snapshot.net.depth == 2)
+    frame = trained(qtbot, window, steps=1)
+    assert not window._on_screen(window.findChild(QWidget, "featureSpacePlot"))  # a tab behind
+    window.export_view("featureSpacePlot", tmp_path / "features.png", width=800, height=450)
+    figures.render_figure("featureSpacePlot", frame, (800, 450)).save(str(tmp_path / "ref.png"))
+    np.testing.assert_array_equal(pixels(tmp_path / "features.png"), pixels(tmp_path / "ref.png"))
