@@ -268,9 +268,7 @@ def test_stop_worker_ends_the_thread_while_playing_a_big_network(qtbot, started)
     assert thread.isFinished()
 
 
-def test_a_training_process_that_dies_is_reported_and_the_next_play_starts_another(
-    qtbot, worker
-):
+def test_a_training_process_that_dies_is_reported_and_the_next_play_starts_another(qtbot, worker):
     problems, running = [], []
     worker.problem_occurred.connect(problems.append)
     worker.running_changed.connect(running.append)
