@@ -277,6 +277,7 @@ class Session:
             run=self._run_number,
             timeline=tuple(self._timeline.iterations),
             largest_weight=self._timeline[-1].largest_weight,
+            norms=self._timeline.norms(),
         )
 
     def checkpoint_snapshot(self, index: int) -> tuple[Snapshot, DataVersion]:
@@ -302,6 +303,7 @@ class Session:
             run=self._run_number,
             timeline=tuple(self._timeline.iterations),
             largest_weight=checkpoint.largest_weight,
+            norms=self._timeline.norms(),
         )
         return snapshot, self._timeline.data_version(checkpoint.data_version)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .history import HistoryArrays
 from .network import MLP
+from .timeline import NormHistory
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,8 @@ class Snapshot:
     training and test sets (NaN when the test set is empty); the losses are J without the
     L2 term. ``run`` numbers the session's runs (it changes when a new run starts) and
     ``timeline`` lists the iterations the run's timeline holds, oldest first;
-    ``largest_weight`` is the largest |w| of the run up to this state (see Checkpoint).
+    ``largest_weight`` is the largest |w| of the run up to this state (see Checkpoint);
+    ``norms`` the weight and gradient norms of every checkpoint of the timeline.
     """
 
     net: MLP
@@ -33,3 +35,4 @@ class Snapshot:
     run: int = 0
     timeline: tuple[int, ...] = ()
     largest_weight: float = 0.0
+    norms: NormHistory = field(default_factory=lambda: NormHistory(()))

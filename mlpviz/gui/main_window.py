@@ -63,6 +63,7 @@ from .autosave import Autosave, left_by_a_crash
 from .data_plane import DataPlane
 from .dataset_panel import DatasetPanel
 from .frames import FrameDirector
+from .gradient_norm_plot import GradientNormPlot
 from .loss_plot import LossPlot
 from .network_diagram import NetworkDiagram
 from .network_editor import NetworkEditor
@@ -162,7 +163,7 @@ class MainWindow(QMainWindow):
                 self.timeline_bar,
                 _ReadoutOf(self.loss_plot),
             ],
-            slow_views=[self.loss_plot, self.weights_plot],
+            slow_views=[self.loss_plot, self.weights_plot, self.gradient_norm_plot],
             parent=self,
         )
         self._autosave = Autosave(self._worker, self)
@@ -233,6 +234,7 @@ class MainWindow(QMainWindow):
         self.network_diagram = NetworkDiagram()
         self.loss_plot = LossPlot()
         self.weights_plot = WeightsPlot()
+        self.gradient_norm_plot = GradientNormPlot()
         self.toolbar = TrainingToolbar()
         self.timeline_bar = TimelineBar()
         self.recovery_bar = RecoveryBar()
@@ -257,8 +259,17 @@ class MainWindow(QMainWindow):
         weights = self._dock("Weights", "weightsDock", self._scrolled(self.weights_plot), right)
         self.tabifyDockWidget(diagram, weights)
         diagram.raise_()
+        self._build_gradient_norm_dock(loss)
         self._columns = (data, loss)
         self._share_width()
+
+    def _build_gradient_norm_dock(self, loss: QDockWidget) -> None:
+        """‖∂J/∂W^[l]‖ and ‖W^[l]‖ in a tab beside the loss plot (the loss stays in front)."""
+        dock = self._dock(
+            "Gradients", "gradientNormDock", self.gradient_norm_plot, Qt.RightDockWidgetArea
+        )
+        self.tabifyDockWidget(loss, dock)
+        loss.raise_()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Keep the data plane the largest view whatever the window's width."""
