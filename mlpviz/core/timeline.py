@@ -126,7 +126,9 @@ class NormHistory:
         return self._rows([c.gradient_norms for c in self.checkpoints])
 
     def _rows(self, rows: list[tuple[float, ...]]) -> np.ndarray:
-        layers = max((len(row) for row in rows), default=0)
+        """One row per checkpoint, one column per layer (as many as every state has
+        weight norms); a row not measured is NaN."""
+        layers = len(self.checkpoints[0].weight_norms) if self.checkpoints else 0
         table = np.full((len(rows), layers), np.nan)
         for index, row in enumerate(rows):
             if len(row) == layers:

@@ -89,3 +89,11 @@ def test_a_new_architecture_gets_new_curves(plot):
     plot.show_frame(frame_of(session))
     assert len(plot.gradient_curves) == 2
     assert [label.text for _, label in plot.legend.items] == ["layer [1]", "output [2]"]
+
+
+def test_a_run_without_updates_draws_its_weights_only(plot):
+    session = Session(make_preset("xor", n=50, seed=0), DEEP_SIGMOID)
+    plot.show_frame(frame_of(session))
+    assert len(plot.gradient_curves) == 9
+    assert len(drawn(plot.gradient_curves[0])[0]) == 0
+    assert len(drawn(plot.weight_curves[0])[0]) == 1
