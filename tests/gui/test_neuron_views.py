@@ -149,5 +149,5 @@ def test_views_drawn_from_an_old_checkpoint_equal_the_live_ones(qtbot, window):
     np.testing.assert_array_equal(window.network_diagram.map_image(1, 3), live_thumb)
     plot = window.gradient_norm_plot
     assert plot.marker.value() == 30
-    x, y = plot.gradient_curves[0].getData()
+    x, _ = plot.gradient_curves[0].getData()
     assert x[-1] == 60  # the whole run's norms, whichever frame is shown
