@@ -31,6 +31,9 @@ LEVELS = {"sigmoid": 0.5}
 MAP_WHITE_MIX = 0.3
 """Share of white left in a map's strongest colour, so that points on it stay visible."""
 
+COLOR_STEPS = 511
+"""Colours in a map's scale, white in the middle (steps of 1/255 of the half-range)."""
+
 
 def activation_level(activation: str) -> float:
     """Where a neuron with this activation is "on the line" w·a + b = 0: g(0), that is 0.5
@@ -48,8 +51,9 @@ def hidden_activations(net: MLP, X: np.ndarray, depth: int | None = None) -> lis
     A = np.asarray(X, dtype=net.dtype)
     activations = []
     for layer in range(depth):
-        Z = A @ net.weights[layer].T + net.biases[layer]
-        A = get_activation(net.activations[layer]).forward(Z)
+        Z = A @ net.weights[layer].T
+        Z += net.biases[layer]  # in place, as g below: no temporaries of the grid's size
+        A = get_activation(net.activations[layer]).forward(Z, out=Z)
         activations.append(A)
     return activations
 
@@ -139,12 +143,21 @@ def activation_colors(
     RGB colour ``positive`` (3,) in 0…1 at level + limit and ``negative`` at level − limit.
 
     The colours are lightened like the decision regions, so the points drawn on top stay
-    visible; a value that is not finite is white.
+    visible; a value that is not finite is white. Values are looked up in a table of
+    COLOR_STEPS colours (a few hundred thousand pixels per frame for an 8 × 64 network).
     """
-    t = np.clip((values.astype(np.float32) - np.float32(level)) / np.float32(limit), -1, 1)
-    t = np.where(np.isfinite(t), t, np.float32(0.0))[..., None]
-    target = np.where(t >= 0, positive.astype(np.float32), negative.astype(np.float32))
-    strength = np.abs(t) * np.float32(1.0 - MAP_WHITE_MIX)
+    t = (values.astype(np.float32) - np.float32(level)) * np.float32(1.0 / limit)
+    t = np.where(np.isfinite(t), t, np.float32(0.0))
+    np.clip(t, -1.0, 1.0, out=t)
+    index = ((t + 1.0) * np.float32((COLOR_STEPS - 1) / 2) + 0.5).astype(np.intp)
+    return _color_table(negative, positive)[index]
+
+
+def _color_table(negative: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """COLOR_STEPS RGB uint8 colours from ``negative`` through white to ``positive``."""
+    t = np.linspace(-1.0, 1.0, COLOR_STEPS)[:, None]
+    target = np.where(t >= 0, positive, negative)
+    strength = np.abs(t) * (1.0 - MAP_WHITE_MIX)
     rgb = (1.0 - strength) + target * strength  # from white towards the target colour
     return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
