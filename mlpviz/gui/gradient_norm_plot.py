@@ -36,8 +36,9 @@ def layer_colors(count: int) -> list[tuple[int, int, int]]:
 
 
 class GradientNormPlot(pg.PlotWidget):
-    """Per layer l, ‖∂J/∂W^[l]‖ (solid, named in the legend) and ‖W^[l]‖ (dotted, same
-    colour) at every checkpoint of the run, on a logarithmic axis."""
+    """Per layer l, ‖∂J/∂W^[l]‖ (solid, named [l] in the legend, [L] out for the output
+    layer) and ‖W^[l]‖ (dotted, same colour) at every checkpoint of the run, on a
+    logarithmic axis."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, axisItems={"bottom": IterationAxis(), "left": CostAxis()})
@@ -65,7 +66,7 @@ class GradientNormPlot(pg.PlotWidget):
         self.legend = plot.addLegend(
             offset=(-8, 4),
             labelTextSize="9pt",
-            brush=pg.mkBrush(255, 255, 255, 200),
+            brush=pg.mkBrush(255, 255, 255, 170),
             colCount=1,
         )
         pen = pg.mkPen(FOREGROUND, width=1.5, style=Qt.PenStyle.DashLine)
@@ -99,7 +100,8 @@ class GradientNormPlot(pg.PlotWidget):
         self.legend.clear()
         self.gradient_curves, self.weight_curves = [], []
         for layer, color in enumerate(layer_colors(layers), start=1):
-            name = f"output [{layer}]" if layer == layers else f"layer [{layer}]"
+            # short names: the legend then covers only a strip at the right edge
+            name = f"[{layer}] out" if layer == layers else f"[{layer}]"
             solid = pg.mkPen(color, width=GRADIENT_WIDTH)
             dotted = pg.mkPen(color, width=WEIGHT_WIDTH, style=Qt.PenStyle.DotLine)
             self.gradient_curves.append(plot.plot(pen=solid, name=name, connect="finite"))

@@ -58,7 +58,7 @@ def test_curves_are_the_norms_the_timeline_stored(plot):
         stored = [checkpoint.gradient_norms[layer] for checkpoint in list(timeline)[1:]]
         np.testing.assert_allclose(y, stored, rtol=1e-12)
     names = [label.text for _, label in plot.legend.items]
-    assert names == [f"layer [{layer}]" for layer in range(1, 9)] + ["output [9]"]
+    assert names == [f"[{layer}]" for layer in range(1, 9)] + ["[9] out"]
 
 
 def test_the_marker_stands_at_the_frame_iteration_and_old_frames_draw_the_same(plot, qtbot):
@@ -88,7 +88,7 @@ def test_a_new_architecture_gets_new_curves(plot):
     session.step(5)
     plot.show_frame(frame_of(session))
     assert len(plot.gradient_curves) == 2
-    assert [label.text for _, label in plot.legend.items] == ["layer [1]", "output [2]"]
+    assert [label.text for _, label in plot.legend.items] == ["[1]", "[2] out"]
 
 
 def test_a_run_without_updates_draws_its_weights_only(plot):
