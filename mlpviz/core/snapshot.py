@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .feature_space import FeatureAxes
 from .history import HistoryArrays
 from .network import MLP
 from .timeline import NormHistory
@@ -18,8 +19,10 @@ class Snapshot:
     training and test sets (NaN when the test set is empty); the losses are J without the
     L2 term. ``run`` numbers the session's runs (it changes when a new run starts) and
     ``timeline`` lists the iterations the run's timeline holds, oldest first;
-    ``largest_weight`` is the largest |w| of the run up to this state (see Checkpoint);
-    ``norms`` the weight and gradient norms of every checkpoint of the timeline.
+    ``largest_weight`` is the largest |w| of the run up to this state and ``feature_axes`` the
+    feature-space view's ranges and PCA basis there (see Checkpoint; None: derive them from
+    this state alone); ``norms`` the weight and gradient norms of every checkpoint of the
+    timeline.
     """
 
     net: MLP
@@ -35,4 +38,5 @@ class Snapshot:
     run: int = 0
     timeline: tuple[int, ...] = ()
     largest_weight: float = 0.0
+    feature_axes: FeatureAxes | None = None
     norms: NormHistory = field(default_factory=lambda: NormHistory(()))
