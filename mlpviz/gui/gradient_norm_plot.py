@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from mlpviz.core.frame import Frame
@@ -48,6 +48,7 @@ class GradientNormPlot(pg.PlotWidget):
         self.gradient_curves: list[pg.PlotDataItem] = []
         self.weight_curves: list[pg.PlotDataItem] = []
         self._norms: NormHistory | None = None
+        self._frame: Frame | None = None
         plot = self.getPlotItem()
         plot.setLogMode(y=True)
         plot.showGrid(x=True, y=True, alpha=0.15)
@@ -75,7 +76,22 @@ class GradientNormPlot(pg.PlotWidget):
         plot.addItem(self.marker, ignoreBounds=True)
 
     def show_frame(self, frame: Frame) -> None:
-        """Draw the norms the frame's run has recorded, and mark the frame's iteration."""
+        """Draw the norms the frame's run has recorded, and mark the frame's iteration.
+
+        Hidden (its tab behind the loss plot, say), it only keeps the frame, drawn when
+        shown: a view nobody sees takes no time from the frames that are seen.
+        """
+        self._frame = frame
+        if self.isVisible():
+            self._draw_frame(frame)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Draw the frame kept while hidden."""
+        super().showEvent(event)
+        if self._frame is not None:
+            self._draw_frame(self._frame)
+
+    def _draw_frame(self, frame: Frame) -> None:
         norms = frame.snapshot.norms
         if norms is not self._norms:
             self._norms = norms

@@ -97,3 +97,12 @@ def test_a_run_without_updates_draws_its_weights_only(plot):
     assert len(plot.gradient_curves) == 9
     assert len(drawn(plot.gradient_curves[0])[0]) == 0
     assert len(drawn(plot.weight_curves[0])[0]) == 1
+
+
+def test_a_hidden_plot_draws_its_last_frame_when_shown(qtbot):
+    plot = GradientNormPlot()
+    session = deep_session(5)
+    plot.show_frame(frame_of(session))
+    assert plot.gradient_curves == []  # nobody sees it: nothing drawn
+    shown(qtbot, plot, 400, 300)
+    assert len(plot.gradient_curves) == 9 and plot.marker.value() == 5
