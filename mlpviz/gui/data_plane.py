@@ -727,7 +727,7 @@ class DataPlane(pg.PlotWidget):
         wings = [_rotated(back, angle) for angle in (0.45, -0.45)]
         points = np.array([foot, tip, tip, tip + wings[0], tip, tip + wings[1]])
         self._normal_arrow.setData(points[:, 0], points[:, 1])
-        self._normal_label.setPos(*(tip - 2.2 * back))
+        self._normal_label.setPos(*(tip - 1.3 * back))
 
     def _draw_boundaries(self, output: np.ndarray, x_range, y_range) -> None:
         """The boundaries between every pair of regions (ŷ = 0.5 for one sigmoid output)."""
