@@ -297,6 +297,7 @@ class Session:
             timeline=tuple(self._timeline.iterations),
             largest_weight=self._timeline[-1].largest_weight,
             feature_axes=self._timeline[-1].feature_axes,
+            norms=self._timeline.norms(),
         )
 
     def _live_metrics(self, interrupt: Callable[[], bool] | None) -> Metrics:
@@ -331,6 +332,7 @@ class Session:
             timeline=tuple(self._timeline.iterations),
             largest_weight=checkpoint.largest_weight,
             feature_axes=checkpoint.feature_axes,
+            norms=self._timeline.norms(),
         )
         return snapshot, self._timeline.data_version(checkpoint.data_version)
 

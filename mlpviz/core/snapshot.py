@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .feature_space import FeatureAxes
 from .history import HistoryArrays
 from .network import MLP
+from .timeline import NormHistory
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,8 @@ class Snapshot:
     ``timeline`` lists the iterations the run's timeline holds, oldest first;
     ``largest_weight`` is the largest |w| of the run up to this state and ``feature_axes`` the
     feature-space view's ranges and PCA basis there (see Checkpoint; None: derive them from
-    this state alone).
+    this state alone); ``norms`` the weight and gradient norms of every checkpoint of the
+    timeline.
     """
 
     net: MLP
@@ -37,3 +39,4 @@ class Snapshot:
     timeline: tuple[int, ...] = ()
     largest_weight: float = 0.0
     feature_axes: FeatureAxes | None = None
+    norms: NormHistory = field(default_factory=lambda: NormHistory(()))

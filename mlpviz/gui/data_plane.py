@@ -20,9 +20,16 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPaintEngine, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 
-from mlpviz.core.contour import decision_boundaries
+from mlpviz.core.contour import decision_boundaries, marching_squares
 from mlpviz.core.datasets import BOX, Dataset
 from mlpviz.core.frame import Frame
+from mlpviz.core.network import MLP
+from mlpviz.core.neurons import (
+    activation_colors,
+    activation_level,
+    color_limit,
+    hidden_activations,
+)
 from mlpviz.core.regions import (
     cell_centres,
     grid_for_view,
@@ -30,7 +37,16 @@ from mlpviz.core.regions import (
     unsure_where_undefined,
 )
 from mlpviz.core.snapshot import Snapshot
-from mlpviz.gui.style import CLASS_COLORS, FOREGROUND, class_rgb, remove_export_menu
+from mlpviz.gui.style import (
+    ACTIVATION_LABELS,
+    CLASS_COLORS,
+    FOREGROUND,
+    NEGATIVE_COLOR,
+    POSITIVE_COLOR,
+    class_rgb,
+    diverging_rgb,
+    remove_export_menu,
+)
 
 GRID_CELLS = 150
 """The decision regions are a GRID_CELLS × GRID_CELLS image over the visible view."""
@@ -51,6 +67,11 @@ HIDDEN = -1
 """The style of a point that is not drawn (a test point while test points are hidden)."""
 MAX_EDITED_POINTS = 64
 """When more points than this change at once, the points' picture is redrawn whole."""
+NORMAL_PEN_WIDTH = 2.5
+NORMAL_MAX_SHARE = 0.3
+"""The normal vector w is drawn to scale unless longer than this share of the view."""
+NORMAL_HEAD_SHARE = 0.035  # length of the arrow's head, as a share of the view
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def point_styles(labels: np.ndarray, is_test: np.ndarray, show_test: bool) -> np.ndarray:
@@ -139,6 +160,40 @@ def _magnification(viewport: QWidget) -> float:
     points grow with it."""
     view = viewport.parentWidget()
     return view.transform().m11() if isinstance(view, QGraphicsView) else 1.0
+
+
+def _normal_vector(net: MLP, x_range, y_range) -> tuple[np.ndarray, np.ndarray] | None:
+    """For a single sigmoid neuron, where w is drawn: from the point of the line
+    wᵀx + b = 0 nearest the view's centre, to scale unless longer than NORMAL_MAX_SHARE of
+    the view (then shortened); None for any other network or w = 0."""
+    if net.depth != 1 or net.layer_sizes[-1] != 1:
+        return None
+    w, b = net.weights[0][0].astype(np.float64), float(net.biases[0][0])
+    length = float(np.hypot(*w))
+    if not (math.isfinite(length) and length > 0 and math.isfinite(b)):
+        return None
+    centre = np.array([sum(x_range) / 2, sum(y_range) / 2])
+    foot = centre - (w @ centre + b) / length**2 * w
+    longest = NORMAL_MAX_SHARE * min(x_range[1] - x_range[0], y_range[1] - y_range[0])
+    return foot, foot + w * min(1.0, longest / length)
+
+
+def _rotated(vector: np.ndarray, angle: float) -> np.ndarray:
+    cos, sin = math.cos(angle), math.sin(angle)
+    return np.array([cos * vector[0] - sin * vector[1], sin * vector[0] + cos * vector[1]])
+
+
+def _map_caption(layer: int, j: int, activation: str, level: float, limit: float) -> str:
+    """What the background shows, in the lecture's notation, and how to leave it."""
+    name = f"a{j}".translate(SUBSCRIPTS) + f"<sup>[{layer}]</sup>"
+    kind = ACTIVATION_LABELS.get(activation, activation)
+    low, high = f"{level - limit:g}", f"{level + limit:g}"
+    return (
+        f"<b>{name}</b>: neuron {j} of layer {layer} ({kind})<br>"
+        f"<span style='color:{NEGATIVE_COLOR}'>■</span> {low} · white {level:g} (line) · "
+        f"<span style='color:{POSITIVE_COLOR}'>■</span> {high}<br>"
+        "<i>Click it again or press Esc: decision regions</i>"
+    )
 
 
 def _to_device(transform: QTransform, positions: np.ndarray) -> np.ndarray:
@@ -404,6 +459,7 @@ class DataPlane(pg.PlotWidget):
     points_requested = Signal(object, int, int)  # points (k, 2) float64, label, stroke id
     point_removal_requested = Signal(int)  # index of the point in the dataset
     cursor_moved = Signal(float, float)  # data coordinates under the mouse
+    view_range_changed = Signal(object, object)  # (x0, x1), (y0, y1) shown
 
     def __init__(self, parent=None) -> None:
         self._view_box = _EditingViewBox()
@@ -429,6 +485,10 @@ class DataPlane(pg.PlotWidget):
         self._last_spray: tuple[QPointF, float] | None = None
         self._rng = np.random.default_rng()
         self._region_palette = class_rgb()
+        self._map_palette = diverging_rgb()
+        self._neuron: tuple[int, int] | None = None  # (layer, j) whose map is shown
+        self._neuron_values: np.ndarray | None = None
+        self._normal: tuple[np.ndarray, np.ndarray] | None = None
         self._build_plot()
         self._build_items()
         self._connect_view()
@@ -458,6 +518,7 @@ class DataPlane(pg.PlotWidget):
         self._boundary.setZValue(-5)
         self._boundary_segments = np.empty((0, 4))
         self.addItem(self._boundary, ignoreBounds=True)
+        self._build_neuron_items()
         self._points = _PointsLayer(point_sprites)
         self._points.setZValue(10)
         # The regions behind change every frame while training; the axes do not. Cached as
@@ -467,6 +528,24 @@ class DataPlane(pg.PlotWidget):
             axis = self.getPlotItem().getAxis(side)
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.addItem(self._points, ignoreBounds=True)
+
+    def _build_neuron_items(self) -> None:
+        """The single neuron's normal vector w, and the caption of a neuron's map."""
+        pen = pg.mkPen(FOREGROUND, width=NORMAL_PEN_WIDTH)
+        self._normal_arrow = pg.PlotCurveItem(pen=pen, connect="pairs")
+        self._normal_arrow.setZValue(-4)
+        self.addItem(self._normal_arrow, ignoreBounds=True)
+        self._normal_label = pg.TextItem(anchor=(0.5, 0.5))
+        self._normal_label.setHtml(f"<b style='color:{FOREGROUND}; font-size:13pt'><i>w</i></b>")
+        self._normal_label.setZValue(-4)
+        self.addItem(self._normal_label, ignoreBounds=True)
+        # In the view box's own pixels, not in data coordinates: it stays in the corner.
+        self.map_caption = pg.TextItem(color=FOREGROUND, fill=pg.mkBrush(255, 255, 255, 215))
+        self.map_caption.setParentItem(self._view_box)
+        self.map_caption.setPos(4, 4)
+        self.map_caption.setZValue(20)
+        self.map_caption.setVisible(False)
+        self._show_normal(None)
 
     def _connect_view(self) -> None:
         # One recompute per burst of range changes (a wheel zoom emits several).
@@ -531,6 +610,42 @@ class DataPlane(pg.PlotWidget):
         self._region_image.setVisible(False)
         self._boundary_segments = np.empty((0, 4))
         self._boundary.setData([], [])
+        self._show_normal(None)
+        self.map_caption.setVisible(False)
+
+    def show_neuron_map(self, neuron: tuple[int, int] | None) -> None:
+        """Show the map of neuron j of hidden layer l, ``neuron = (l, j)`` numbered from 1,
+        as the background instead of the decision regions; None shows the regions again.
+        A neuron the network does not have shows the regions."""
+        self._neuron = None if neuron is None else (int(neuron[0]), int(neuron[1]))
+        self._draw_regions()
+
+    @property
+    def shown_neuron(self) -> tuple[int, int] | None:
+        """The (layer, j) whose map is the background, or None for the decision regions."""
+        return self._neuron if self._neuron_values is not None else None
+
+    @property
+    def neuron_values(self) -> np.ndarray | None:
+        """The shown neuron's activation on the background's grid (cells, cells), row 0 at
+        the bottom; None while the background shows the decision regions."""
+        return self._neuron_values
+
+    @property
+    def background_image(self) -> np.ndarray | None:
+        """The background's RGB image (cells, cells, 3), row 0 at the bottom."""
+        return self._region_image.image if self._region_image.isVisible() else None
+
+    @property
+    def normal_vector(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The single neuron's normal vector as drawn: its foot on the line wᵀx + b = 0 and
+        its tip, each (2,); None when the network is not a single sigmoid neuron."""
+        return self._normal
+
+    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The rectangle shown, ``(x0, x1), (y0, y1)``."""
+        (x0, x1), (y0, y1) = self._view_box.viewRange()
+        return (x0, x1), (y0, y1)
 
     def fit_view(self) -> None:
         """Show all points, or the default box [−BOX, BOX]² when there are none."""
@@ -589,6 +704,7 @@ class DataPlane(pg.PlotWidget):
 
     # --- decision regions --------------------------------------------------------------
     def _on_view_range_changed(self) -> None:
+        self.view_range_changed.emit(*self.view_range())
         if self._snapshot is not None:
             self._region_timer.start()
 
@@ -597,13 +713,58 @@ class DataPlane(pg.PlotWidget):
             return
         (x0, x1), (y0, y1) = self._view_box.viewRange()
         grid = self._grid_for(x0, x1, y0, y1)
-        output = unsure_where_undefined(self._region_net.predict_proba(grid))
-        output = output.reshape(GRID_CELLS, GRID_CELLS, -1)
-        colors = region_image(output, self._region_palette)
+        net = self._region_net
+        if self._has_neuron(net):
+            colors = self._draw_neuron_map(net, grid, (x0, x1), (y0, y1))
+        else:
+            self._neuron_values = None
+            self.map_caption.setVisible(False)
+            output = unsure_where_undefined(net.predict_proba(grid))
+            output = output.reshape(GRID_CELLS, GRID_CELLS, -1)
+            colors = region_image(output, self._region_palette)
+            self._draw_boundaries(output, (x0, x1), (y0, y1))
         self._region_image.setImage(colors, levels=(0, 255))
         self._region_image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self._region_image.setVisible(True)
-        self._draw_boundaries(output, (x0, x1), (y0, y1))
+        self._show_normal(_normal_vector(self._snapshot.net, (x0, x1), (y0, y1)))
+
+    def _has_neuron(self, net: MLP) -> bool:
+        if self._neuron is None:
+            return False
+        layer, j = self._neuron
+        return 1 <= layer < net.depth and 1 <= j <= net.layer_sizes[layer]
+
+    def _draw_neuron_map(self, net: MLP, grid: np.ndarray, x_range, y_range) -> np.ndarray:
+        """The shown neuron's activation as colours, on its layer's shared scale, and its
+        level line a = g(0) where w_jᵀa^{[l−1]} + b_j = 0."""
+        layer, j = self._neuron
+        activation = net.activations[layer - 1]
+        layer_values = hidden_activations(net, grid, layer)[-1]
+        values = self._neuron_values = layer_values[:, j - 1].reshape(GRID_CELLS, GRID_CELLS)
+        level = activation_level(activation)
+        limit = color_limit(layer_values, activation)
+        xs, ys = cell_centres(x_range, GRID_CELLS), cell_centres(y_range, GRID_CELLS)
+        segments = self._boundary_segments = marching_squares(values - level, xs, ys)
+        self._boundary.setData(segments[:, [0, 2]].ravel(), segments[:, [1, 3]].ravel())
+        self.map_caption.setHtml(_map_caption(layer, j, activation, level, limit))
+        self.map_caption.setVisible(True)
+        return activation_colors(values, level, limit, *self._map_palette)
+
+    def _show_normal(self, normal: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """Draw the single neuron's w from ``normal = (foot, tip)``, or hide it (None)."""
+        self._normal = normal
+        self._normal_label.setVisible(normal is not None)
+        if normal is None:
+            self._normal_arrow.setData([], [])
+            return
+        foot, tip = normal
+        (x0, x1), (y0, y1) = self._view_box.viewRange()
+        head = NORMAL_HEAD_SHARE * min(x1 - x0, y1 - y0)
+        back = (foot - tip) / max(float(np.hypot(*(foot - tip))), 1e-12) * head
+        wings = [_rotated(back, angle) for angle in (0.45, -0.45)]
+        points = np.array([foot, tip, tip, tip + wings[0], tip, tip + wings[1]])
+        self._normal_arrow.setData(points[:, 0], points[:, 1])
+        self._normal_label.setPos(*(tip - 1.3 * back))
 
     def _draw_boundaries(self, output: np.ndarray, x_range, y_range) -> None:
         """The boundaries between every pair of regions (ŷ = 0.5 for one sigmoid output)."""

@@ -49,6 +49,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
+    QSplitter,
     QStatusBar,
     QToolButton,
     QWidget,
@@ -78,11 +79,13 @@ from .dataset_panel import DatasetPanel
 from .feature_space_plot import FeatureSpaceView
 from .figure_menu import CornerButton, ExportFigureDialog, offer_export
 from .frames import FrameDirector
+from .gradient_norm_plot import GradientNormPlot
 from .loss_plot import LossPlot
 from .network_diagram import NetworkDiagram
 from .network_editor import NetworkEditor
 from .presentation import PresentationMode
 from .recovery_bar import RecoveryBar
+from .single_neuron_panel import SingleNeuronPanel
 from .style import configure_pyqtgraph
 from .timeline_bar import TimelineBar
 from .training_toolbar import TrainingToolbar
@@ -101,6 +104,8 @@ OTHER_KEYS = [  # keys that belong to no action, for Help ▸ Keyboard shortcuts
     ("Right click", "Remove the nearest point"),
     ("Wheel, middle drag", "Zoom, pan the plane"),
     ("Enter or Esc in a field", "Commit or undo the typing; the keys go back to the app"),
+    ("Click a hidden neuron", "Show its map on the data plane"),
+    ("Esc", "Show the decision regions again (after a neuron's map)"),
 ]
 STARTING_PRESET = {"name": "linear", "n": 100, "noise": 0.1, "seed": 0, "n_classes": 2}
 FIGURE_FILTERS = {".png": "PNG images (*.png)", ".svg": "SVG images (*.svg)"}
@@ -177,17 +182,24 @@ class MainWindow(QMainWindow):
             views=[
                 self.data_plane,
                 self.network_diagram,
+                self.single_neuron_panel,
                 self.toolbar,
                 self.timeline_bar,
                 _ReadoutOf(self.loss_plot),
             ],
-            slow_views=[self.loss_plot, self.weights_plot, self.feature_space],
+            slow_views=[
+                self.loss_plot,
+                self.weights_plot,
+                self.feature_space,
+                self.gradient_norm_plot,
+            ],
             parent=self,
         )
         self._autosave = Autosave(self._worker, self)
         self._connect_panels()
         self._connect_state()
         self._connect_worker()
+        self._connect_neuron_maps()
         self._show_state_in_panels()
         self._show_title()
         self._worker.set_speed(self.state.speed)
@@ -250,8 +262,10 @@ class MainWindow(QMainWindow):
         self.dataset_panel = DatasetPanel()
         self.network_editor = NetworkEditor()
         self.network_diagram = NetworkDiagram()
+        self.single_neuron_panel = SingleNeuronPanel()
         self.loss_plot = LossPlot()
         self.weights_plot = WeightsPlot()
+        self.gradient_norm_plot = GradientNormPlot()
         self.toolbar = TrainingToolbar()
         self.timeline_bar = TimelineBar()
         self.recovery_bar = RecoveryBar()
@@ -271,14 +285,36 @@ class MainWindow(QMainWindow):
         left, right = Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea
         data = self._dock("Data", "dataDock", self._scrolled(self.dataset_panel), left)
         self._dock("Network", "networkDock", self._scrolled(self.network_editor), left)
-        diagram = self._dock("Diagram", "diagramDock", self.network_diagram, right)
+        diagram = self._dock("Diagram", "diagramDock", self._diagram_area(), right)
         loss = self._dock("Loss", "lossDock", self.loss_plot, right)
         weights = self._dock("Weights", "weightsDock", self._scrolled(self.weights_plot), right)
         self.tabifyDockWidget(diagram, weights)
         self._create_feature_space_dock(beside=weights)
         diagram.raise_()
+        self._build_gradient_norm_dock(loss)
+        self.resizeDocks([diagram, loss], [1, 1], Qt.Vertical)  # as tall as each other
         self._columns = (data, loss)
         self._share_width()
+
+    def _diagram_area(self) -> QSplitter:
+        """The diagram, and under it the single neuron's panel, shown in place when the
+        network is a single neuron (its diagram then needs little room)."""
+        splitter = QSplitter(Qt.Vertical)
+        splitter.setObjectName("diagramSplitter")
+        splitter.addWidget(self.network_diagram)
+        splitter.addWidget(self.single_neuron_panel)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setChildrenCollapsible(False)
+        return splitter
+
+    def _build_gradient_norm_dock(self, loss: QDockWidget) -> None:
+        """‖∂J/∂W^[l]‖ and ‖W^[l]‖ in a tab beside the loss plot (the loss stays in front)."""
+        dock = self._dock(
+            "Gradients", "gradientNormDock", self.gradient_norm_plot, Qt.RightDockWidgetArea
+        )
+        self.tabifyDockWidget(loss, dock)
+        loss.raise_()
 
     def _create_feature_space_dock(self, beside: QDockWidget) -> None:
         """The last hidden layer's feature space, in a tab beside ``beside``."""
@@ -465,6 +501,24 @@ class MainWindow(QMainWindow):
         worker.rewound.connect(self._on_rewound)
         self._frames.frame_shown.connect(self._on_frame_shown)
         self._frames.new_run_started.connect(self.loss_plot.clear)
+
+    def _connect_neuron_maps(self) -> None:
+        """A click on a hidden neuron shows its map on the data plane; Esc, a second click
+        or a new architecture shows the decision regions again. The maps in the diagram
+        cover what the data plane shows."""
+        plane, diagram = self.data_plane, self.network_diagram
+        plane.view_range_changed.connect(diagram.set_plane_range)
+        diagram.set_plane_range(*plane.view_range())
+        diagram.neuron_map_requested.connect(self._on_neuron_map_requested)
+        self.state.network_config_changed.connect(self._show_decision_regions)
+
+    @Slot(object)
+    def _on_neuron_map_requested(self, neuron: tuple[int, int] | None) -> None:
+        self.data_plane.show_neuron_map(neuron)
+        self.network_diagram.set_shown_neuron(neuron)
+
+    def _show_decision_regions(self) -> None:
+        self._on_neuron_map_requested(None)
 
     def _show_state_in_panels(self) -> None:
         """The panels show the state's dataset (their settings were restored before)."""
@@ -831,7 +885,25 @@ class MainWindow(QMainWindow):
             and watched.window() is self
         ):
             QTimer.singleShot(0, self._focus_data_plane)
-        return False
+        return self._escape_neuron_map(watched, event)
+
+    def _escape_neuron_map(self, watched: QObject, event: QEvent) -> bool:
+        """Esc outside a text field, while a neuron's map is shown, shows the decision
+        regions again and goes no further. Not a shortcut: a shortcut would take Esc from
+        the fields, where it undoes the typing. Only the first delivery of the key (to the
+        focus widget) counts, not its propagation to the parents."""
+        if (
+            event.type() != QEvent.KeyPress
+            or event.key() != Qt.Key_Escape
+            or event.modifiers() != Qt.NoModifier
+            or watched is not (QApplication.focusWidget() or self)
+            or isinstance(watched, (QLineEdit, QAbstractSpinBox))
+            or watched.window() is not self
+            or self.data_plane.shown_neuron is None
+        ):
+            return False
+        self._show_decision_regions()
+        return True
 
     def _focus_data_plane(self) -> None:
         if self.isVisible():
