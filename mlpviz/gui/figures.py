@@ -41,8 +41,10 @@ from mlpviz.render import encode_png, ensure_application, svg_document
 
 from .data_plane import DataPlane
 from .feature_space_plot import FeatureSpacePlot
+from .gradient_norm_plot import GradientNormPlot
 from .loss_plot import LossPlot
 from .network_diagram import NetworkDiagram
+from .single_neuron_panel import SingleNeuronPanel
 from .style import (
     ACTIVATION_LABELS,
     CLASS_COLORS,
@@ -136,6 +138,11 @@ def _has_hidden_layer(frame: Frame) -> bool:
     return frame.snapshot.net.depth > 1
 
 
+def _is_single_neuron(frame: Frame) -> bool:
+    net = frame.snapshot.net
+    return net.depth == 1 and net.layer_sizes[-1] == 1
+
+
 def _sign_legend(view: NetworkDiagram, frame: Frame) -> list[LegendEntry]:
     return [
         LegendEntry("w > 0", POSITIVE_COLOR, "line"),
@@ -153,6 +160,14 @@ FIGURE_VIEWS: dict[str, FigureView] = {
     "networkDiagram": FigureView("Network diagram", NetworkDiagram, legend=_sign_legend),
     "featureSpacePlot": FigureView(
         "Feature space", FeatureSpacePlot, legend=class_legend, available=_has_hidden_layer
+    ),
+    "gradientNormPlot": FigureView("Gradient norms", GradientNormPlot, caption=False),
+    "singleNeuronPanel": FigureView(
+        "Single neuron",
+        SingleNeuronPanel,
+        (1600, 900),
+        legend=class_legend,
+        available=_is_single_neuron,
     ),
 }
 
@@ -426,7 +441,7 @@ def _settle(view: QWidget) -> None:
 
 def _paint_widget(painter: QPainter, ratio: float, view: QWidget, area: QRectF) -> None:
     """Paint ``view`` into ``area`` (its size) for a figure drawn at ``ratio``."""
-    views = [view] if isinstance(view, QGraphicsView) else view.findChildren(QGraphicsView)
+    views = graphics_views(view)
     for graphics_view in views:
         for item in graphics_view.scene().items():
             _prepare_item(item, ratio)
@@ -436,6 +451,11 @@ def _paint_widget(painter: QPainter, ratio: float, view: QWidget, area: QRectF) 
     painter.setClipRect(area)
     _render(painter, view, area)
     painter.restore()
+
+
+def graphics_views(view: QWidget) -> list[QGraphicsView]:
+    """The plots a view is drawn with: itself, or those of a panel of several plots."""
+    return [view] if isinstance(view, QGraphicsView) else view.findChildren(QGraphicsView)
 
 
 def _render(painter: QPainter, view: QWidget, area: QRectF) -> None:

@@ -998,7 +998,11 @@ class MainWindow(QMainWindow):
 
     def _create_presentation_action(self, view_menu) -> None:
         """View ▸ Presentation mode (F11): full screen, large type, editing panels hidden."""
-        views = [self.findChild(QWidget, name) for name in figures.FIGURE_VIEWS]
+        views = [
+            plot
+            for name in figures.FIGURE_VIEWS
+            for plot in figures.graphics_views(self.findChild(QWidget, name))
+        ]
         bars = [self.menuBar(), self.toolbar, self.timeline_bar]
         docks = [self.findChild(QDockWidget, name) for name in ("dataDock", "networkDock")]
         # Not the status bar: its line of numbers would then hold the window wider than a

@@ -410,3 +410,22 @@ def test_the_feature_space_exports_from_its_tab_once_there_is_a_hidden_layer(
     window.export_view("featureSpacePlot", tmp_path / "features.png", width=800, height=450)
     figures.render_figure("featureSpacePlot", frame, (800, 450)).save(str(tmp_path / "ref.png"))
     np.testing.assert_array_equal(pixels(tmp_path / "features.png"), pixels(tmp_path / "ref.png"))
+
+
+@pytest.mark.parametrize("name", ["gradientNormPlot", "singleNeuronPanel"])
+def test_the_inside_views_export_while_their_docks_are_closed(qtbot, window, tmp_path, name):
+    """The default network is a single neuron: its panel and the gradient norms export as
+    figures of the requested size with their docks closed, the same as drawn directly."""
+    frame = trained(qtbot, window, steps=4)
+    for dock in window.findChildren(QDockWidget):
+        dock.hide()
+    png, svg = tmp_path / f"{name}.png", tmp_path / f"{name}.svg"
+    window.export_view(name, png, width=900, height=500)
+    window.export_view(name, svg, width=900, height=500)
+    reference = tmp_path / "reference.png"
+    figures.render_figure(name, frame, (900, 500)).save(str(reference))
+    drawn = pixels(png)
+    assert drawn.shape == (500, 900, 4) and (drawn[..., :3] < 128).any()
+    np.testing.assert_array_equal(drawn, pixels(reference))
+    renderer = QSvgRenderer(str(svg))
+    assert renderer.isValid() and renderer.defaultSize().toTuple() == (900, 500)
