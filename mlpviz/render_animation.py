@@ -48,6 +48,8 @@ CAPTION_SHARE = 0.1  # the caption band's height, as a share of a view's
 VIDEO_FPS_RANGE = (10, 30)
 VIDEO_HINT = 'MP4 needs the optional package imageio-ffmpeg: pip install "mlpviz[video]"'
 TRACK_COLOR = "#DDDDDD"
+# Colours drawn flat, kept exact in a GIF's palette (see _GifPalette).
+FLAT_COLORS = ("#FFFFFF", FOREGROUND, TRACK_COLOR, "#2B2B2B", "#555555")  # last: render.py's
 
 
 class AnimationError(MlpvizError):
@@ -305,15 +307,12 @@ def _encoder(suffix: str) -> Callable[[Path, _Reel, list[float]], None]:
 def _write_gif(path: Path, reel: _Reel, durations: list[float]) -> None:
     """A looping GIF in one palette made from the first, middle and last images.
 
-    One palette for all: a region keeps its exact colour from frame to frame (no flicker),
-    the file is half the size and mapping to it is fast. No dithering: flat regions stay flat.
+    One palette for all: a region keeps its colour from frame to frame (no flicker), the
+    file is half the size and mapping to it is fast. No dithering: flat regions stay flat.
     """
     samples = [rgb_array(reel.image(i)) for i in sorted({0, len(reel) // 2, len(reel) - 1})]
-    palette = Image.fromarray(np.concatenate(samples)).quantize(256, dither=Image.Dither.NONE)
-    frames = [
-        Image.fromarray(rgb_array(image)).quantize(palette=palette, dither=Image.Dither.NONE)
-        for image in reel
-    ]
+    palette = _GifPalette(np.concatenate(samples))
+    frames = [palette.map(rgb_array(image)) for image in reel]
     centiseconds = _rounded_steps(durations, 100)  # GIF delays count hundredths of a second
     first, rest = frames[0], frames[1:]
 
@@ -328,6 +327,35 @@ def _write_gif(path: Path, reel: _Reel, durations: list[float]) -> None:
         )
 
     write_atomically(path, write)
+
+
+class _GifPalette:
+    """256 colours for the images like ``sample`` (h, w, 3): the flat colours (white, text,
+    classes) exactly, the gradients of the regions in the other entries."""
+
+    def __init__(self, sample: np.ndarray) -> None:
+        self._exact = [QColor(name).getRgb()[:3] for name in (*FLAT_COLORS, *CLASS_COLORS)]
+        count = 256 - len(self._exact)
+        gradients = Image.fromarray(sample).quantize(count, dither=Image.Dither.NONE)
+        self._palette = Image.new("P", (1, 1))
+        exact = [channel for rgb in self._exact for channel in rgb]
+        self._palette.putpalette(exact + gradients.getpalette()[: 3 * count])
+
+    def map(self, rgb: np.ndarray) -> Image.Image:
+        """``rgb`` (h, w, 3) as a "P" image in this palette.
+
+        Pillow maps colours through a cache of 5–6 bits a channel, which turns white into a
+        near-white grey: the exact colours are put back by hand.
+        """
+        indices = np.asarray(
+            Image.fromarray(rgb).quantize(palette=self._palette, dither=Image.Dither.NONE)
+        ).copy()
+        packed = rgb.astype(np.uint32) @ np.array([1 << 16, 1 << 8, 1], dtype=np.uint32)
+        for index, (red, green, blue) in enumerate(self._exact):
+            indices[packed == (red << 16 | green << 8 | blue)] = index
+        image = Image.frombytes("P", (rgb.shape[1], rgb.shape[0]), indices.tobytes())
+        image.putpalette(self._palette.getpalette())
+        return image
 
 
 def _write_mp4(path: Path, reel: _Reel, durations: list[float]) -> None:
