@@ -236,7 +236,8 @@ class AnimationExport(QObject):
         self._done = done  # an int written by one thread, read by the other
 
     def _poll(self) -> None:
-        self.dialog.setValue(min(self._done, self.dialog.maximum() - 1))
+        if not self._cancel.is_set():  # a value set after Cancel would show the dialog again
+            self.dialog.setValue(min(self._done, self.dialog.maximum() - 1))
         if self._thread.is_alive():
             return
         self._timer.stop()
