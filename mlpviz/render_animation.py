@@ -182,11 +182,12 @@ def render_frame(frame: Frame, views: Sequence[str], size: int, position: float)
 
 
 def caption(frame: Frame) -> str:
-    """``iteration 1,200 · J = 0.3121 (test 0.3512)``: J without the L2 term."""
+    """``iteration 1,200 · J = 0.3121 (test 0.3512)``: J without the L2 term, to 4
+    significant digits (a J of 8.7e-07 is not 0)."""
     snapshot = frame.snapshot
-    text = f"iteration {snapshot.iteration:,}  ·  J = {snapshot.train_loss:.4f}"
+    text = f"iteration {snapshot.iteration:,}  ·  J = {snapshot.train_loss:.4g}"
     if math.isfinite(snapshot.test_loss):
-        text += f"  (test {snapshot.test_loss:.4f})"
+        text += f"  (test {snapshot.test_loss:.4g})"
     return text
 
 

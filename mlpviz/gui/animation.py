@@ -66,6 +66,7 @@ class AnimationDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("animationDialog")
         self.setWindowTitle("Export animation")
+        self.setMinimumWidth(460)  # the note about MP4 on two lines, not four
         self._n_checkpoints = n_checkpoints
         self.format_box = self._format_box()
         self.size_box = QComboBox(objectName="animationSize")
