@@ -99,15 +99,20 @@ def checked_seconds(seconds: float | None, n_frames: int) -> float:
     return float(seconds)
 
 
-def timeline_frames(session: Session, last: int | None = None) -> list[Frame]:
-    """The Frames of ``session``'s checkpoints 0…``last`` (default: all), every one.
+def timeline_frames(
+    session: Session, last: int | None = None, seconds: float | None = None
+) -> list[Frame]:
+    """The Frames of ``session``'s checkpoints 0…``last`` (default: all) that an animation
+    ``seconds`` long shows (see frame_indices): every one, up to MAX_FRAMES.
 
-    Call it while nothing else uses the session (the app holds the worker's lock). The frames
-    share one loss record, so holding hundreds of them costs their networks only.
+    Call it while nothing else uses the session (the app holds the worker's lock). Only the
+    checkpoints shown get a network, and the frames share one loss record, so a long run of
+    a large network costs a few hundred networks at most.
     """
     count = len(session.timeline) if last is None else last + 1
+    seconds = checked_seconds(seconds, min(count, MAX_FRAMES))
     frames: list[Frame] = []
-    for index in range(count):
+    for index in frame_indices(count, seconds):
         snapshot, data = session.checkpoint_snapshot(index)
         if frames:
             snapshot = replace(snapshot, history=frames[0].snapshot.history)
@@ -242,7 +247,8 @@ def write_animation(
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> None:
-    """Write ``frames`` (a run's timeline, see timeline_frames) as an animation to ``path``.
+    """Write ``frames`` (a run's timeline, see timeline_frames; thinned here too if there are
+    more than the length allows) as an animation to ``path``.
 
     ``.gif`` or ``.mp4`` by the suffix; ``seconds`` long (default: see default_seconds);
     each view ``size`` pixels square. ``progress(done, total)`` is called after each frame;

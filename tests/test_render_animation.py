@@ -77,6 +77,8 @@ def test_the_frames_keep_the_timelines_dense_start():
     iterations = np.array(run.timeline.iterations)[frame_indices(len(run.timeline))]
     assert len(iterations) == MAX_FRAMES
     assert (iterations <= 200).sum() >= 40  # evenly in iterations it would be 12
+    frames = timeline_frames(run)  # only those checkpoints get a network
+    assert [frame.snapshot.iteration for frame in frames] == iterations.tolist()
 
 
 def test_durations_add_up_and_the_last_frame_is_held():

@@ -936,12 +936,13 @@ class MainWindow(QMainWindow):
         each view ``size`` pixels square. Returns when the file is complete; raises
         AnimationError (an MlpvizError) for a format, length or view that cannot be made.
         """
-        frames = self._timeline_frames()
+        frames = self._timeline_frames(seconds)
         write_animation(path, frames, views=views, seconds=seconds, size=size)
 
-    def _timeline_frames(self) -> list[Frame]:
+    def _timeline_frames(self, seconds: float | None) -> list[Frame]:
+        """The frames of an animation ``seconds`` long of the run as it is now."""
         with self._worker.lock:
-            return timeline_frames(self._worker.session)
+            return timeline_frames(self._worker.session, seconds=seconds)
 
     def _export_animation(self) -> None:
         """File ▸ Export animation…: the settings, then the file, then a progress dialog."""
@@ -958,7 +959,8 @@ class MainWindow(QMainWindow):
         if not path:
             return
         path = _with_suffix(path, settings.suffix)
-        export = AnimationExport(path, self._timeline_frames(), settings, self)
+        frames = self._timeline_frames(settings.seconds)
+        export = AnimationExport(path, frames, settings, self)
         export.finished.connect(lambda written: self._on_file_written(written))
         export.failed.connect(
             lambda reason: self._show_error("Cannot export the animation", reason)
