@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from threadpoolctl import threadpool_limits
 
 from mlpviz.core.atomic import FILE_MODE, write_atomically
 from mlpviz.core.errors import MlpvizError
@@ -132,7 +133,9 @@ def render_data_plane(frame: Frame, width: int, height: int) -> QImage:
     image = _white_image(width, height)
     painter = QPainter(image)
     try:
-        net = frame.snapshot.net
+        # Colours need no float64: float32 evaluates the grid about twice as fast (as the
+        # app's data plane does).
+        net = frame.snapshot.net.astype(np.float32)
         _paint_figure(painter, net, frame.dataset, frame.test_mask, None, width, height)
     finally:
         painter.end()
@@ -266,7 +269,10 @@ def write_animation(
     seconds = checked_seconds(seconds, min(len(frames), MAX_FRAMES))
     chosen = [frames[i] for i in frame_indices(len(frames), seconds)]
     reel = _Reel(chosen, views, side, progress, cancelled)
-    encoder(target, reel, frame_durations(len(chosen), seconds))
+    # The grid's matrices are small: BLAS threads would only fight over the cores (ten
+    # times slower on a busy machine). The app's worker sets the same limit.
+    with threadpool_limits(limits=1, user_api="blas"):
+        encoder(target, reel, frame_durations(len(chosen), seconds))
 
 
 class _Reel:
