@@ -258,9 +258,9 @@ def write_animation(
     ``cancelled()`` is asked before each, and True raises Cancelled with nothing written.
     """
     # Fonts cannot be drawn without a QApplication (the CLI has none until here).
-    from mlpviz.render import _ensure_application
+    from mlpviz.render import ensure_application
 
-    _ensure_application()
+    ensure_application()
     target = Path(path)
     encoder = _encoder(target.suffix.lower())
     views, side = checked_views(views), checked_size(size)
