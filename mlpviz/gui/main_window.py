@@ -1109,7 +1109,11 @@ class MainWindow(QMainWindow):
             return timeline_frames(self._worker.session, seconds=seconds)
 
     def _export_animation(self) -> None:
-        """File ▸ Export animation…: the settings, then the file, then a progress dialog."""
+        """File ▸ Export animation…: the settings, then the file, then a progress dialog.
+        One export at a time: while one runs, its progress dialog comes forward."""
+        if self._animation is not None and self._animation.is_running():
+            self._animation.dialog.raise_()
+            return
         with self._worker.lock:
             checkpoints = len(self._worker.session.timeline)
         dialog = AnimationDialog(checkpoints, self)

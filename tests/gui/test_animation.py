@@ -103,6 +103,8 @@ def test_the_progress_dialogs_cancel_leaves_no_file_and_the_window_works_meanwhi
     # The export's thread waits at its third frame; the window still trains when asked.
     qtbot.mouseClick(find(window, QToolButton, "stepButton"), Qt.LeftButton)
     qtbot.waitUntil(lambda: window.last_snapshot.iteration == 31, timeout=TIMEOUT_MS)
+    menu_action(window, "Export &animation…").trigger()  # one export at a time
+    assert window.findChild(AnimationDialog) is None
     qtbot.mouseClick(progress.findChild(QPushButton), Qt.LeftButton)  # its only button: Cancel
     gate.set()
     qtbot.waitUntil(lambda: not window._animation.is_running(), timeout=TIMEOUT_MS)
