@@ -12,7 +12,10 @@
     mlpviz export FILE.mlpviz --out DIR [--at ITERATION]
                                 write the same files for a saved session at an iteration,
                                 and figures of the app's views: boundary.svg, loss.png,
-                                loss.svg, weights.png, sheet.png
+                                loss.svg, weights.png, sheet.png; and model.py (the
+                                network as a PyTorch script)
+    --gif                       (train, export) also write boundary.gif: the decision
+                                regions over the run's timeline, an animated GIF
 
 Qt is imported only when it is needed (the app, or the PNG at the very end of a training
 run), so ``mlpviz train --help`` and argument errors answer at once.
@@ -67,6 +70,7 @@ from mlpviz.core.history import HistoryArrays
 from mlpviz.core.model_io import save_model
 from mlpviz.core.network import INITS, MLP
 from mlpviz.core.optimizers import OPTIMIZERS
+from mlpviz.core.pytorch_script import save_pytorch_script
 from mlpviz.core.session import Session
 from mlpviz.core.snapshot import Snapshot
 from mlpviz.core.timeline import Metrics
@@ -80,6 +84,7 @@ EXIT_TERMINATED = 143  # 128 + SIGTERM
 MAX_ITERATIONS = 10_000_000
 MAX_TEST_RATIO = 0.9
 # Every result file of a run: a new run replaces all of those in DIR at once (see _publish).
+# boundary.gif is written with --gif, model.py by `mlpviz export`.
 # The figures of views `mlpviz export` writes, by file name: the view's objectName in
 # mlpviz.gui.figures.FIGURE_VIEWS. A view that is not registered there (yet), or has nothing
 # to show for the run (the feature space of a net without a hidden layer), is skipped: the
@@ -98,7 +103,10 @@ OUTPUT_FILES = (
     "dataset.csv",
     "boundary.png",
     *EXPORT_FIGURES,
+    "boundary.gif",
+    "model.py",
 )
+GIF_MAX_SIDE = 480  # boundary.gif: as large as boundary.png, up to this many pixels a side
 STAGING_PREFIX = ".mlpviz-new-"  # a folder in DIR where the new results are written
 BACKUP_PREFIX = ".mlpviz-old-"  # a folder in DIR holding the previous results while swapping
 DEFAULT_PRESET = "xor"
@@ -354,8 +362,8 @@ def _parser() -> argparse.ArgumentParser:
             "Write metrics.json, loss.csv, model.npz, dataset.csv and boundary.png into DIR "
             "for a saved session as it was at ITERATION: its last checkpoint at or before it; "
             "and figures of the app's views drawn there: boundary.svg, loss.png, loss.svg, "
-            "weights.png and sheet.png (all the views on one slide). loss.csv and the loss "
-            "figures stop at ITERATION."
+            "weights.png and sheet.png (all the views on one slide); and model.py, the network "
+            "as a standalone PyTorch script. loss.csv and the loss figures stop at ITERATION."
         ),
     )
     export.add_argument(
@@ -503,6 +511,13 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
         default="800",
         metavar="PIXELS",
         help="size of boundary.png: PIXELS for a square, or WIDTHxHEIGHT (default: %(default)s)",
+    )
+    group.add_argument(
+        "--gif",
+        action="store_true",
+        help="also write boundary.gif: the decision regions replayed over the run's "
+        f"checkpoints, one frame per checkpoint (at most a few hundred), up to {GIF_MAX_SIDE} "
+        "pixels a side",
     )
 
 
@@ -767,7 +782,8 @@ def _train_command(args: argparse.Namespace) -> int:
         save_to = _session_path(args.save_session)
         run = _train(session, settings.iterations)
         metrics = _metrics(run, settings, source)
-    _write_results(run, metrics, settings, source)
+    extra = _gif_writer(session, len(session.timeline) - 1, settings) if args.gif else {}
+    _write_results(run, metrics, settings, source, extra)
     _save_session(session, save_to)
     print(_summary(metrics, settings.out, trained=settings.iterations))
     return EXIT_OK
@@ -882,7 +898,11 @@ def _export_command(args: argparse.Namespace) -> int:
     settings = _session_settings(session, training, run.iteration, image_size, out)
     source = _session_source(args.session, run.dataset)
     metrics = _metrics(run, settings, source)
-    _write_results(run, metrics, settings, source)
+    title = _figure_title(source, settings, run)
+    extra = {"model.py": lambda path: save_pytorch_script(run.net, path, title)}
+    if args.gif:
+        extra |= _gif_writer(session, index, settings)
+    _write_results(run, metrics, settings, source, extra)
     print(_summary(metrics, settings.out, trained=None))
     return EXIT_OK
 
@@ -1001,10 +1021,29 @@ def _figure_title(source: dict, settings: _Settings, run: _Run) -> str:
 _Writer = Callable[[Path], None]  # writes one result file to the path it is given
 
 
-def _write_results(run: _Run, metrics: dict, settings: _Settings, source: dict) -> None:
-    """Write the result files into DIR; what stops that is an _OutputError."""
+def _gif_writer(session: Session, last: int, settings: _Settings) -> dict[str, _Writer]:
+    """boundary.gif: the data plane over the session's checkpoints 0…``last``."""
+    side = min(GIF_MAX_SIDE, *settings.image_size)
+
+    def write(path: Path) -> None:
+        from mlpviz.render_animation import write_timeline_gif  # Qt and Pillow load here
+
+        write_timeline_gif(session, path, last=last, size=side)
+
+    return {"boundary.gif": write}
+
+
+def _write_results(
+    run: _Run,
+    metrics: dict,
+    settings: _Settings,
+    source: dict,
+    extra: Mapping[str, _Writer] | None = None,
+) -> None:
+    """Write the result files, and ``extra`` ones, into DIR; what stops that is an
+    _OutputError."""
     try:
-        _write_outputs(run, metrics, settings, source)
+        _write_outputs(run, metrics, settings, source, extra or {})
     except OSError as error:
         reason = _reason(error)
         raise _OutputError(f"cannot write the results into {settings.out}: {reason}") from None
@@ -1020,9 +1059,12 @@ def _save_session(session: Session, path: Path | None) -> None:
         raise _OutputError(f"cannot write the session {path}: {_reason(error)}") from None
 
 
-def _write_outputs(run: _Run, metrics: dict, settings: _Settings, source: dict) -> None:
-    """Write the result files into DIR: all of them, or none (see _publish)."""
-    _publish(_result_writers(run, metrics, settings, source), settings.out)
+def _write_outputs(
+    run: _Run, metrics: dict, settings: _Settings, source: dict, extra: Mapping[str, _Writer]
+) -> None:
+    """Write the result files, and ``extra`` ones, into DIR: all of them, or none (see
+    _publish)."""
+    _publish({**_result_writers(run, metrics, settings, source), **extra}, settings.out)
 
 
 def _result_writers(

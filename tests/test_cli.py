@@ -1,5 +1,6 @@
 """The mlpviz command: headless training output, argument errors, the app branch."""
 
+import ast
 import io
 import json
 import os
@@ -19,6 +20,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 import mlpviz.cli
 from mlpviz.cli import main
@@ -44,6 +46,7 @@ EXPORT_FIGURES = {
     "feature_space.png",
     "sheet.png",
 }
+OPTIONAL_FILES = {"boundary.gif", "model.py"}  # with --gif; written by `mlpviz export`
 METRIC_KEYS = {
     "train_loss",
     "test_loss",
@@ -101,7 +104,7 @@ def xor_run(tmp_path_factory):
 def test_writes_exactly_the_five_documented_files(xor_run):
     assert {path.name for path in xor_run.iterdir()} == OUTPUT_FILES
     # what a new run moves aside: anything train or export writes
-    assert set(mlpviz.cli.OUTPUT_FILES) == OUTPUT_FILES | EXPORT_FIGURES
+    assert set(mlpviz.cli.OUTPUT_FILES) == OUTPUT_FILES | EXPORT_FIGURES | OPTIONAL_FILES
     assert [path.name for path in xor_run.parent.iterdir()] == ["xor"]  # no staging left
 
 
@@ -923,7 +926,9 @@ def test_export_at_an_iteration_gives_the_run_that_stopped_there(tmp_path, capsy
         assert (out / "loss.csv").read_bytes() == (short / "loss.csv").read_bytes()
     assert main(["export", str(session), "--out", str(tmp_path / "last")]) == 0
     assert same_model(tmp_path / "last", tmp_path / "run")
-    assert {path.name for path in (tmp_path / "last").iterdir()} == OUTPUT_FILES | EXPORT_FIGURES
+    assert {
+        path.name for path in (tmp_path / "last").iterdir()
+    } == OUTPUT_FILES | EXPORT_FIGURES | {"model.py"}
 
 
 def test_export_writes_the_figures_of_the_views_at_slide_sizes(tmp_path, capsys, qapp):
@@ -948,7 +953,7 @@ def test_export_writes_the_figures_of_the_views_at_slide_sizes(tmp_path, capsys,
     rows = (out / "loss.csv").read_text().splitlines()
     assert rows[0] == "iteration,train_loss,test_loss,train_accuracy,test_accuracy"
     assert rows[-1].startswith("40,")  # --at 40: the record stops there
-    assert {path.name for path in out.iterdir()} == OUTPUT_FILES | EXPORT_FIGURES
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES | EXPORT_FIGURES | {"model.py"}
     assert QImage(str(out / "feature_space.png")).size().toTuple() == (1600, 900)
 
 
@@ -957,7 +962,62 @@ def test_export_of_a_net_without_hidden_layer_has_no_feature_space(tmp_path, qap
     assert train_and_save(tmp_path / "run", session, "--layers", "0", "--iterations", "5") == 0
     assert main(["export", str(session), "--out", str(tmp_path / "figures")]) == 0
     written = {path.name for path in (tmp_path / "figures").iterdir()}
-    assert written == OUTPUT_FILES | EXPORT_FIGURES - {"feature_space.png"}
+    assert written == OUTPUT_FILES | EXPORT_FIGURES - {"feature_space.png"} | {"model.py"}
+
+
+def gif_pictures(path):
+    """The frames of the GIF at ``path`` as (h, w, 3) float arrays."""
+    with Image.open(path) as gif:
+        pictures = []
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            pictures.append(np.asarray(gif.convert("RGB")).astype(float))
+    return pictures
+
+
+def first_checkpoint_picture(session_path, side):
+    """What the animation's first frame must show: checkpoint 0 of the saved run."""
+    from mlpviz.render_animation import render_frame, rgb_array, timeline_frames  # Qt
+
+    first = timeline_frames(Session.load(session_path), last=0)[0]
+    assert first.snapshot.iteration == 0
+    return rgb_array(render_frame(first, ["dataPlane"], side, 0.0)).astype(float)
+
+
+def test_train_gif_replays_the_runs_own_timeline(tmp_path, qapp):
+    out, session = tmp_path / "out", tmp_path / "run.mlpviz"
+    assert train_and_save(out, session, "--iterations", "40", "--gif") == 0
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES | {"boundary.gif"}
+    pictures = gif_pictures(out / "boundary.gif")
+    assert len(pictures) == 41  # one frame per checkpoint, iterations 0…40
+    assert len({picture.tobytes() for picture in pictures}) >= 20
+    side = 240 // 16 * 16  # as large as boundary.png (320x240 here), up to 480
+    assert pictures[0].shape[1] == side
+    assert np.abs(pictures[0] - first_checkpoint_picture(session, side)).mean() < 1.0
+    assert train(out) == 0  # the next run, without --gif, leaves no stale animation
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES
+
+
+def test_export_writes_model_py_and_with_gif_the_animation_up_to_at(tmp_path, qapp):
+    session = tmp_path / "run.mlpviz"
+    assert train_and_save(tmp_path / "run", session, "--iterations", "60") == 0
+    out = tmp_path / "out"
+    export = ["export", str(session), "--at", "30", "--image-size", "200", "--gif"]
+    assert main([*export, "--out", str(out)]) == 0
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES | EXPORT_FIGURES | OPTIONAL_FILES
+    pictures = gif_pictures(out / "boundary.gif")
+    assert len(pictures) == 31  # the timeline up to --at 30
+    assert np.abs(pictures[0] - first_checkpoint_picture(session, 192)).mean() < 1.0
+    values = {
+        node.targets[0].id: node.value
+        for node in ast.parse((out / "model.py").read_text()).body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+    }
+    net = load_model(out / "model.npz")
+    for W, b, W_text, b_text in zip(
+        net.weights, net.biases, *map(ast.literal_eval, (values["WEIGHTS"], values["BIASES"]))
+    ):
+        assert np.array_equal(np.array(W_text), W) and np.array_equal(np.array(b_text), b)
 
 
 SAMPLE_SETTINGS = {

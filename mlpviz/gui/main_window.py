@@ -68,10 +68,13 @@ from mlpviz.core.divergence import Divergence
 from mlpviz.core.errors import MlpvizError
 from mlpviz.core.frame import Frame
 from mlpviz.core.model_io import load_model, save_model
+from mlpviz.core.pytorch_script import save_pytorch_script
 from mlpviz.core.session import Session
 from mlpviz.core.snapshot import Snapshot
+from mlpviz.render_animation import timeline_frames, write_animation
 
 from . import figures
+from .animation import AnimationDialog, AnimationExport, AnimationSettings
 from .app_state import SPLIT_SEED, AppState
 from .autosave import Autosave, left_by_a_crash
 from .data_plane import DataPlane
@@ -168,6 +171,7 @@ class MainWindow(QMainWindow):
         self._last_iteration = 0
         self._undo_stack = QUndoStack(self)
         self._presentation: PresentationMode | None = None  # made with the View menu
+        self._animation: AnimationExport | None = None  # the export running, if any
         self._create_panels()
         self._data_name = self.dataset_panel.preset_arguments()["name"]  # for figure titles
         self._create_docks()
@@ -389,6 +393,8 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "Save &model…", "Ctrl+Alt+S", self._save_model)
         file_menu.addSeparator()
         self._create_figure_actions(file_menu)
+        self._add_action(file_menu, "Export &animation…", None, self._export_animation)
+        self._add_action(file_menu, "Export model as &PyTorch…", None, self._export_pytorch_script)
         file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", QKeySequence.Quit, self.quit)
 
@@ -1156,6 +1162,78 @@ class MainWindow(QMainWindow):
         self._remember_directory(path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
 
+    # --- animation and PyTorch script ----------------------------------------------------
+    def export_animation(
+        self,
+        path: str | Path,
+        *,
+        views: tuple[str, ...] = ("dataPlane",),
+        seconds: float | None = None,
+        size: int | None = None,
+    ) -> None:
+        """Write the run's timeline as an animated GIF or an MP4 video (by the suffix):
+        ``views`` side by side over the checkpoints, ``seconds`` long (default 10 to 30 s),
+        each view ``size`` pixels square. Returns when the file is complete; raises
+        AnimationError (an MlpvizError) for a format, length or view that cannot be made.
+        """
+        frames = self._timeline_frames(seconds)
+        write_animation(path, frames, views=views, seconds=seconds, size=size)
+
+    def _timeline_frames(self, seconds: float | None) -> list[Frame]:
+        """The frames of an animation ``seconds`` long of the run as it is now."""
+        with self._worker.lock:
+            return timeline_frames(self._worker.session, seconds=seconds)
+
+    def _export_animation(self) -> None:
+        """File ▸ Export animation…: the settings, then the file, then a progress dialog.
+        One export at a time: while one runs, its progress dialog comes forward."""
+        if self._animation is not None and self._animation.is_running():
+            self._animation.dialog.raise_()
+            return
+        with self._worker.lock:
+            checkpoints = len(self._worker.session.timeline)
+        dialog = AnimationDialog(checkpoints, self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._ask_animation_path(dialog.settings()))
+        dialog.open()
+
+    def _ask_animation_path(self, settings: AnimationSettings) -> None:
+        kind = "Animated GIF (*.gif)" if settings.suffix == ".gif" else "MP4 video (*.mp4)"
+        path = self._ask_save_path("Export animation", f"animation{settings.suffix}", kind)
+        if not path:
+            return
+        path = _with_suffix(path, settings.suffix)
+        frames = self._timeline_frames(settings.seconds)
+        export = AnimationExport(path, frames, settings, self)
+        export.finished.connect(lambda written: self._on_file_written(written))
+        export.failed.connect(
+            lambda reason: self._show_error("Cannot export the animation", reason)
+        )
+        export.cancelled.connect(
+            lambda: self.statusBar().showMessage("Animation cancelled: no file written.", 5000)
+        )
+        self._animation = export
+        export.start()
+
+    def _on_file_written(self, path: str) -> None:
+        self._remember_directory(path)
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    def export_pytorch_script(self, path: str | Path) -> None:
+        """Write the network of the frame shown as a standalone PyTorch script (see
+        mlpviz.core.pytorch_script); ModelError if its weights are not finite."""
+        snapshot = self.frame.snapshot if self.frame is not None else self.last_snapshot
+        description = f"Iteration {snapshot.iteration:,}, J = {snapshot.train_loss:.4g}."
+        save_pytorch_script(snapshot.net, path, description)
+
+    def _export_pytorch_script(self) -> None:
+        if self.last_snapshot is None:
+            return
+        path = self._ask_save_path("Export model as PyTorch", "model.py", "Python scripts (*.py)")
+        if path:
+            path = _with_suffix(path, ".py")
+            self._write_file(lambda: self.export_pytorch_script(path), path)
+
     def _directory(self) -> str:
         return str(self._settings.value("files/directory", str(Path.home())))
 
@@ -1271,6 +1349,8 @@ class MainWindow(QMainWindow):
         self._save_settings()
         QApplication.instance().removeEventFilter(self)
         self.hide()
+        if self._animation is not None:
+            self._animation.stop()
         stop_worker(self._thread, self._worker)
         self._autosave.discard()
         super().closeEvent(event)
