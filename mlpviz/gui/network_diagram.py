@@ -55,6 +55,10 @@ from mlpviz.gui import style
 from mlpviz.gui.style import ACTIVATION_LABELS
 
 LEVELS = 24  # |w| / max|w| is drawn with this many widths and opacities
+# A neuron with more inputs shows only its strongest links: 64 × 64 links of a wide layer
+# are a grey wall that takes a third of a second to paint; its 8 strongest per neuron say
+# what matters and paint in a few milliseconds.
+LINKS_PER_NEURON = 8
 BIAS_LEVELS = 16  # per sign
 LINK_Z = 0.0  # links lie under the neurons; stronger links above weaker ones
 NODE_Z = 2.0
@@ -259,6 +263,7 @@ class NetworkDiagram(QGraphicsView):
         self._link_styles: list[_LinkStyle] = []
         self._link_pens: list[list[QPen]] = []
         self._link_keys: list[np.ndarray] = []
+        self._links_shown: list[np.ndarray] = []  # per block, W.ravel() order
         self._node_keys: list[np.ndarray] = []
         self._node_labels: list[list[QGraphicsSimpleTextItem | None]] = []
         self._captions: list[QGraphicsTextItem] = []
@@ -402,6 +407,7 @@ class NetworkDiagram(QGraphicsView):
         self._link_styles.append(link_style)
         self._link_pens.append(link_style.pens())
         self._link_keys.append(np.full(n_in * n_out, -1))
+        self._links_shown.append(np.ones(n_in * n_out, dtype=bool))
 
     def _add_layer_nodes(self, layer: int, size: int) -> None:
         scene = self.scene()
@@ -631,6 +637,17 @@ class NetworkDiagram(QGraphicsView):
             for index in np.flatnonzero(keys != self._link_keys[block]):
                 self._set_link_look(block, int(index), int(keys[index]))
             self._link_keys[block] = keys
+            shown = _strongest_in_each_row(W, LINKS_PER_NEURON).ravel()
+            items = self._links[block]
+            for index in np.flatnonzero(shown != self._links_shown[block]):
+                items[index].setVisible(bool(shown[index]))
+            self._links_shown[block] = shown
+
+    def link_shown(self, layer: int, j: int, k: int) -> bool:
+        """Whether the link of w_{j,k}^{[layer]} is drawn (from 1): a neuron with more than
+        LINKS_PER_NEURON inputs shows its strongest links only."""
+        n_in = self._architecture[0][layer - 1]
+        return bool(self._links_shown[layer - 1][(j - 1) * n_in + (k - 1)])
 
     def _set_link_look(self, block: int, index: int, key: int) -> None:
         item = self._links[block][index]
@@ -763,6 +780,7 @@ class NetworkDiagram(QGraphicsView):
             starts = np.tile(sources, (n_out, 1))  # W.ravel() order: j major, k minor
             ends = np.repeat(targets, n_in, axis=0)
             distances = _distances_to_segments(point, starts, ends)
+            distances[~self._links_shown[block]] = np.inf  # what is not drawn is not hovered
             nearest = float(distances.min())
             if nearest <= HIT_DISTANCE:
                 # where links cross, the one drawn on top (the strongest) is the one seen
@@ -795,6 +813,9 @@ class NetworkDiagram(QGraphicsView):
             kind = ACTIVATION_LABELS.get(activations[layer - 1], activations[layer - 1])
         b = self._biases[layer - 1][j]
         text = f"b<sub>{j + 1}</sub><sup>[{layer}]</sup> = {b:.4g}<br>{name}, {kind}"
+        n_in = sizes[layer - 1]
+        if n_in > LINKS_PER_NEURON:
+            text += f"<br>its {LINKS_PER_NEURON} strongest of {n_in} incoming links are drawn"
         if self._is_output(layer):
             return text
         action = "hide its map" if self._shown_neuron == (layer, j + 1) else "show its map"
@@ -823,6 +844,16 @@ def _distances_to_segments(point: np.ndarray, starts: np.ndarray, ends: np.ndarr
     t = np.clip(((point - starts) * direction).sum(axis=1) / length_squared, 0.0, 1.0)
     nearest = starts + t[:, None] * direction
     return np.hypot(*(nearest - point).T)
+
+
+def _strongest_in_each_row(W: np.ndarray, count: int) -> np.ndarray:
+    """A mask of W's shape: the ``count`` largest |w| of each row (all when a row is short)."""
+    if W.shape[1] <= count:
+        return np.ones(W.shape, dtype=bool)
+    mask = np.zeros(W.shape, dtype=bool)
+    strongest = np.argpartition(-np.abs(W), count - 1, axis=1)[:, :count]
+    np.put_along_axis(mask, strongest, True, axis=1)
+    return mask
 
 
 def _link_keys(weights: np.ndarray, scale: float) -> np.ndarray:
