@@ -277,6 +277,8 @@ class Session:
             run=self._run_number,
             timeline=tuple(self._timeline.iterations),
             largest_weight=self._timeline[-1].largest_weight,
+            training=self._timeline[-1].training,
+            trainer=self._timeline[-1].trainer,
         )
 
     def checkpoint_snapshot(self, index: int) -> tuple[Snapshot, DataVersion]:
@@ -302,6 +304,8 @@ class Session:
             run=self._run_number,
             timeline=tuple(self._timeline.iterations),
             largest_weight=checkpoint.largest_weight,
+            training=checkpoint.training,
+            trainer=checkpoint.trainer,
         )
         return snapshot, self._timeline.data_version(checkpoint.data_version)
 

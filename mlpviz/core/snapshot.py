@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .config import TrainingConfig
 from .history import HistoryArrays
 from .network import MLP
+from .trainer import TrainerState
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,9 @@ class Snapshot:
     L2 term. ``run`` numbers the session's runs (it changes when a new run starts) and
     ``timeline`` lists the iterations the run's timeline holds, oldest first;
     ``largest_weight`` is the largest |w| of the run up to this state (see Checkpoint).
+    ``training`` and ``trainer`` are the settings and the trainer's state (optimiser buffers,
+    batch order) the next update starts from, shared with the timeline's checkpoint of this
+    state (never modified): what the backprop inspector needs to show that update.
     """
 
     net: MLP
@@ -33,3 +38,5 @@ class Snapshot:
     run: int = 0
     timeline: tuple[int, ...] = ()
     largest_weight: float = 0.0
+    training: TrainingConfig | None = None
+    trainer: TrainerState | None = None
