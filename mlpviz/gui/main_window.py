@@ -60,6 +60,7 @@ from mlpviz.core.snapshot import Snapshot
 
 from .app_state import SPLIT_SEED, AppState
 from .autosave import Autosave, left_by_a_crash
+from .backprop_inspector import BackpropInspector
 from .data_plane import DataPlane
 from .dataset_panel import DatasetPanel
 from .frames import FrameDirector
@@ -73,6 +74,7 @@ from .training_toolbar import TrainingToolbar
 from .weights_plot import WeightsPlot
 from .worker import start_worker, stop_worker
 
+BACKPROP_HEIGHT_SHARE = 0.7  # of the window's height, for the inspector when a point is selected
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 SESSION_FILTER = "mlpviz sessions (*.mlpviz)"
 MAX_RECENT_FILES = 8
@@ -162,7 +164,7 @@ class MainWindow(QMainWindow):
                 self.timeline_bar,
                 _ReadoutOf(self.loss_plot),
             ],
-            slow_views=[self.loss_plot, self.weights_plot],
+            slow_views=[self.loss_plot, self.weights_plot, self.backprop_inspector],
             parent=self,
         )
         self._autosave = Autosave(self._worker, self)
@@ -256,9 +258,29 @@ class MainWindow(QMainWindow):
         loss = self._dock("Loss", "lossDock", self.loss_plot, right)
         weights = self._dock("Weights", "weightsDock", self._scrolled(self.weights_plot), right)
         self.tabifyDockWidget(diagram, weights)
+        self._build_backprop_dock(diagram)
         diagram.raise_()
         self._columns = (data, loss)
         self._share_width()
+
+    def _build_backprop_dock(self, beside: QDockWidget) -> None:
+        """The backprop inspector, a tab beside ``beside``; raised when a point is selected."""
+        self.backprop_inspector = BackpropInspector()
+        area = Qt.RightDockWidgetArea
+        self._backprop_dock = self._dock("Backprop", "backpropDock", self.backprop_inspector, area)
+        self.tabifyDockWidget(beside, self._backprop_dock)
+
+    @Slot(object)
+    def _on_selection_changed(self, index: int | None) -> None:
+        """A selected point: show the inspector, with most of its column's height."""
+        dock = self._backprop_dock
+        # A dock tabbed behind another counts as visible: what shows is its visible region.
+        if index is not None and (dock.isHidden() or dock.visibleRegion().isEmpty()):
+            dock.show()
+            dock.raise_()
+            below = self.findChild(QDockWidget, "lossDock")
+            share = [BACKPROP_HEIGHT_SHARE, 1.0 - BACKPROP_HEIGHT_SHARE]
+            self.resizeDocks([dock, below], [round(f * self.height()) for f in share], Qt.Vertical)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Keep the data plane the largest view whatever the window's width."""
@@ -395,6 +417,9 @@ class MainWindow(QMainWindow):
         plane.points_requested.connect(self._on_points_requested)
         plane.point_removal_requested.connect(self._on_point_removal_requested)
         plane.cursor_moved.connect(self._on_cursor_moved)
+        plane.selection_requested.connect(state.set_selection)
+        self.backprop_inspector.selection_requested.connect(state.set_selection)
+        state.selection_changed.connect(self._on_selection_changed)
         panel.current_class_changed.connect(plane.set_current_class)
         panel.preset_requested.connect(self._on_preset_requested)
         panel.clear_requested.connect(self._clear_points)
