@@ -9,20 +9,15 @@ trainer's state), so a checkpoint of the timeline shows that checkpoint's number
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass, field
-
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, QUrl, Signal
-from PySide6.QtGui import QCursor, QShowEvent
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
-    QTextBrowser,
-    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -35,154 +30,23 @@ from mlpviz.core.backprop import (
     next_update,
     trace,
 )
+from mlpviz.core.config import TrainingConfig
 from mlpviz.core.frame import Frame
+from mlpviz.gui.inspector_sheet import FULL_ENTRIES, Column, Page, Sheet, note
 from mlpviz.gui.style import ACTIVATION_LABELS
 
 HINT = "Ctrl+click a point to follow it through the network."
-FULL_ENTRIES = 6  # vectors and matrix sides up to this size are shown whole
+REBUILDING = "The network is being rebuilt for the new number of classes."
 LIVE_BATCH_WORK = 2e7  # batch size × parameters averaged on every frame while playing
 MAX_BATCH_WORK = 5e8  # beyond this the batch is not averaged at all (seconds of work)
 CHECK_WORK = 1e9  # parameters² × batch size: the gradient check takes every parameter
 CHECK_PER_LAYER = 40  # parameters per layer it checks on a larger network or batch
 GOOD_CHECK = 1e-5  # relative error below which backprop agrees with finite differences
-OPTIMIZER_RULES = {
-    "sgd": "W := W − α ∂J/∂W",
-    "momentum": "v := μv + ∂J/∂W;  W := W − α v",
-    "adam": "Adam: W := W − α m̂ / (√v̂ + ε)",
-}
-STYLE = """
-a { color: #1f1f1f; text-decoration: none; }
-h4 { margin-top: 10px; margin-bottom: 3px; }
-p.line { margin-top: 2px; margin-bottom: 2px; }
-table.layer { margin-left: 10px; margin-top: 1px; margin-bottom: 6px; border-collapse: collapse; }
-th { color: #555; font-weight: normal; padding: 1px 7px; border-bottom: 1px solid #bbb; }
-td { padding: 1px 7px; text-align: right; white-space: nowrap; }
-td.j { color: #888; }
-span.note { color: #666; font-weight: normal; }
-"""
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-def format_number(value: float) -> str:
-    """A number as the inspector shows it: 4 significant digits, a true minus sign."""
-    return f"{value:.4g}".replace("-", "−")
 
 
 def _layer(name: str, layer: int) -> str:
-    """``name`` with the lecture's layer superscript, as HTML: W^[2]."""
+    """``name`` with the lecture's layer superscript, as rich text: W^[2]."""
     return f"{name}<sup>[{layer}]</sup>"
-
-
-@dataclass(frozen=True)
-class _Column:
-    """A column of a layer's table: a vector (n_l,) or a matrix (n_l, n_{l−1}) whose row j
-    belongs to neuron j. ``key`` names its numbers in ``_Page.cells``, ``symbol`` in the
-    tooltips (plain text), ``header`` in the table (HTML)."""
-
-    header: str
-    key: str
-    symbol: str
-    values: np.ndarray
-
-
-@dataclass
-class _Page:
-    """The HTML of one frame, with the name and full value behind every number shown.
-
-    ``cells`` maps a key such as ``z[1]_2`` (layer 1, neuron 2) or ``dW[2]_1,3`` (row 1,
-    column 3) to the text shown; ``tooltips`` maps the same keys to what hovering says.
-    A layer of more than FULL_ENTRIES neurons shows neuron ``focus`` and the norms.
-    """
-
-    focus: int
-    parts: list[str] = field(default_factory=list)
-    cells: dict[str, str] = field(default_factory=dict)
-    tooltips: dict[str, str] = field(default_factory=dict)
-
-    def number(self, key: str, value: float, meaning: str) -> str:
-        """One number, as a link whose hover names it."""
-        text = format_number(value)
-        self.cells[key] = text
-        self.tooltips[key] = f"{meaning} = {value:.10g}"
-        return f'<a href="#{html.escape(key)}">{text}</a>'
-
-    def vector(self, key: str, symbol: str, values: np.ndarray) -> str:
-        """A short vector inline, [v₁, …]ᵀ (a long one: the focus entry and the norm)."""
-        if len(values) > FULL_ENTRIES:
-            j = min(self.focus, len(values))
-            entry = self.number(f"{key}_{j}", values[j - 1], f"{symbol}{_sub(j)}")
-            norm = self.number(f"‖{key}‖", float(np.linalg.norm(values)), f"‖{symbol}‖")
-            return f"entry {j}: {entry}, ‖·‖ = {norm}"
-        entries = (
-            self.number(f"{key}_{i}", v, f"{symbol}{_sub(i)}")
-            for i, v in enumerate(values.tolist(), start=1)
-        )
-        return "[" + ", ".join(entries) + "]ᵀ"
-
-    def heading(self, title: str, note: str = "") -> None:
-        """A section's title, with a note in grey."""
-        note_html = f' <span class="note">{note}</span>' if note else ""
-        self.parts.append(f"<h4>{title}{note_html}</h4>")
-
-    def line(self, text: str) -> None:
-        """A line of text: a formula, a value."""
-        self.parts.append(f'<p class="line">{text}</p>')
-
-    def layer_table(self, columns: list[_Column], aliases: dict[str, str] | None = None) -> None:
-        """One row per neuron j (only the focus neuron and a row of norms for a large
-        layer); ``aliases`` gives other keys the same numbers go by (∂L/∂b^[l] is δ^[l])."""
-        n = len(columns[0].values)
-        neurons = range(1, n + 1) if n <= FULL_ENTRIES else [min(self.focus, n)]
-        rows = ["<tr><th>j</th>" + "".join(self._header(c) for c in columns) + "</tr>"]
-        for j in neurons:
-            cells = "".join(self._cells(c, j) for c in columns)
-            rows.append(f'<tr><td class="j">{j}</td>{cells}</tr>')
-        if n > FULL_ENTRIES:
-            norms = "".join(self._norm(c) for c in columns)
-            rows.append(f'<tr><td class="j">‖·‖</td>{norms}</tr>')
-        self.parts.append(f'<table class="layer" cellspacing="0">{"".join(rows)}</table>')
-        for alias, key in (aliases or {}).items():
-            for name in [k for k in self.cells if k.startswith(f"{key}_")]:
-                self.cells[alias + name[len(key) :]] = self.cells[name]
-
-    def _header(self, column: _Column) -> str:
-        if column.values.ndim == 1:
-            return f"<th>{column.header}</th>"
-        width = column.values.shape[1]
-        if width > FULL_ENTRIES:  # the focus entry and the row's norm
-            return f'<th colspan="2">{column.header} (entry {min(self.focus, width)}, ‖row‖)</th>'
-        return f'<th colspan="{width}">{column.header}</th>'
-
-    def _cells(self, column: _Column, j: int) -> str:
-        key, symbol = column.key, column.symbol
-        if column.values.ndim == 1:
-            return f"<td>{self.number(f'{key}_{j}', column.values[j - 1], symbol + _sub(j))}</td>"
-        row = column.values[j - 1]
-        if len(row) > FULL_ENTRIES:
-            k = min(self.focus, len(row))
-            entry = self.number(f"{key}_{j},{k}", row[k - 1], symbol + _sub(j, k))
-            norm = self.number(f"‖{key}_{j}‖", float(np.linalg.norm(row)), f"‖{symbol} row {j}‖")
-            return f"<td>{entry}</td><td>{norm}</td>"
-        return "".join(
-            f"<td>{self.number(f'{key}_{j},{k}', v, symbol + _sub(j, k))}</td>"
-            for k, v in enumerate(row.tolist(), start=1)
-        )
-
-    def _norm(self, column: _Column) -> str:
-        norm = self.number(
-            f"‖{column.key}‖", float(np.linalg.norm(column.values)), f"‖{column.symbol}‖"
-        )
-        width = 1 if column.values.ndim == 1 else min(column.values.shape[1], FULL_ENTRIES + 1)
-        return f'<td colspan="{width}">{norm}</td>'
-
-    def html(self) -> str:
-        """The whole page."""
-        return f"<html><body>{''.join(self.parts)}</body></html>"
-
-
-def _sub(*indices: int) -> str:
-    """Subscript indices: ₁ or ₂,₃."""
-    return ",".join(str(i) for i in indices).translate(_SUBSCRIPTS)
 
 
 class BackpropInspector(QWidget):
@@ -190,7 +54,7 @@ class BackpropInspector(QWidget):
 
     ``trace`` is the Trace shown (None without a selection), ``update`` the next Step's Update
     on its batch (None when not shown), ``cells`` the text of every number shown by key (see
-    ``_Page``) and ``gradient_errors`` the last gradient check's relative error per layer.
+    ``Page``) and ``gradient_errors`` the last gradient check's relative error per layer.
     """
 
     selection_requested = Signal(object)  # None: the user cleared the selection
@@ -203,7 +67,7 @@ class BackpropInspector(QWidget):
         self.update: Update | None = None
         self.cells: dict[str, str] = {}
         self.gradient_errors: list[float] = []
-        self._tooltips: dict[str, str] = {}
+        self._plain_text = ""
         self._frame: Frame | None = None
         self._stale = False
         self._build()
@@ -222,10 +86,8 @@ class BackpropInspector(QWidget):
         top.addWidget(self._neuron)
         top.addStretch(1)
         top.addWidget(clear)
-        self._text = QTextBrowser(objectName="backpropText")
-        self._text.setOpenLinks(False)
-        self._text.document().setDefaultStyleSheet(STYLE)
-        self._text.highlighted.connect(self._on_number_hovered)
+        self.sheet = Sheet()
+        self.sheet.setObjectName("backpropSheet")
         check = QPushButton("Gradient check", objectName="gradientCheckButton")
         check.setToolTip(
             "Compare backpropagation with central finite differences (ε = 1e-6) on the "
@@ -241,7 +103,7 @@ class BackpropInspector(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
-        layout.addWidget(self._text, 1)
+        layout.addWidget(self.sheet, 1)
         layout.addLayout(bottom)
 
     # --- drawing a frame --------------------------------------------------------------------
@@ -265,22 +127,24 @@ class BackpropInspector(QWidget):
 
     def text(self) -> str:
         """What the inspector shows, as plain text."""
-        return self._text.toPlainText()
+        return self._plain_text
 
     def _render(self) -> None:
         self._stale = False
         frame = self._frame
         if frame is None:
             return
-        self._follow_layer_sizes(frame.snapshot.net.layer_sizes)
-        page = _Page(self._neuron.value())
-        self.trace = self._sample_sections(page, frame)
-        self.update = self._batch_sections(page, frame)
-        self.cells, self._tooltips = page.cells, page.tooltips
-        scroll = self._text.verticalScrollBar()
-        position = scroll.value()  # a new page scrolls to the top; the reader stays put
-        self._text.setHtml(page.html())
-        scroll.setValue(position)
+        net = frame.snapshot.net
+        self._follow_layer_sizes(net.layer_sizes)
+        page = Page(self._neuron.value())
+        if frame.dataset.n_classes == net.n_classes:
+            self.trace = self._sample_sections(page, frame)
+            self.update = self._batch_sections(page, frame)
+        else:  # a new class was just added: the worker is building the new network
+            page.line(note(REBUILDING))
+            self.trace = self.update = None
+        self.cells, self._plain_text = page.cells, page.plain_text()
+        self.sheet.show_page(page)
 
     def _follow_layer_sizes(self, sizes: tuple[int, ...]) -> None:
         """The neuron box exists for layers too large to show whole, and fits the largest."""
@@ -289,18 +153,11 @@ class BackpropInspector(QWidget):
             self._neuron.setMaximum(largest)
         self._neuron.setVisible(largest > FULL_ENTRIES)
 
-    def _on_number_hovered(self, link: QUrl) -> None:
-        tooltip = self._tooltips.get(link.fragment())
-        if tooltip:
-            QToolTip.showText(QCursor.pos(), tooltip, self._text)
-        else:
-            QToolTip.hideText()
-
     # --- the selected sample ----------------------------------------------------------------
-    def _sample_sections(self, page: _Page, frame: Frame) -> Trace | None:
+    def _sample_sections(self, page: Page, frame: Frame) -> Trace | None:
         index = frame.selection
         if index is None or index >= len(frame.dataset):
-            page.line(f'<span class="note">{HINT}</span>')
+            page.line(note(HINT))
             return None
         net = frame.snapshot.net
         x, label = frame.dataset.X[index], int(frame.dataset.y[index])
@@ -311,13 +168,13 @@ class BackpropInspector(QWidget):
             f"Point {index + 1}: {kind}, class y = {label}{onehot}",
             f"iteration {frame.snapshot.iteration:,}",
         )
-        page.line(f"x = {_layer('a', 0)} = {page.vector('x', 'x', t.x)}")
+        page.line(f"x = {_layer('a', 0)} = ", *page.vector("x", "x", t.x))
         self._forward(page, net.activations, t)
         self._backward(page, t)
         return t
 
     @staticmethod
-    def _forward(page: _Page, activations: tuple[str, ...], t: Trace) -> None:
+    def _forward(page: Page, activations: tuple[str, ...], t: Trace) -> None:
         page.heading("Forward pass")
         depth = t.depth
         for layer in range(1, depth + 1):
@@ -332,20 +189,20 @@ class BackpropInspector(QWidget):
             page.line(f"<b>{title}</b>: {z} = {W}{previous} + {b}, &nbsp;{output}")
             page.layer_table(
                 [
-                    _Column(f"{z}<sub>j</sub>", f"z[{layer}]", f"z^[{layer}]", t.z[layer - 1]),
-                    _Column(f"{a}<sub>j</sub>", f"a[{layer}]", f"a^[{layer}]", t.a[layer - 1]),
+                    Column(f"{z}<sub>j</sub>", f"z[{layer}]", f"z^[{layer}]", t.z[layer - 1]),
+                    Column(f"{a}<sub>j</sub>", f"a[{layer}]", f"a^[{layer}]", t.a[layer - 1]),
                 ]
             )
         loss = "−[y log ŷ + (1−y) log(1−ŷ)]" if len(t.a[-1]) == 1 else "−log ŷ<sub>y</sub>"
-        page.line(f"L(ŷ, y) = {loss} = <b>{page.number('L', t.loss, 'L(ŷ, y)')}</b>")
+        page.line(f"L(ŷ, y) = {loss} = ", page.number("L", t.loss, "L(ŷ, y)"))
 
     @staticmethod
-    def _backward(page: _Page, t: Trace) -> None:
+    def _backward(page: Page, t: Trace) -> None:
         depth = t.depth
         binary = len(t.a[-1]) == 1
         page.heading("Backward pass", "the chain rule, from the output back")
         dyhat = "−y/ŷ + (1−y)/(1−ŷ)" if binary else "−y<sub>k</sub>/ŷ<sub>k</sub>"
-        page.line(f"∂L/∂ŷ = {dyhat} = {page.vector('dyhat', '∂L/∂ŷ', t.dyhat)}")
+        page.line(f"∂L/∂ŷ = {dyhat} = ", *page.vector("dyhat", "∂L/∂ŷ", t.dyhat))
         for layer in range(depth, 0, -1):
             delta, W = _layer("δ", layer), _layer("W", layer)
             if layer == depth:
@@ -359,79 +216,54 @@ class BackpropInspector(QWidget):
             )
             page.layer_table(
                 [
-                    _Column(
+                    Column(
                         f"{delta}<sub>j</sub> = ∂L/∂b<sub>j</sub>",
                         f"delta[{layer}]",
                         f"δ^[{layer}]",
                         t.delta[layer - 1],
                     ),
-                    _Column(f"∂L/∂{W}, row j", f"dW[{layer}]", f"∂L/∂W^[{layer}]", t.dW[layer - 1]),
+                    Column(f"∂L/∂{W}, row j", f"dW[{layer}]", f"∂L/∂W^[{layer}]", t.dW[layer - 1]),
                 ],
                 aliases={f"db[{layer}]": f"delta[{layer}]"},
             )
 
     # --- the next Step's batch --------------------------------------------------------------
-    def _batch_sections(self, page: _Page, frame: Frame) -> Update | None:
+    def _batch_sections(self, page: Page, frame: Frame) -> Update | None:
         snapshot = frame.snapshot
         training, indices = snapshot.training, batch_of(frame)
         if training is None or indices is None:
-            page.line('<span class="note">No batch to train on yet.</span>')
+            page.line(note("No batch to train on yet."))
             return None
         work = len(indices) * snapshot.net.parameter_count
         if work > MAX_BATCH_WORK or (snapshot.running and work > LIVE_BATCH_WORK):
             when = "too large to average here" if work > MAX_BATCH_WORK else "shown when paused"
-            page.line(f'<span class="note">The batch of {len(indices):,} samples: {when}.</span>')
+            page.line(note(f"The batch of {len(indices):,} samples: {when}."))
             return None
         X, y = frame.dataset.X[indices], frame.dataset.y[indices]
         update = next_update(snapshot.net, training, snapshot.trainer.optimizer, X, y)
         page.heading(
             f"The next Step (iteration {snapshot.iteration + 1:,})",
-            _batch_note(frame, indices, training.batch_size),
+            _batch_note(frame, indices),
         )
         self._averages(page, update, training.l2)
-        rule = OPTIMIZER_RULES[training.optimizer]
-        page.heading("Its update", f"{rule}, &nbsp;α = {training.learning_rate:g}")
+        page.heading("Its update", _update_rule(training))
         for layer in range(1, len(update.dW) + 1):
             W, b = _layer("W", layer), _layer("b", layer)
             page.line(f"Layer {layer}: Δ{W} = {W}<sub>new</sub> − {W}, &nbsp;Δ{b} likewise")
-            page.layer_table(
-                [
-                    _Column(
-                        f"Δ{b}<sub>j</sub>",
-                        f"stepb[{layer}]",
-                        f"Δb^[{layer}]",
-                        update.step_b[layer - 1],
-                    ),
-                    _Column(
-                        f"Δ{W}, row j", f"stepW[{layer}]", f"ΔW^[{layer}]", update.step_W[layer - 1]
-                    ),
-                ]
-            )
+            page.layer_table(_b_and_W("Δ", "step", layer, update.step_b, update.step_W))
         return update
 
     @staticmethod
-    def _averages(page: _Page, update: Update, l2: float) -> None:
+    def _averages(page: Page, update: Update, l2: float) -> None:
         penalty = " + ½λ Σ‖W‖²" if l2 else ""
-        page.line(f"J = (1/m) Σ L{penalty} = <b>{page.number('J', update.loss, 'J')}</b>")
+        page.line(f"J = (1/m) Σ L{penalty} = ", page.number("J", update.loss, "J"))
         for layer in range(1, len(update.dW) + 1):
-            W, b = _layer("W", layer), _layer("b", layer)
-            columns = [
-                _Column(
-                    f"∂J/∂{b}<sub>j</sub>",
-                    f"dJdb[{layer}]",
-                    f"∂J/∂b^[{layer}]",
-                    update.db[layer - 1],
-                ),
-                _Column(
-                    f"∂J/∂{W}, row j", f"dJdW[{layer}]", f"∂J/∂W^[{layer}]", update.dW[layer - 1]
-                ),
-            ]
+            W = _layer("W", layer)
+            columns = _b_and_W("∂J/∂", "dJd", layer, update.db, update.dW)
             l2_term = ""
             if l2:
                 columns.append(
-                    _Column(
-                        f"λ{W}, row j", f"l2[{layer}]", f"λW^[{layer}]", update.l2_dW[layer - 1]
-                    )
+                    Column(f"λ{W}, row j", f"l2[{layer}]", f"λW^[{layer}]", update.l2_dW[layer - 1])
                 )
                 l2_term = f" &nbsp;(the L2 term λ{W}, λ = {l2:g}, is added to it)"
             page.line(f"Layer {layer}: ∂J/∂{W} = (1/m) Σ ∂L/∂{W}{l2_term}")
@@ -462,6 +294,20 @@ class BackpropInspector(QWidget):
         )
 
 
+def _b_and_W(
+    name: str, key: str, layer: int, b: list[np.ndarray], W: list[np.ndarray]
+) -> list[Column]:
+    """Layer ``layer``'s columns of a quantity of b (j) and of W (row j), such as Δb and ΔW:
+    ``name`` is its HTML prefix (Δ, ∂J/∂), ``key`` its prefix in the cells' keys."""
+    W_html, b_html = _layer("W", layer), _layer("b", layer)
+    return [
+        Column(
+            f"{name}{b_html}<sub>j</sub>", f"{key}b[{layer}]", f"{name}b^[{layer}]", b[layer - 1]
+        ),
+        Column(f"{name}{W_html}, row j", f"{key}W[{layer}]", f"{name}W^[{layer}]", W[layer - 1]),
+    ]
+
+
 def batch_of(frame: Frame) -> np.ndarray | None:
     """Dataset indices of the batch the next Step takes from ``frame``'s state, or None when
     there is none (no training point, no trainer state, data still being updated)."""
@@ -478,7 +324,18 @@ def batch_of(frame: Frame) -> np.ndarray | None:
     return train[rows]
 
 
-def _batch_note(frame: Frame, indices: np.ndarray, batch_size: int | None) -> str:
+def _update_rule(training: TrainingConfig) -> str:
+    """The optimiser's rule in the lecture's notation, with its settings."""
+    gradient = "(∂J/∂W + λW)" if training.l2 else "∂J/∂W"
+    alpha = f"α = {training.learning_rate:g}"
+    if training.optimizer == "momentum":
+        return f"v := μv + {gradient}; &nbsp;W := W − α v, &nbsp;{alpha}, μ = {training.momentum:g}"
+    if training.optimizer == "adam":
+        return f"Adam: W := W − α m̂ / (√v̂ + ε), moments of {gradient}, &nbsp;{alpha}"
+    return f"W := W − α {gradient}, &nbsp;{alpha}"
+
+
+def _batch_note(frame: Frame, indices: np.ndarray) -> str:
     train_count = int(np.count_nonzero(~frame.test_mask))
     if len(indices) == train_count:
         kind = f"full batch: all m = {train_count:,} training points"

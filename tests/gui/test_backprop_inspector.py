@@ -4,12 +4,19 @@ the shown update is what Step does, the gradient check, and old checkpoints' num
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton, QSlider, QSpinBox, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QWidget,
+)
 
 from mlpviz.core.backprop import trace
 from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import make_preset
-from mlpviz.gui.backprop_inspector import format_number
+from mlpviz.gui.inspector_sheet import format_number
 
 from .conftest import data_to_pixel, save_screenshot
 
@@ -211,3 +218,47 @@ def test_screenshots(qtbot, window, width, height):
     use(qtbot, window, TrainingConfig("sgd", 0.5))
     select(qtbot, window, 5)
     save_screenshot(window, f"backprop-inspector-{width}")
+
+
+def test_hovering_a_number_names_it(qtbot, window):
+    use(qtbot, window, TrainingConfig("sgd", 0.5))
+    inspector = select(qtbot, window, 5)
+    label = inspector.sheet.cell_labels["z[1]_1"]
+    value = inspector.trace.z[0][0]
+    assert label.text() == format_number(value)
+    assert label.toolTip() == f"z^[1]₁ = {value:.10g}"
+    assert inspector.sheet.cell_labels["dW[2]_2,3"].toolTip().startswith("∂L/∂W^[2]₂,₃ = ")
+
+
+def test_a_large_layer_shows_one_neuron_and_norms(qtbot, window):
+    wide = NetworkConfig((HiddenLayer(10, "relu"),), seed=1)
+    window.state.set_dataset(make_preset("xor", n=60, noise=0.1, seed=0), new_run=True)
+    window.state.set_network_config(wide)
+    qtbot.waitUntil(lambda: window.frame.snapshot.net.layer_sizes == (2, 10, 1), timeout=TIMEOUT_MS)
+    inspector = select(qtbot, window, 3)
+    neuron = find(inspector, QSpinBox, "inspectorNeuron")
+    assert neuron.isVisible() and neuron.maximum() == 10
+    t = inspector.trace
+    assert inspector.cells["z[1]_1"] == format_number(t.z[0][0])
+    assert "z[1]_2" not in inspector.cells
+    assert inspector.cells["‖z[1]‖"] == format_number(np.linalg.norm(t.z[0]))
+    # The output layer's row of 10 weights: entry (1, 1) and the row's norm.
+    assert inspector.cells["dW[2]_1,1"] == format_number(t.dW[1][0, 0])
+    assert inspector.cells["‖dW[2]_1‖"] == format_number(np.linalg.norm(t.dW[1][0]))
+    neuron.setValue(7)
+    assert inspector.cells["z[1]_7"] == format_number(t.z[0][6])
+    assert inspector.cells["dW[1]_7,1"] == format_number(t.dW[0][6, 0])
+    assert "z[1]_1" not in inspector.cells
+
+
+def test_a_softmax_network_is_inspected_too(qtbot, window):
+    data = make_preset("gaussian", n=60, noise=0.1, seed=0, n_classes=3)
+    window.state.set_dataset(data, new_run=True)
+    window.state.set_network_config(XOR_NET)
+    qtbot.waitUntil(
+        lambda: window.frame.snapshot.net.layer_sizes == (2, 4, 2, 3), timeout=TIMEOUT_MS
+    )
+    inspector = select(qtbot, window, 8)
+    assert_shows_trace(inspector, window.frame)
+    assert "softmax" in inspector.text() and "one-hot" in inspector.text()
+    assert inspector.update is not None and inspector.update.step_W[-1].shape == (3, 2)
