@@ -13,7 +13,8 @@ from .snapshot import Snapshot
 @dataclass(frozen=True, eq=False)
 class Frame:
     """A Snapshot (``snapshot.net`` is a private MLP copy) with the dataset it was trained on,
-    its split (``test_mask`` (m,), True for test points) and the user's selection.
+    its split (``test_mask`` (m,), True for test points) and the user's selection: the index
+    in ``dataset`` of the point the backprop inspector follows (Ctrl+click), or None.
 
     ``checkpoint`` is the timeline index shown, or None for the live state. A view draws a
     frame from these alone, so any view can draw any past iteration.

@@ -41,12 +41,16 @@ LIVE_BATCH_WORK = 2e7  # batch size × parameters averaged on every frame while 
 MAX_BATCH_WORK = 5e8  # beyond this the batch is not averaged at all (seconds of work)
 CHECK_WORK = 1e9  # parameters² × batch size: the gradient check takes every parameter
 CHECK_PER_LAYER = 40  # parameters per layer it checks on a larger network or batch
+SUPERSCRIPT_PT = 8
 GOOD_CHECK = 1e-5  # relative error below which backprop agrees with finite differences
 
 
 def _layer(name: str, layer: int) -> str:
-    """``name`` with the lecture's layer superscript, as rich text: W^[2]."""
-    return f"{name}<sup>[{layer}]</sup>"
+    """``name`` with the lecture's layer superscript, as rich text: W^[2]. Its size is set:
+    Qt's own superscripts are too small to read the layer's number."""
+    return (
+        f'{name}<span style="vertical-align: super; font-size: {SUPERSCRIPT_PT}pt">[{layer}]</span>'
+    )
 
 
 class BackpropInspector(QWidget):
@@ -349,14 +353,11 @@ def _batch_note(frame: Frame, indices: np.ndarray) -> str:
 
 
 def _check_text(errors: list[float], iteration: int, batch: int, whole: bool) -> str:
-    per_layer = ", ".join(f"layer {i}: {e:.1e}" for i, e in enumerate(errors, start=1))
-    sampled = "" if whole else f" ({CHECK_PER_LAYER} parameters per layer)"
-    verdict = (
-        "backprop agrees with finite differences."
-        if max(errors, default=0.0) < GOOD_CHECK
-        else "a disagreement: look at the layers above the threshold."
-    )
+    per_layer = ", ".join(f"{e:.1e}" for e in errors)
+    sampled = "" if whole else f", {CHECK_PER_LAYER} parameters a layer"
+    worst = max(errors, default=0.0)
+    verdict = "backprop agrees." if worst < GOOD_CHECK else "backprop disagrees!"
     return (
-        f"Relative error at iteration {iteration:,} on the batch of {batch:,}{sampled}: "
+        f"Iteration {iteration:,}, batch of {batch:,}{sampled}: relative error per layer "
         f"{per_layer} — {verdict}"
     )

@@ -239,7 +239,7 @@ class Sheet(QScrollArea):
         content = QWidget()
         content.setBackgroundRole(self.palette().ColorRole.Base)
         layout = QVBoxLayout(content)
-        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
         self._labels = []
         for block in page.blocks:
@@ -276,8 +276,8 @@ class Sheet(QScrollArea):
 
     def _table_layout(self, headers: tuple, rows: tuple) -> QGridLayout:
         grid = QGridLayout()
-        grid.setContentsMargins(12, 0, 0, 6)
-        grid.setHorizontalSpacing(14)
+        grid.setContentsMargins(6, 0, 0, 6)
+        grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(1)
         column = 0
         for _header, span in headers:

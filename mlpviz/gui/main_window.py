@@ -74,7 +74,7 @@ from .training_toolbar import TrainingToolbar
 from .weights_plot import WeightsPlot
 from .worker import start_worker, stop_worker
 
-BACKPROP_HEIGHT_SHARE = 0.7  # of the window's height, for the inspector when a point is selected
+BACKPROP_HEIGHT_SHARE = 0.58  # of the window's height, for the inspector when a point is selected
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 SESSION_FILTER = "mlpviz sessions (*.mlpviz)"
 MAX_RECENT_FILES = 8
