@@ -39,15 +39,14 @@ HINT = "Ctrl+click a point to follow it through the network."
 REBUILDING = "The network is being rebuilt for the new number of classes."
 LIVE_BATCH_WORK = 2e7  # batch size × parameters averaged on every frame while playing
 MAX_BATCH_WORK = 5e8  # beyond this the batch is not averaged at all (seconds of work)
-CHECK_WORK = 1e9  # parameters² × batch size: the gradient check takes every parameter
-CHECK_PER_LAYER = 40  # parameters per layer it checks on a larger network or batch
-SUPERSCRIPT_PT = 8
+CHECK_WORK = 2e9  # multiply-adds the gradient check may take (about a second)
+MIN_CHECKED = 2  # parameters per layer the gradient check takes at least
+SUPERSCRIPT_PT = 8  # the layer numbers [l]: Qt's own <sup> is too small to read
 GOOD_CHECK = 1e-5  # relative error below which backprop agrees with finite differences
 
 
 def _layer(name: str, layer: int) -> str:
-    """``name`` with the lecture's layer superscript, as rich text: W^[2]. Its size is set:
-    Qt's own superscripts are too small to read the layer's number."""
+    """``name`` with the lecture's layer superscript, as rich text: W^[2]."""
     return (
         f'{name}<span style="vertical-align: super; font-size: {SUPERSCRIPT_PT}pt">[{layer}]</span>'
     )
@@ -56,7 +55,7 @@ def _layer(name: str, layer: int) -> str:
 class BackpropInspector(QWidget):
     """The selected sample's forward and backward pass, and the next Step's update.
 
-    ``trace`` is the Trace shown (None without a selection), ``update`` the next Step's Update
+    ``trace`` is the Trace shown (None without a selection), ``next_step`` the next Step's Update
     on its batch (None when not shown), ``cells`` the text of every number shown by key (see
     ``Page``) and ``gradient_errors`` the last gradient check's relative error per layer.
     """
@@ -68,7 +67,7 @@ class BackpropInspector(QWidget):
         self.setObjectName("backpropInspector")
         self.setAccessibleName("Backprop inspector")
         self.trace: Trace | None = None
-        self.update: Update | None = None
+        self.next_step: Update | None = None
         self.cells: dict[str, str] = {}
         self.gradient_errors: list[float] = []
         self._plain_text = ""
@@ -143,10 +142,10 @@ class BackpropInspector(QWidget):
         page = Page(self._neuron.value())
         if frame.dataset.n_classes == net.n_classes:
             self.trace = self._sample_sections(page, frame)
-            self.update = self._batch_sections(page, frame)
+            self.next_step = self._batch_sections(page, frame)
         else:  # a new class was just added: the worker is building the new network
             page.line(note(REBUILDING))
-            self.trace = self.update = None
+            self.trace = self.next_step = None
         self.cells, self._plain_text = page.cells, page.plain_text()
         self.sheet.show_page(page)
 
@@ -283,18 +282,15 @@ class BackpropInspector(QWidget):
             return
         net, training = frame.snapshot.net, frame.snapshot.training
         X, y = frame.dataset.X[indices], frame.dataset.y[indices]
-        # Two passes over the batch per parameter: a large network checks a sample of them.
-        whole = net.parameter_count**2 * len(indices) <= CHECK_WORK
+        per_layer = _checked_per_layer(net.parameter_count, net.depth, len(indices))
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
-            errors = gradient_check_sampled(
-                net, X, y, training.l2, per_layer=None if whole else CHECK_PER_LAYER
-            )
+            errors = gradient_check_sampled(net, X, y, training.l2, per_layer=per_layer)
         finally:
             QApplication.restoreOverrideCursor()
         self.gradient_errors = errors
         self._check_result.setText(
-            _check_text(errors, frame.snapshot.iteration, len(indices), whole)
+            _check_text(errors, frame.snapshot.iteration, len(indices), per_layer)
         )
 
 
@@ -317,6 +313,8 @@ def batch_of(frame: Frame) -> np.ndarray | None:
     there is none (no training point, no trainer state, data still being updated)."""
     snapshot = frame.snapshot
     if snapshot.trainer is None or snapshot.training is None:
+        return None
+    if frame.dataset.n_classes != snapshot.net.n_classes:  # the network is being rebuilt
         return None
     train = np.flatnonzero(~frame.test_mask)
     if len(train) == 0:
@@ -352,12 +350,19 @@ def _batch_note(frame: Frame, indices: np.ndarray) -> str:
     return f"{kind}; the selected point is {inside} it"
 
 
-def _check_text(errors: list[float], iteration: int, batch: int, whole: bool) -> str:
-    per_layer = ", ".join(f"{e:.1e}" for e in errors)
-    sampled = "" if whole else f", {CHECK_PER_LAYER} parameters a layer"
+def _checked_per_layer(parameters: int, depth: int, batch: int) -> int | None:
+    """How many parameters per layer the gradient check can afford: each costs two passes
+    over the batch. None: all of them."""
+    affordable = int(CHECK_WORK // (2 * batch * parameters))
+    return None if affordable >= parameters else max(MIN_CHECKED, affordable // depth)
+
+
+def _check_text(errors: list[float], iteration: int, batch: int, per_layer: int | None) -> str:
+    errors_text = ", ".join(f"{e:.1e}" for e in errors)
+    sampled = "" if per_layer is None else f", {per_layer} parameters a layer"
     worst = max(errors, default=0.0)
     verdict = "backprop agrees." if worst < GOOD_CHECK else "backprop disagrees!"
     return (
         f"Iteration {iteration:,}, batch of {batch:,}{sampled}: relative error per layer "
-        f"{per_layer} — {verdict}"
+        f"{errors_text} — {verdict}"
     )

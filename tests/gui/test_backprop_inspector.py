@@ -144,7 +144,7 @@ def test_after_step_the_weights_are_the_shown_update(qtbot, window, training):
     inspector = select(qtbot, window, 4)
     for _ in range(4):
         frame = window.frame
-        update = inspector.update
+        update = inspector.next_step
         assert update is not None
         net = frame.snapshot.net
         W_before = [W.copy() for W in net.weights]
@@ -199,7 +199,7 @@ def test_an_old_checkpoint_shows_its_own_numbers(qtbot, window):
     assert_shows_trace(inspector, frame)
     assert inspector.trace.loss != live_loss
     # The update shown there is the one iteration 11 made.
-    update = inspector.update
+    update = inspector.next_step
     with window._worker.lock:
         following = window._worker.session.timeline[11].params
     np.testing.assert_allclose(
@@ -262,4 +262,4 @@ def test_a_softmax_network_is_inspected_too(qtbot, window):
     inspector = select(qtbot, window, 8)
     assert_shows_trace(inspector, window.frame)
     assert "softmax" in inspector.text() and "one-hot" in inspector.text()
-    assert inspector.update is not None and inspector.update.step_W[-1].shape == (3, 2)
+    assert inspector.next_step is not None and inspector.next_step.step_W[-1].shape == (3, 2)
