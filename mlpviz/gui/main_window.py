@@ -85,6 +85,7 @@ OTHER_KEYS = [  # keys that belong to no action, for Help ▸ Keyboard shortcuts
     ("0 … 7", "Choose the class new points get"),
     ("Left click, drag", "Add a point of that class; paint a spray of points"),
     ("Right click", "Remove the nearest point"),
+    ("Ctrl+click", "Select the nearest point: the backprop inspector follows it"),
     ("Wheel, middle drag", "Zoom, pan the plane"),
     ("Enter or Esc in a field", "Commit or undo the typing; the keys go back to the app"),
 ]
