@@ -225,7 +225,7 @@ class BackpropInspector(QWidget):
                         f"δ^[{layer}]",
                         t.delta[layer - 1],
                     ),
-                    Column(f"∂L/∂{W}, row j", f"dW[{layer}]", f"∂L/∂W^[{layer}]", t.dW[layer - 1]),
+                    Column(f"∂L/∂{W}", f"dW[{layer}]", f"∂L/∂W^[{layer}]", t.dW[layer - 1]),
                 ],
                 aliases={f"db[{layer}]": f"delta[{layer}]"},
             )
@@ -262,15 +262,12 @@ class BackpropInspector(QWidget):
         page.line(f"J = (1/m) Σ L{penalty} = ", page.number("J", update.loss, "J"))
         for layer in range(1, len(update.dW) + 1):
             W = _layer("W", layer)
-            columns = _b_and_W("∂J/∂", "dJd", layer, update.db, update.dW)
-            l2_term = ""
-            if l2:
-                columns.append(
-                    Column(f"λ{W}, row j", f"l2[{layer}]", f"λW^[{layer}]", update.l2_dW[layer - 1])
-                )
-                l2_term = f" &nbsp;(the L2 term λ{W}, λ = {l2:g}, is added to it)"
+            l2_term = f", &nbsp;and the L2 term λ{W} (λ = {l2:g})" if l2 else ""
             page.line(f"Layer {layer}: ∂J/∂{W} = (1/m) Σ ∂L/∂{W}{l2_term}")
-            page.layer_table(columns)
+            page.layer_table(_b_and_W("∂J/∂", "dJd", layer, update.db, update.dW))
+            if l2:
+                L2 = Column(f"λ{W}", f"l2[{layer}]", f"λW^[{layer}]", update.l2_dW[layer - 1])
+                page.layer_table([L2])
 
     # --- the gradient check -----------------------------------------------------------------
     def run_gradient_check(self) -> None:
@@ -304,7 +301,7 @@ def _b_and_W(
         Column(
             f"{name}{b_html}<sub>j</sub>", f"{key}b[{layer}]", f"{name}b^[{layer}]", b[layer - 1]
         ),
-        Column(f"{name}{W_html}, row j", f"{key}W[{layer}]", f"{name}W^[{layer}]", W[layer - 1]),
+        Column(f"{name}{W_html}", f"{key}W[{layer}]", f"{name}W^[{layer}]", W[layer - 1]),
     ]
 
 

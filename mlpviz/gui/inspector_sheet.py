@@ -33,8 +33,9 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 def format_number(value: float) -> str:
-    """A number as the inspector shows it: 4 significant digits, a true minus sign."""
-    return f"{value:.4g}".replace("-", "−")
+    """A number as the inspector shows it: 4 significant digits, a true minus sign (and no
+    sign on a zero: ReLU′ = 0 times a negative number is −0.0)."""
+    return f"{value + 0.0:.4g}".replace("-", "−")
 
 
 def note(text: str) -> str:
@@ -63,7 +64,7 @@ Part = str | Cell  # rich text, or a number
 class Column:
     """A column of a layer's table: a vector (n_l,) or a matrix (n_l, n_{l−1}) whose row j
     belongs to neuron j. ``key`` names its numbers, ``symbol`` is their name in the tooltips
-    (plain text) and ``header`` in the table (rich text)."""
+    (plain text) and ``header`` in the table (rich text; a matrix's gets "row j" added)."""
 
     header: str
     key: str
@@ -132,8 +133,8 @@ class Page:
             return column.header, 1
         width = column.values.shape[1]
         if width > FULL_ENTRIES:  # the focus entry and the row's norm
-            return f"{column.header} (entry {min(self.focus, width)}, ‖row‖)", 2
-        return column.header, width
+            return f"{column.header}<sub>j,{min(self.focus, width)}</sub> · ‖row j‖", 2
+        return f"{column.header}, row j", width
 
     def _cells(self, column: Column, j: int) -> list[Part]:
         key, symbol = column.key, column.symbol

@@ -263,3 +263,10 @@ def test_a_softmax_network_is_inspected_too(qtbot, window):
     assert_shows_trace(inspector, window.frame)
     assert "softmax" in inspector.text() and "one-hot" in inspector.text()
     assert inspector.next_step is not None and inspector.next_step.step_W[-1].shape == (3, 2)
+
+
+def test_numbers_have_four_significant_digits_and_a_true_minus():
+    assert format_number(0.123456) == "0.1235"
+    assert format_number(-1234.5678) == "−1235"
+    assert format_number(-0.0) == "0"  # ReLU′ = 0 times a negative number
+    assert format_number(2.5e-7) == "2.5e−07"
