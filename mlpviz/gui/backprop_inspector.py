@@ -220,7 +220,7 @@ class BackpropInspector(QWidget):
             page.layer_table(
                 [
                     Column(
-                        f"{delta}<sub>j</sub> = ∂L/∂b<sub>j</sub>",
+                        f"{delta}<sub>j</sub>",
                         f"delta[{layer}]",
                         f"δ^[{layer}]",
                         t.delta[layer - 1],

@@ -240,7 +240,7 @@ class Sheet(QScrollArea):
         content = QWidget()
         content.setBackgroundRole(self.palette().ColorRole.Base)
         layout = QVBoxLayout(content)
-        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
         self._labels = []
         for block in page.blocks:
@@ -277,8 +277,8 @@ class Sheet(QScrollArea):
 
     def _table_layout(self, headers: tuple, rows: tuple) -> QGridLayout:
         grid = QGridLayout()
-        grid.setContentsMargins(6, 0, 0, 6)
-        grid.setHorizontalSpacing(10)
+        grid.setContentsMargins(2, 0, 0, 6)
+        grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(1)
         column = 0
         for _header, span in headers:
