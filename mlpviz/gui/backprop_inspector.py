@@ -55,9 +55,8 @@ def _layer(name: str, layer: int) -> str:
 class BackpropInspector(QWidget):
     """The selected sample's forward and backward pass, and the next Step's update.
 
-    ``trace`` is the Trace shown (None without a selection), ``next_step`` the next Step's Update
-    on its batch (None when not shown), ``cells`` the text of every number shown by key (see
-    ``Page``) and ``gradient_errors`` the last gradient check's relative error per layer.
+    ``trace``, ``next_step`` and ``cells`` are what it shows; ``gradient_errors`` the last
+    gradient check's relative error per layer.
     """
 
     selection_requested = Signal(object)  # None: the user cleared the selection
@@ -66,9 +65,9 @@ class BackpropInspector(QWidget):
         super().__init__(parent)
         self.setObjectName("backpropInspector")
         self.setAccessibleName("Backprop inspector")
-        self.trace: Trace | None = None
-        self.next_step: Update | None = None
-        self.cells: dict[str, str] = {}
+        self._trace: Trace | None = None
+        self._next_step: Update | None = None
+        self._cells: dict[str, str] = {}
         self.gradient_errors: list[float] = []
         self._plain_text = ""
         self._frame: Frame | None = None
@@ -109,28 +108,49 @@ class BackpropInspector(QWidget):
         layout.addWidget(self.sheet, 1)
         layout.addLayout(bottom)
 
+    # --- what it shows (brought up to date when read) -----------------------------------------
+    @property
+    def trace(self) -> Trace | None:
+        """The selected sample's Trace shown, for the frame's network; None without one."""
+        self.catch_up()
+        return self._trace
+
+    @property
+    def next_step(self) -> Update | None:
+        """The next Step's Update on its batch, as shown; None when not shown."""
+        self.catch_up()
+        return self._next_step
+
+    @property
+    def cells(self) -> dict[str, str]:
+        """The text of every number shown, by key (see ``Page``)."""
+        self.catch_up()
+        return self._cells
+
+    def text(self) -> str:
+        """What the inspector shows, as plain text."""
+        self.catch_up()
+        return self._plain_text
+
     # --- drawing a frame --------------------------------------------------------------------
     def show_frame(self, frame: Frame) -> None:
-        """Show ``frame``'s numbers; a hidden inspector does no work while training runs."""
+        """Show ``frame``'s numbers. A hidden inspector (closed, or a tab behind another) does
+        no work: it catches up when shown or read."""
         self._frame = frame
-        if self._hidden() and frame.snapshot.running:
-            self._stale = True
-            return
-        self._render()
+        self._stale = True
+        if not (self.isHidden() or self.visibleRegion().isEmpty()):
+            self.catch_up()
 
-    def _hidden(self) -> bool:
-        """Whether nothing of the inspector shows (closed, or a tab behind another)."""
-        return not self.isVisible() or self.visibleRegion().isEmpty()
+    def catch_up(self, visible: bool = True) -> None:
+        """Draw the last frame given, if not drawn yet; for the dock's ``visibilityChanged``,
+        only when ``visible``."""
+        if visible and self._stale:
+            self._render()
 
     def showEvent(self, event: QShowEvent) -> None:
         """Catch up with the frames skipped while hidden."""
         super().showEvent(event)
-        if self._stale:
-            self._render()
-
-    def text(self) -> str:
-        """What the inspector shows, as plain text."""
-        return self._plain_text
+        self.catch_up()
 
     def _render(self) -> None:
         self._stale = False
@@ -141,12 +161,12 @@ class BackpropInspector(QWidget):
         self._follow_layer_sizes(net.layer_sizes)
         page = Page(self._neuron.value())
         if frame.dataset.n_classes == net.n_classes:
-            self.trace = self._sample_sections(page, frame)
-            self.next_step = self._batch_sections(page, frame)
+            self._trace = self._sample_sections(page, frame)
+            self._next_step = self._batch_sections(page, frame)
         else:  # a new class was just added: the worker is building the new network
             page.line(note(REBUILDING))
-            self.trace = self.next_step = None
-        self.cells, self._plain_text = page.cells, page.plain_text()
+            self._trace = self._next_step = None
+        self._cells, self._plain_text = page.cells, page.plain_text()
         self.sheet.show_page(page)
 
     def _follow_layer_sizes(self, sizes: tuple[int, ...]) -> None:

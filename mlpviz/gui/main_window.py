@@ -270,6 +270,8 @@ class MainWindow(QMainWindow):
         area = Qt.RightDockWidgetArea
         self._backprop_dock = self._dock("Backprop", "backpropDock", self.backprop_inspector, area)
         self.tabifyDockWidget(beside, self._backprop_dock)
+        # Hidden, it skips frames; its tab brought to the front, it draws the last one.
+        self._backprop_dock.visibilityChanged.connect(self.backprop_inspector.catch_up)
 
     @Slot(object)
     def _on_selection_changed(self, index: int | None) -> None:

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QDockWidget,
     QLabel,
     QPushButton,
     QSlider,
@@ -270,3 +271,20 @@ def test_numbers_have_four_significant_digits_and_a_true_minus():
     assert format_number(-1234.5678) == "−1235"
     assert format_number(-0.0) == "0"  # ReLU′ = 0 times a negative number
     assert format_number(2.5e-7) == "2.5e−07"
+
+
+def test_a_hidden_inspector_skips_frames_and_catches_up(qtbot, window):
+    use(qtbot, window, TrainingConfig("sgd", 0.5))
+    inspector = select(qtbot, window, 4)
+    find(window, QDockWidget, "diagramDock").raise_()  # the inspector's tab goes behind
+    qtbot.waitUntil(lambda: inspector.visibleRegion().isEmpty(), timeout=TIMEOUT_MS)
+    step(qtbot, window)
+    assert inspector._stale  # the frame was not drawn
+    find(window, QDockWidget, "backpropDock").raise_()
+    qtbot.waitUntil(lambda: not inspector._stale, timeout=TIMEOUT_MS)
+    assert_shows_trace(inspector, window.frame)
+    # Read while hidden, it is brought up to date first.
+    find(window, QDockWidget, "diagramDock").raise_()
+    qtbot.waitUntil(lambda: inspector.visibleRegion().isEmpty(), timeout=TIMEOUT_MS)
+    step(qtbot, window)
+    assert_shows_trace(inspector, window.frame)
