@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 FULL_ENTRIES = 6  # vectors and matrix rows up to this size are shown whole
+SMALL = 1e-3  # below this, numbers are written with an exponent
 NOTE_COLOR = "#666666"
 HEADER_COLOR = "#555555"
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -33,9 +34,15 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 def format_number(value: float) -> str:
-    """A number as the inspector shows it: 4 significant digits, a true minus sign (and no
-    sign on a zero: ReLU′ = 0 times a negative number is −0.0)."""
-    return f"{value + 0.0:.4g}".replace("-", "−")
+    """A number as the inspector shows it: 4 significant digits, a true minus sign, no sign
+    on a zero (ReLU′ = 0 times a negative number is −0.0), and below 0.001 a short exponent,
+    narrower than the zeros: −5.171e−4, not −0.0005171 (six such columns fit the window)."""
+    value += 0.0
+    text = f"{value:.3e}" if value and abs(value) < SMALL else f"{value:.4g}"
+    if "e" in text:  # e-05 → e−5
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text.replace("-", "−")
 
 
 def note(text: str) -> str:
@@ -230,8 +237,7 @@ class Sheet(QScrollArea):
         self.cell_labels = {}
         for label, part in zip(self._labels, page.parts()):
             if isinstance(part, Cell):
-                label.setText(part.text)
-                label.setToolTip(part.tooltip)
+                _set_number(label, part)
                 self.cell_labels[part.key] = label
             else:
                 label.setText(part)
@@ -240,7 +246,7 @@ class Sheet(QScrollArea):
         content = QWidget()
         content.setBackgroundRole(self.palette().ColorRole.Base)
         layout = QVBoxLayout(content)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(3, 4, 2, 4)
         layout.setSpacing(2)
         self._labels = []
         for block in page.blocks:
@@ -263,6 +269,7 @@ class Sheet(QScrollArea):
         label.setWordWrap(wrap)
         if number:
             label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            label.setFixedSize(0, label.fontMetrics().height())  # see _set_number
         self._labels.append(label)
         return label
 
@@ -277,8 +284,8 @@ class Sheet(QScrollArea):
 
     def _table_layout(self, headers: tuple, rows: tuple) -> QGridLayout:
         grid = QGridLayout()
-        grid.setContentsMargins(2, 0, 0, 6)
-        grid.setHorizontalSpacing(6)
+        grid.setContentsMargins(0, 0, 0, 6)
+        grid.setHorizontalSpacing(5)
         grid.setVerticalSpacing(1)
         column = 0
         for _header, span in headers:
@@ -291,6 +298,19 @@ class Sheet(QScrollArea):
                 label = self._label(number=isinstance(part, Cell) or c > 0)
                 if c == 0:
                     label.setStyleSheet("color: #888888;")
-                grid.addWidget(label, r, c)
+                grid.addWidget(label, r, c, Qt.AlignRight)
         grid.setColumnStretch(column, 1)
         return grid
+
+
+def _set_number(label: QLabel, cell: Cell) -> None:
+    """Show ``cell`` in its fixed-size label, widened when its text needs it, never narrowed.
+
+    A label of fixed size takes a new text without laying the page out again (that halved a
+    frame's cost), and the columns do not jitter as the numbers change.
+    """
+    label.setText(cell.text)
+    label.setToolTip(cell.tooltip)
+    width = label.fontMetrics().horizontalAdvance(cell.text) + 1
+    if width > label.minimumWidth():
+        label.setFixedWidth(width)

@@ -270,7 +270,10 @@ def test_numbers_have_four_significant_digits_and_a_true_minus():
     assert format_number(0.123456) == "0.1235"
     assert format_number(-1234.5678) == "−1235"
     assert format_number(-0.0) == "0"  # ReLU′ = 0 times a negative number
-    assert format_number(2.5e-7) == "2.5e−07"
+    assert format_number(2.5e-7) == "2.500e−7"  # below 0.001: a short exponent
+    assert format_number(-0.00051714) == "−5.171e−4"
+    assert format_number(123456.0) == "1.235e5"
+    assert format_number(float("inf")) == "inf"
 
 
 def test_a_hidden_inspector_skips_frames_and_catches_up(qtbot, window):
