@@ -291,6 +291,8 @@ class Sheet(QScrollArea):
         for _header, span in headers:
             label = self._label()
             label.setStyleSheet(f"color: {HEADER_COLOR}; border-bottom: 1px solid #bbbbbb;")
+            if span == 1 and column > 0:  # over its numbers, which are right-aligned
+                label.setAlignment(Qt.AlignRight | Qt.AlignBottom)
             grid.addWidget(label, 0, column, 1, span)
             column += span
         for r, row in enumerate(rows, start=1):
