@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import TrainingConfig
+from .feature_space import FeatureAxes
 from .history import HistoryArrays
 from .network import MLP
 from .trainer import TrainerState
@@ -19,7 +20,9 @@ class Snapshot:
     training and test sets (NaN when the test set is empty); the losses are J without the
     L2 term. ``run`` numbers the session's runs (it changes when a new run starts) and
     ``timeline`` lists the iterations the run's timeline holds, oldest first;
-    ``largest_weight`` is the largest |w| of the run up to this state (see Checkpoint).
+    ``largest_weight`` is the largest |w| of the run up to this state and ``feature_axes`` the
+    feature-space view's ranges and PCA basis there (see Checkpoint; None: derive them from
+    this state alone).
     ``training`` and ``trainer`` are the settings and the trainer's state (optimiser buffers,
     batch order) the next update starts from, shared with the timeline's checkpoint of this
     state (never modified): what the backprop inspector needs to show that update.
@@ -38,5 +41,6 @@ class Snapshot:
     run: int = 0
     timeline: tuple[int, ...] = ()
     largest_weight: float = 0.0
+    feature_axes: FeatureAxes | None = None
     training: TrainingConfig | None = None
     trainer: TrainerState | None = None

@@ -53,7 +53,7 @@ from mlpviz.core.datasets import (
 )
 from mlpviz.core.divergence import Divergence
 from mlpviz.core.errors import MlpvizError
-from mlpviz.core.frame import Frame
+from mlpviz.core.frame import Frame, follow_selection
 from mlpviz.core.model_io import load_model, save_model
 from mlpviz.core.session import Session
 from mlpviz.core.snapshot import Snapshot
@@ -63,6 +63,7 @@ from .autosave import Autosave, left_by_a_crash
 from .backprop_inspector import BackpropInspector
 from .data_plane import DataPlane
 from .dataset_panel import DatasetPanel
+from .feature_space_plot import FeatureSpaceView
 from .frames import FrameDirector
 from .loss_plot import LossPlot
 from .network_diagram import NetworkDiagram
@@ -165,7 +166,12 @@ class MainWindow(QMainWindow):
                 self.timeline_bar,
                 _ReadoutOf(self.loss_plot),
             ],
-            slow_views=[self.loss_plot, self.weights_plot, self.backprop_inspector],
+            slow_views=[
+                self.loss_plot,
+                self.weights_plot,
+                self.feature_space,
+                self.backprop_inspector,
+            ],
             parent=self,
         )
         self._autosave = Autosave(self._worker, self)
@@ -259,10 +265,18 @@ class MainWindow(QMainWindow):
         loss = self._dock("Loss", "lossDock", self.loss_plot, right)
         weights = self._dock("Weights", "weightsDock", self._scrolled(self.weights_plot), right)
         self.tabifyDockWidget(diagram, weights)
+        self._create_feature_space_dock(beside=weights)
         self._build_backprop_dock(diagram)
         diagram.raise_()
         self._columns = (data, loss)
         self._share_width()
+
+    def _create_feature_space_dock(self, beside: QDockWidget) -> None:
+        """The last hidden layer's feature space, in a tab beside ``beside``."""
+        self.feature_space = FeatureSpaceView()
+        right = Qt.RightDockWidgetArea
+        dock = self._dock("Feature space", "featureSpaceDock", self.feature_space, right)
+        self.tabifyDockWidget(beside, dock)
 
     def _build_backprop_dock(self, beside: QDockWidget) -> None:
         """The backprop inspector, a tab beside ``beside``; raised when a point is selected."""
@@ -272,6 +286,15 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(beside, self._backprop_dock)
         # Hidden, it skips frames; its tab brought to the front, it draws the last one.
         self._backprop_dock.visibilityChanged.connect(self.backprop_inspector.catch_up)
+
+    @Slot(object)
+    def _on_selection_requested(self, index: int | None) -> None:
+        """A view asks to select point ``index`` of the dataset it draws (the Frame's, maybe
+        an older version on the timeline): the state selects that point in its own."""
+        frame = self.frame
+        if frame is not None and index is not None:
+            index = follow_selection(frame.dataset, index, self.state.dataset)
+        self.state.set_selection(index)
 
     @Slot(object)
     def _on_selection_changed(self, index: int | None) -> None:
@@ -420,8 +443,9 @@ class MainWindow(QMainWindow):
         plane.points_requested.connect(self._on_points_requested)
         plane.point_removal_requested.connect(self._on_point_removal_requested)
         plane.cursor_moved.connect(self._on_cursor_moved)
-        plane.selection_requested.connect(state.set_selection)
-        self.backprop_inspector.selection_requested.connect(state.set_selection)
+        plane.selection_requested.connect(self._on_selection_requested)
+        self.feature_space.plot.sample_clicked.connect(self._on_selection_requested)
+        self.backprop_inspector.selection_requested.connect(self._on_selection_requested)
         state.selection_changed.connect(self._on_selection_changed)
         panel.current_class_changed.connect(plane.set_current_class)
         panel.preset_requested.connect(self._on_preset_requested)

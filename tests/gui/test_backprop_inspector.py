@@ -2,6 +2,7 @@
 the shown update is what Step does, the gradient check, and old checkpoints' numbers."""
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -291,3 +292,35 @@ def test_a_hidden_inspector_skips_frames_and_catches_up(qtbot, window):
     qtbot.waitUntil(lambda: inspector.visibleRegion().isEmpty(), timeout=TIMEOUT_MS)
     step(qtbot, window)
     assert_shows_trace(inspector, window.frame)
+
+
+def test_clicking_a_point_in_the_feature_space_selects_it(qtbot, window):
+    use(qtbot, window, TrainingConfig("sgd", 0.5))
+    find(window, QDockWidget, "featureSpaceDock").raise_()
+    plot = window.findChild(pg.PlotWidget, "featureSpacePlot")
+    qtbot.waitUntil(lambda: plot.space is not None and len(plot.space.points) == 60)
+    x, y = plot.space.points[21]
+    qtbot.mouseClick(plot.viewport(), Qt.LeftButton, pos=data_to_pixel(plot, x, y))
+    qtbot.waitUntil(lambda: window.frame.selection is not None, timeout=TIMEOUT_MS)
+    index = window.frame.selection
+    np.testing.assert_allclose(plot.space.points[index], (x, y), atol=0.05)
+    assert window.state.selection == index and window.data_plane.selection == index
+    assert_shows_trace(find(window, QWidget, "backpropInspector"), window.frame)
+
+
+def test_a_selection_made_on_an_old_checkpoint_is_the_same_point_live(qtbot, window):
+    use(qtbot, window, TrainingConfig("sgd", 0.5))
+    step(qtbot, window)
+    window.state.set_dataset(window.dataset.without_point(0))  # the data of iteration 0 differ
+    qtbot.waitUntil(lambda: len(window.frame.dataset) == 59, timeout=TIMEOUT_MS)
+    find(window, QSlider, "timelineSlider").setValue(0)
+    qtbot.waitUntil(lambda: window.frame.checkpoint == 0, timeout=TIMEOUT_MS)
+    assert len(window.frame.dataset) == 60
+    plane = window.data_plane
+    x, y = window.frame.dataset.X[10]  # point 10 of iteration 0's data is point 9 now
+    qtbot.mouseClick(
+        plane.viewport(), Qt.LeftButton, Qt.ControlModifier, data_to_pixel(plane, x, y)
+    )
+    qtbot.waitUntil(lambda: window.frame.selection == 10, timeout=TIMEOUT_MS)
+    assert window.state.selection == 9
+    np.testing.assert_array_equal(window.dataset.X[9], window.frame.dataset.X[10])

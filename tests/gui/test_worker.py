@@ -270,3 +270,23 @@ def test_stop_worker_ends_the_thread_while_playing_a_big_network(qtbot, started)
         worker.play()
     assert stop_worker(thread, worker)
     assert thread.isFinished()
+
+
+def test_a_training_process_that_dies_is_reported_and_the_next_play_starts_another(qtbot, worker):
+    problems, running = [], []
+    worker.problem_occurred.connect(problems.append)
+    worker.running_changed.connect(running.append)
+    worker.set_speed(None)
+    worker.play()
+    wait_for_latest(qtbot, worker, lambda snapshot: snapshot.running and snapshot.iteration > 0)
+    child = worker._process._process
+    child.kill()
+    qtbot.waitUntil(lambda: bool(problems), timeout=TIMEOUT_MS)
+    assert "training process ended" in problems[-1]
+    qtbot.waitUntil(lambda: running[-1] is False, timeout=TIMEOUT_MS)
+    with worker.lock:
+        reached = worker.session.iteration
+        assert worker.session.timeline.iterations[-1] == reached  # consistent where it stopped
+    worker.play()
+    wait_for_latest(qtbot, worker, lambda snapshot: snapshot.iteration > reached + 100)
+    assert worker._process._process is not child
