@@ -88,6 +88,10 @@ class BackpropInspector(QWidget):
         top.addWidget(self._neuron)
         top.addStretch(1)
         top.addWidget(clear)
+        # What changes at every frame besides the numbers lives outside the sheet: a new
+        # text there would lay the whole sheet out again.
+        self._summary = QLabel(objectName="backpropSummary")
+        self._summary.setWordWrap(True)
         self.sheet = Sheet()
         self.sheet.setObjectName("backpropSheet")
         check = QPushButton("Gradient check", objectName="gradientCheckButton")
@@ -105,6 +109,7 @@ class BackpropInspector(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
+        layout.addWidget(self._summary)
         layout.addWidget(self.sheet, 1)
         layout.addLayout(bottom)
 
@@ -160,13 +165,16 @@ class BackpropInspector(QWidget):
         net = frame.snapshot.net
         self._follow_layer_sizes(net.layer_sizes)
         page = Page(self._neuron.value())
+        summary = f"Iteration {frame.snapshot.iteration:,}"
         if frame.dataset.n_classes == net.n_classes:
             self._trace = self._sample_sections(page, frame)
-            self._next_step = self._batch_sections(page, frame)
+            self._next_step, batch = self._batch_sections(page, frame)
+            summary += f" · the next Step on a {batch}" if batch else ""
         else:  # a new class was just added: the worker is building the new network
             page.line(note(REBUILDING))
             self._trace = self._next_step = None
-        self._cells, self._plain_text = page.cells, page.plain_text()
+        self._summary.setText(summary)
+        self._cells, self._plain_text = page.cells, f"{summary}\n{page.plain_text()}"
         self.sheet.show_page(page)
 
     def _follow_layer_sizes(self, sizes: tuple[int, ...]) -> None:
@@ -187,10 +195,7 @@ class BackpropInspector(QWidget):
         t = trace(net, x, label)
         kind = "test point" if frame.test_mask[index] else "training point"
         onehot = "" if net.layer_sizes[-1] == 1 else " (one-hot)"
-        page.heading(
-            f"Point {index + 1}: {kind}, class y = {label}{onehot}",
-            f"iteration {frame.snapshot.iteration:,}",
-        )
+        page.heading(f"Point {index + 1}: {kind}, class y = {label}{onehot}")
         page.line(f"x = {_layer('a', 0)} = ", *page.vector("x", "x", t.x))
         self._forward(page, net.activations, t)
         self._backward(page, t)
@@ -251,30 +256,29 @@ class BackpropInspector(QWidget):
             )
 
     # --- the next Step's batch --------------------------------------------------------------
-    def _batch_sections(self, page: Page, frame: Frame) -> Update | None:
+    def _batch_sections(self, page: Page, frame: Frame) -> tuple[Update | None, str]:
+        """The next Step's sections, its Update (None when not shown) and its batch, in words."""
         snapshot = frame.snapshot
         training, indices = snapshot.training, batch_of(frame)
         if training is None or indices is None:
             page.line(note("No batch to train on yet."))
-            return None
+            return None, ""
+        batch = _batch_note(frame, indices)
         work = len(indices) * snapshot.net.parameter_count
         if work > MAX_BATCH_WORK or (snapshot.running and work > LIVE_BATCH_WORK):
             when = "too large to average here" if work > MAX_BATCH_WORK else "shown when paused"
-            page.line(note(f"The batch of {len(indices):,} samples: {when}."))
-            return None
+            page.line(note(f"The next Step's batch of {len(indices):,} samples: {when}."))
+            return None, batch
         X, y = frame.dataset.X[indices], frame.dataset.y[indices]
         update = next_update(snapshot.net, training, snapshot.trainer.optimizer, X, y)
-        page.heading(
-            f"The next Step (iteration {snapshot.iteration + 1:,})",
-            _batch_note(frame, indices),
-        )
+        page.heading("The next Step", "on its batch, named above")
         self._averages(page, update, training.l2)
         page.heading("Its update", _update_rule(training))
         for layer in range(1, len(update.dW) + 1):
             W, b = _layer("W", layer), _layer("b", layer)
             page.line(f"Layer {layer}: Δ{W} = {W}<sub>new</sub> − {W}, &nbsp;Δ{b} likewise")
             page.layer_table(_b_and_W("Δ", "step", layer, update.step_b, update.step_W))
-        return update
+        return update, batch
 
     @staticmethod
     def _averages(page: Page, update: Update, l2: float) -> None:
