@@ -10,7 +10,9 @@
     mlpviz train --session FILE.mlpviz --iterations N --out DIR
                                 continue a saved session for N more iterations
     mlpviz export FILE.mlpviz --out DIR [--at ITERATION]
-                                write the same files for a saved session at an iteration
+                                write the same files for a saved session at an iteration,
+                                and figures of the app's views: boundary.svg, loss.png,
+                                loss.svg, weights.png, sheet.png
 
 Qt is imported only when it is needed (the app, or the PNG at the very end of a training
 run), so ``mlpviz train --help`` and argument errors answer at once.
@@ -32,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -61,11 +63,12 @@ from mlpviz.core.datasets import (
     save_csv,
 )
 from mlpviz.core.errors import ConfigError, DatasetError, MlpvizError
-from mlpviz.core.history import FIELDS, HistoryArrays
+from mlpviz.core.history import HistoryArrays
 from mlpviz.core.model_io import save_model
 from mlpviz.core.network import INITS, MLP
 from mlpviz.core.optimizers import OPTIMIZERS
 from mlpviz.core.session import Session
+from mlpviz.core.snapshot import Snapshot
 from mlpviz.core.timeline import Metrics
 
 EXIT_OK = 0
@@ -77,7 +80,25 @@ EXIT_TERMINATED = 143  # 128 + SIGTERM
 MAX_ITERATIONS = 10_000_000
 MAX_TEST_RATIO = 0.9
 # Every result file of a run: a new run replaces all of those in DIR at once (see _publish).
-OUTPUT_FILES = ("metrics.json", "loss.csv", "model.npz", "dataset.csv", "boundary.png")
+# The figures of views `mlpviz export` writes, by file name: the view's objectName in
+# mlpviz.gui.figures.FIGURE_VIEWS. A view that is not registered there (yet), or has nothing
+# to show for the run (the feature space of a net without a hidden layer), is skipped: the
+# feature space view is connected by registering "featureSpacePlot" in FIGURE_VIEWS.
+VIEW_FIGURES = {
+    "loss.png": "lossPlot",
+    "loss.svg": "lossPlot",
+    "weights.png": "weightsPlot",
+    "feature_space.png": "featureSpacePlot",
+}
+EXPORT_FIGURES = ("boundary.svg", *VIEW_FIGURES, "sheet.png")
+OUTPUT_FILES = (
+    "metrics.json",
+    "loss.csv",
+    "model.npz",
+    "dataset.csv",
+    "boundary.png",
+    *EXPORT_FIGURES,
+)
 STAGING_PREFIX = ".mlpviz-new-"  # a folder in DIR where the new results are written
 BACKUP_PREFIX = ".mlpviz-old-"  # a folder in DIR holding the previous results while swapping
 DEFAULT_PRESET = "xor"
@@ -331,7 +352,10 @@ def _parser() -> argparse.ArgumentParser:
         help="write the results of a saved session at one of its iterations",
         description=(
             "Write metrics.json, loss.csv, model.npz, dataset.csv and boundary.png into DIR "
-            "for a saved session as it was at ITERATION: its last checkpoint at or before it."
+            "for a saved session as it was at ITERATION: its last checkpoint at or before it; "
+            "and figures of the app's views drawn there: boundary.svg, loss.png, loss.svg, "
+            "weights.png and sheet.png (all the views on one slide). loss.csv and the loss "
+            "figures stop at ITERATION."
         ),
     )
     export.add_argument(
@@ -728,6 +752,7 @@ class _Run:
     epoch: int
     loss_rows: HistoryArrays  # the run's loss record up to ``iteration``
     seconds: float | None  # time spent training by this command; None when it did not train
+    snapshot: Snapshot | None = None  # for the views' figures (an export writes them)
 
 
 def _train_command(args: argparse.Namespace) -> int:
@@ -865,8 +890,6 @@ def _export_command(args: argparse.Namespace) -> int:
 def _checkpoint_run(session: Session, index: int) -> _Run:
     """The run as it was at checkpoint ``index``, its loss record ending there."""
     snapshot, data = session.checkpoint_snapshot(index)
-    record = snapshot.history
-    until = record.iteration <= snapshot.iteration
     return _Run(
         net=snapshot.net,
         dataset=data.dataset,
@@ -874,8 +897,10 @@ def _checkpoint_run(session: Session, index: int) -> _Run:
         metrics=session.timeline[index].metrics,
         iteration=snapshot.iteration,
         epoch=snapshot.epoch,
-        loss_rows=HistoryArrays(*(getattr(record, field)[until] for field in FIELDS)),
+        loss_rows=snapshot.history.until(snapshot.iteration),
         seconds=None,
+        # The record ends at the state exported, in the loss figure as in loss.csv.
+        snapshot=replace(snapshot, history=snapshot.history.until(snapshot.iteration)),
     )
 
 
@@ -957,24 +982,14 @@ def _json_number(value: object) -> object:
     return value
 
 
-def _loss_csv(history: HistoryArrays) -> str:
-    """``iteration,train_loss,test_loss,train_accuracy,test_accuracy``, one row per recorded
-    iteration; an empty field is a value not measured (no test set)."""
-    columns = [getattr(history, field).tolist() for field in FIELDS]
-    lines = [",".join(FIELDS)]
-    for iteration, *values in zip(*columns):
-        lines.append(",".join([str(iteration), *(_csv_number(value) for value in values)]))
-    return "\n".join(lines) + "\n"
-
-
-def _csv_number(value: float) -> str:
-    """The shortest text that reads back as ``value``; empty for NaN."""
-    return repr(value) if math.isfinite(value) else ""
+def _dataset_name(source: dict) -> str:
+    """The preset's name, or the name of the file the data came from."""
+    return source["preset"] or Path(source["data"] or source["session"]).name
 
 
 def _figure_title(source: dict, settings: _Settings, run: _Run) -> str:
     """``xor · [2, 8, 8, 1] tanh · sgd α = 0.1 · 1000 it``."""
-    name = source["preset"] or Path(source["data"] or source["session"]).name
+    name = _dataset_name(source)
     activations = [layer.activation for layer in settings.network.hidden]
     network = str(list(run.net.layer_sizes))
     if activations:
@@ -989,7 +1004,7 @@ _Writer = Callable[[Path], None]  # writes one result file to the path it is giv
 def _write_results(run: _Run, metrics: dict, settings: _Settings, source: dict) -> None:
     """Write the result files into DIR; what stops that is an _OutputError."""
     try:
-        _write_outputs(run, metrics, settings, _figure_title(source, settings, run))
+        _write_outputs(run, metrics, settings, source)
     except OSError as error:
         reason = _reason(error)
         raise _OutputError(f"cannot write the results into {settings.out}: {reason}") from None
@@ -1005,32 +1020,58 @@ def _save_session(session: Session, path: Path | None) -> None:
         raise _OutputError(f"cannot write the session {path}: {_reason(error)}") from None
 
 
-def _write_outputs(run: _Run, metrics: dict, settings: _Settings, title: str) -> None:
+def _write_outputs(run: _Run, metrics: dict, settings: _Settings, source: dict) -> None:
     """Write the result files into DIR: all of them, or none (see _publish)."""
-    _publish(_result_writers(run, metrics, settings, title), settings.out)
+    _publish(_result_writers(run, metrics, settings, source), settings.out)
 
 
 def _result_writers(
-    run: _Run, metrics: dict, settings: _Settings, title: str
+    run: _Run, metrics: dict, settings: _Settings, source: dict
 ) -> dict[str, _Writer]:
-    """The writer of each of OUTPUT_FILES, to be called with the path to write to."""
-    from mlpviz.render import render_boundary_png  # Qt loads only once training succeeded
+    """The writer of each result file, to be called with the path to write to."""
+    from mlpviz.render import render_boundary  # Qt loads only once training succeeded
 
+    title = _figure_title(source, settings, run)
     metrics_text = json.dumps(metrics, indent=2, allow_nan=False) + "\n"
-    return {
-        "metrics.json": lambda path: path.write_text(metrics_text, encoding="utf-8"),
-        "loss.csv": lambda path: path.write_text(_loss_csv(run.loss_rows), encoding="utf-8"),
-        "model.npz": lambda path: save_model(run.net, path),
-        "dataset.csv": lambda path: save_csv(run.dataset, path),
-        "boundary.png": lambda path: render_boundary_png(
+
+    def boundary(path: Path) -> None:  # boundary.png, or .svg
+        render_boundary(
             run.net,
             run.dataset,
             path,
             size=settings.image_size,
             test_mask=run.test_mask,
             title=title,
-        ),
+        )
+
+    return {
+        "metrics.json": lambda path: path.write_text(metrics_text, encoding="utf-8"),
+        "loss.csv": lambda path: path.write_text(run.loss_rows.to_csv(), encoding="utf-8"),
+        "model.npz": lambda path: save_model(run.net, path),
+        "dataset.csv": lambda path: save_csv(run.dataset, path),
+        "boundary.png": boundary,
+        **_figure_writers(run, settings, boundary, _dataset_name(source)),
     }
+
+
+def _figure_writers(
+    run: _Run, settings: _Settings, boundary: _Writer, dataset_name: str
+) -> dict[str, _Writer]:
+    """The writers of EXPORT_FIGURES, for a run with a snapshot (an export); Qt draws them
+    offscreen, each view from the run's Frame. ``boundary`` writes boundary.png or .svg."""
+    if run.snapshot is None:
+        return {}
+    from mlpviz.core.frame import Frame
+    from mlpviz.gui import figures
+
+    frame = Frame(run.snapshot, run.dataset, run.test_mask)
+    heading = figures.sheet_title(dataset_name, frame, settings.training)
+    writers: dict[str, _Writer] = {"boundary.svg": boundary}
+    for name, view in VIEW_FIGURES.items():
+        if figures.can_draw(view, frame):
+            writers[name] = lambda path, view=view: figures.write_figure(view, frame, path)
+    writers["sheet.png"] = lambda path: figures.write_sheet(frame, path, heading)
+    return writers
 
 
 def _summary(metrics: dict, out: Path, trained: int | None) -> str:

@@ -34,6 +34,16 @@ from mlpviz.core.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_FILES = {"metrics.json", "loss.csv", "model.npz", "dataset.csv", "boundary.png"}
+# What `mlpviz export` writes besides: figures of the views (feature_space.png for a net with a
+# hidden layer).
+EXPORT_FIGURES = {
+    "boundary.svg",
+    "loss.png",
+    "loss.svg",
+    "weights.png",
+    "feature_space.png",
+    "sheet.png",
+}
 METRIC_KEYS = {
     "train_loss",
     "test_loss",
@@ -90,7 +100,8 @@ def xor_run(tmp_path_factory):
 # --- a successful run --------------------------------------------------------------------
 def test_writes_exactly_the_five_documented_files(xor_run):
     assert {path.name for path in xor_run.iterdir()} == OUTPUT_FILES
-    assert set(mlpviz.cli.OUTPUT_FILES) == OUTPUT_FILES  # what a new run moves aside
+    # what a new run moves aside: anything train or export writes
+    assert set(mlpviz.cli.OUTPUT_FILES) == OUTPUT_FILES | EXPORT_FIGURES
     assert [path.name for path in xor_run.parent.iterdir()] == ["xor"]  # no staging left
 
 
@@ -558,7 +569,7 @@ def test_ctrl_c_while_writing_leaves_no_partial_output(tmp_path, capsys, monkeyp
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(mlpviz.render, "render_boundary_png", interrupted)
+    monkeypatch.setattr(mlpviz.render, "render_boundary", interrupted)
     assert train(tmp_path / "out") == 130
     assert_one_error_line(capsys.readouterr().err, "interrupted")
     assert list(tmp_path.iterdir()) == []
@@ -912,7 +923,41 @@ def test_export_at_an_iteration_gives_the_run_that_stopped_there(tmp_path, capsy
         assert (out / "loss.csv").read_bytes() == (short / "loss.csv").read_bytes()
     assert main(["export", str(session), "--out", str(tmp_path / "last")]) == 0
     assert same_model(tmp_path / "last", tmp_path / "run")
-    assert {path.name for path in (tmp_path / "last").iterdir()} == OUTPUT_FILES
+    assert {path.name for path in (tmp_path / "last").iterdir()} == OUTPUT_FILES | EXPORT_FIGURES
+
+
+def test_export_writes_the_figures_of_the_views_at_slide_sizes(tmp_path, capsys, qapp):
+    import xml.etree.ElementTree as ET
+
+    from PySide6.QtGui import QImage
+
+    session = tmp_path / "run.mlpviz"
+    options = ["--preset", "spiral", "--classes", "3", "--layers", "6", "--iterations", "60"]
+    assert train_and_save(tmp_path / "run", session, *options) == 0
+    out = tmp_path / "figures"
+    assert main(["export", str(session), "--out", str(out), "--at", "40"]) == 0
+    sizes = {"loss.png": (1600, 900), "weights.png": (1600, 1200), "sheet.png": (3200, 1800)}
+    for name, size in sizes.items():
+        image = QImage(str(out / name))
+        assert (image.width(), image.height()) == size, name
+    for name, size in (("boundary.svg", ("800px", "800px")), ("loss.svg", ("1600px", "900px"))):
+        root = ET.parse(out / name).getroot()  # well-formed
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert (root.get("width"), root.get("height")) == size
+        assert list(root.iter("{http://www.w3.org/2000/svg}text")), "text is text"
+    rows = (out / "loss.csv").read_text().splitlines()
+    assert rows[0] == "iteration,train_loss,test_loss,train_accuracy,test_accuracy"
+    assert rows[-1].startswith("40,")  # --at 40: the record stops there
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES | EXPORT_FIGURES
+    assert QImage(str(out / "feature_space.png")).size().toTuple() == (1600, 900)
+
+
+def test_export_of_a_net_without_hidden_layer_has_no_feature_space(tmp_path, qapp):
+    session = tmp_path / "run.mlpviz"
+    assert train_and_save(tmp_path / "run", session, "--layers", "0", "--iterations", "5") == 0
+    assert main(["export", str(session), "--out", str(tmp_path / "figures")]) == 0
+    written = {path.name for path in (tmp_path / "figures").iterdir()}
+    assert written == OUTPUT_FILES | EXPORT_FIGURES - {"feature_space.png"}
 
 
 SAMPLE_SETTINGS = {

@@ -17,8 +17,8 @@ import pyqtgraph as pg
 import shiboken6
 from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtGui import QColor, QImage, QPaintEngine, QPainter, QPixmap, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 
 from mlpviz.core.contour import decision_boundaries
 from mlpviz.core.datasets import BOX, Dataset
@@ -119,6 +119,30 @@ def point_sprites(ratio: float) -> list[QImage]:
     return sprites
 
 
+def draw_point_vectors(painter: QPainter, device: np.ndarray, styles: np.ndarray) -> None:
+    """The points at ``device`` positions (m, 2) as vector discs and rings, in the sprites'
+    look (for SVG, where a pixmap per point would be neither sharp nor editable)."""
+    radius = POINT_SIZE / 2
+    for (x, y), style in zip(device.tolist(), styles.tolist()):
+        if style == HIDDEN:
+            continue
+        color = QColor(CLASS_COLORS[style // 2])
+        if style % 2:  # a test point: a ring
+            painter.setPen(pg.mkPen(color.darker(115), width=TEST_PEN_WIDTH, cosmetic=False))
+            painter.setBrush(pg.mkBrush(TEST_FILL))
+        else:
+            painter.setPen(pg.mkPen(color.darker(170), width=1, cosmetic=False))
+            painter.setBrush(pg.mkBrush(color))
+        painter.drawEllipse(QPointF(x, y), radius, radius)
+
+
+def _magnification(viewport: QWidget) -> float:
+    """How much the view showing ``viewport`` magnifies its scene (presentation mode): the
+    points grow with it."""
+    view = viewport.parentWidget()
+    return view.transform().m11() if isinstance(view, QGraphicsView) else 1.0
+
+
 def _to_device(transform: QTransform, positions: np.ndarray) -> np.ndarray:
     """``positions`` (n, 2) mapped by the affine ``transform``."""
     matrix = np.array([[transform.m11(), transform.m12()], [transform.m21(), transform.m22()]])
@@ -183,7 +207,9 @@ class _PointsLayer(pg.GraphicsObject):
         transform = painter.transform()
         painter.save()
         painter.resetTransform()
-        if widget is None:  # an export: drawn at its own resolution, not kept
+        if widget is None and painter.paintEngine().type() == QPaintEngine.Type.SVG:
+            draw_point_vectors(painter, _to_device(transform, self._positions), self._styles)
+        elif widget is None:  # an export: drawn at its own resolution, not kept
             self._use_ratio(painter.device().devicePixelRatioF())
             scale = self._exportOpts.get("resolutionScale", 1.0) if self._exportOpts else 1.0
             device = painter.device()
@@ -221,7 +247,8 @@ class _PointsLayer(pg.GraphicsObject):
     def _picture_for(self, transform: QTransform, widget: QWidget) -> QImage:
         """The picture of the points on ``widget``, redrawn whole when the view, the widget
         or the points' list changed beyond recognition, else only around the changes."""
-        self._use_ratio(widget.devicePixelRatioF())
+        magnified = _magnification(widget)
+        self._use_ratio(widget.devicePixelRatioF() * magnified)  # sprites sharp at their size
         key = (
             transform.m11(),
             transform.m12(),
@@ -232,47 +259,53 @@ class _PointsLayer(pg.GraphicsObject):
             widget.width(),
             widget.height(),
             self._ratio,
+            magnified,
         )
         if self._redraw_all or key != self._picture_key:
-            self._picture = self._whole_picture(transform, widget.width(), widget.height())
+            size = (widget.width(), widget.height(), widget.devicePixelRatioF())
+            self._picture = self._whole_picture(transform, *size, magnified)
             self._picture_key = key
         elif self._changed:
-            self._redraw_around(transform, np.concatenate(self._changed))
+            self._redraw_around(transform, np.concatenate(self._changed), magnified)
         self._redraw_all = False
         self._changed.clear()
         return self._picture
 
-    def _whole_picture(self, transform: QTransform, width: int, height: int) -> QImage:
-        """Every point, drawn on a transparent picture of ``width`` × ``height`` pixels."""
+    def _whole_picture(
+        self, transform: QTransform, width: int, height: int, ratio: float, scale: float
+    ) -> QImage:
+        """Every point, ``scale`` times its size, on a transparent picture of ``width`` ×
+        ``height`` pixels at ``ratio`` device pixels per pixel."""
         picture = QImage(
-            math.ceil(width * self._ratio),
-            math.ceil(height * self._ratio),
+            math.ceil(width * ratio),
+            math.ceil(height * ratio),
             QImage.Format.Format_ARGB32_Premultiplied,
         )
-        picture.setDevicePixelRatio(self._ratio)
+        picture.setDevicePixelRatio(ratio)
         picture.fill(Qt.GlobalColor.transparent)
         painter = QPainter(picture)
         area = QRectF(0, 0, width, height)
-        self._draw(painter, _to_device(transform, self._positions), area, 1.0)
+        self._draw(painter, _to_device(transform, self._positions), area, scale)
         painter.end()
         return picture
 
-    def _redraw_around(self, transform: QTransform, changed: np.ndarray) -> None:
-        """Clear the pixels the sprites at the ``changed`` positions cover, and draw again,
-        in order, every point that reaches into them."""
+    def _redraw_around(self, transform: QTransform, changed: np.ndarray, scale: float) -> None:
+        """Clear the pixels the sprites (``scale`` times their size) at the ``changed``
+        positions cover, and draw again, in order, every point that reaches into them."""
         device = _to_device(transform, self._positions)
-        side = math.ceil(2 * self._reach)
+        reach = self._reach * scale
+        side = math.ceil(2 * reach)
         seen = QRectF(self._picture.rect()).adjusted(-side, -side, side, side)
         painter = QPainter(self._picture)
         for x, y in _to_device(transform, changed).tolist():
             if not seen.contains(x, y):  # far out of the view (and of QRect's int range)
                 continue
-            area = QRect(math.floor(x - self._reach), math.floor(y - self._reach), side, side)
+            area = QRect(math.floor(x - reach), math.floor(y - reach), side, side)
             painter.setClipRect(area)
             painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
             painter.fillRect(area, Qt.GlobalColor.transparent)
             painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
-            self._draw(painter, device, QRectF(area), 1.0)
+            self._draw(painter, device, QRectF(area), scale)
         painter.end()
 
     def _draw(self, painter: QPainter, device: np.ndarray, area: QRectF, scale: float) -> None:
@@ -497,6 +530,10 @@ class DataPlane(pg.PlotWidget):
         """Show or hide the test points (hidden points cannot be removed by right click)."""
         self._show_test_points = bool(show)
         self._draw_points()
+
+    def shows_test_points(self) -> bool:
+        """Whether the test points are shown."""
+        return self._show_test_points
 
     def set_current_class(self, k: int) -> None:
         """The class (0…7) that clicks and the brush add."""

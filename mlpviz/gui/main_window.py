@@ -15,8 +15,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph.exporters
-from PySide6.QtCore import QByteArray, QEvent, QMimeData, QObject, QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QMimeData,
+    QObject,
+    QPoint,
+    QRect,
+    QSettings,
+    Qt,
+    QTimer,
+    Slot,
+)
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -40,9 +50,11 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QStatusBar,
+    QToolButton,
     QWidget,
 )
 
+from mlpviz.core.atomic import write_text_atomically
 from mlpviz.core.config import NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import (
     Dataset,
@@ -58,16 +70,19 @@ from mlpviz.core.model_io import load_model, save_model
 from mlpviz.core.session import Session
 from mlpviz.core.snapshot import Snapshot
 
+from . import figures
 from .app_state import SPLIT_SEED, AppState
 from .autosave import Autosave, left_by_a_crash
 from .backprop_inspector import BackpropInspector
 from .data_plane import DataPlane
 from .dataset_panel import DatasetPanel
 from .feature_space_plot import FeatureSpaceView
+from .figure_menu import CornerButton, ExportFigureDialog, offer_export
 from .frames import FrameDirector
 from .loss_plot import LossPlot
 from .network_diagram import NetworkDiagram
 from .network_editor import NetworkEditor
+from .presentation import PresentationMode
 from .recovery_bar import RecoveryBar
 from .style import configure_pyqtgraph
 from .timeline_bar import TimelineBar
@@ -91,6 +106,7 @@ OTHER_KEYS = [  # keys that belong to no action, for Help ▸ Keyboard shortcuts
     ("Enter or Esc in a field", "Commit or undo the typing; the keys go back to the app"),
 ]
 STARTING_PRESET = {"name": "linear", "n": 100, "noise": 0.1, "seed": 0, "n_classes": 2}
+FIGURE_FILTERS = {".png": "PNG images (*.png)", ".svg": "SVG images (*.svg)"}
 
 
 class DatasetEditCommand(QUndoCommand):
@@ -149,7 +165,9 @@ class MainWindow(QMainWindow):
         self._problem = ""  # the status bar's message about why training could not go on
         self._last_iteration = 0
         self._undo_stack = QUndoStack(self)
+        self._presentation: PresentationMode | None = None  # made with the View menu
         self._create_panels()
+        self._data_name = self.dataset_panel.preset_arguments()["name"]  # for figure titles
         self._create_docks()
         self._create_status_bar()
         self._create_actions()
@@ -318,8 +336,10 @@ class MainWindow(QMainWindow):
         """The side columns get their usual width, but never more than a share of the
         window: the plane in the centre keeps the most room."""
         width = self.width()
-        left = min(LEFT_COLUMN_WIDTH, round(LEFT_COLUMN_SHARE * width))
-        right = min(RIGHT_COLUMN_WIDTH, round(RIGHT_COLUMN_SHARE * width))
+        # Magnified views (presentation mode) need wider columns for the same content.
+        scale = self._presentation.scale if self._presentation is not None else 1.0
+        left = round(min(LEFT_COLUMN_WIDTH * scale, LEFT_COLUMN_SHARE * width))
+        right = round(min(RIGHT_COLUMN_WIDTH * scale, RIGHT_COLUMN_SHARE * width))
         docks = [dock for dock in self._columns if not dock.isFloating()]
         sizes = [
             left if self.dockWidgetArea(dock) == Qt.LeftDockWidgetArea else right for dock in docks
@@ -371,24 +391,7 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "Open mo&del…", None, self._open_model)
         self._add_action(file_menu, "Save &model…", "Ctrl+Alt+S", self._save_model)
         file_menu.addSeparator()
-        self._add_action(
-            file_menu,
-            "Export data plane as PNG…",
-            "Ctrl+E",
-            lambda: self._export_png(self.data_plane, "data-plane.png"),
-        )
-        self._add_action(
-            file_menu,
-            "Export loss plot as PNG…",
-            "Ctrl+Shift+E",
-            lambda: self._export_png(self.loss_plot, "loss.png"),
-        )
-        self._add_action(
-            file_menu,
-            "Export weights as PNG…",
-            None,
-            lambda: self._export_png(self.weights_plot, "weights.png"),
-        )
+        self._create_figure_actions(file_menu)
         file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", QKeySequence.Quit, self.quit)
 
@@ -411,6 +414,7 @@ class MainWindow(QMainWindow):
         )
         self._draw_action.setCheckable(True)
         self._draw_action.setChecked(True)
+        self._create_presentation_action(view_menu)
         view_menu.addSeparator()
         for dock in self.findChildren(QDockWidget):
             view_menu.addAction(dock.toggleViewAction())
@@ -575,6 +579,7 @@ class MainWindow(QMainWindow):
             self._show_error("Cannot generate this dataset", str(error))
             return
         self._edit_dataset(dataset, f"Generate {name}", new_run=True)
+        self._data_name = name
         self.data_plane.fit_view()
 
     def _clear_points(self) -> None:
@@ -690,6 +695,7 @@ class MainWindow(QMainWindow):
             self._show_error("Cannot open the dataset", str(error))
             return False
         self._edit_dataset(dataset, f"Open {Path(path).name}", new_run=True)
+        self._data_name = Path(path).name
         self.data_plane.fit_view()
         self._remember_directory(path)
         return True
@@ -716,6 +722,7 @@ class MainWindow(QMainWindow):
             self._show_error("Cannot open the session", str(error))
             return False
         self._adopt_session(session)
+        self._data_name = Path(path).name
         self.state.set_path(Path(path))
         self.state.mark_saved()
         self._remember_recent(path)
@@ -941,18 +948,163 @@ class MainWindow(QMainWindow):
         if path:
             self._write_file(lambda: save_model(snapshot.net, path), path)
 
-    def export_png(self, view: QWidget, path: str | Path, width: int = 1600) -> None:
-        """Write ``view`` (a pyqtgraph view) as a PNG ``width`` pixels wide."""
-        scene_item = view.plotItem if hasattr(view, "plotItem") else view.scene()
-        exporter = pyqtgraph.exporters.ImageExporter(scene_item)
-        exporter.parameters()["width"] = width
-        if exporter.export(str(path)) is False:  # QImage.save reports failure, it never raises
-            raise OSError(f"could not write {path}")
+    # --- figures and presentation ----------------------------------------------------------
+    def _create_figure_actions(self, file_menu) -> None:
+        """File ▸ Export figure / sheet / loss record; Export… on each view; the data plane's
+        export button (its right click removes points)."""
+        self._add_action(file_menu, "Export &figure…", "Ctrl+E", self._ask_figure)
+        self._add_action(file_menu, "Export s&heet…", "Ctrl+Shift+E", self._ask_sheet)
+        self._add_action(file_menu, "Export &loss record as CSV…", None, self._ask_loss_csv)
+        for name in figures.FIGURE_VIEWS:
+            view = self._view_named(name)
+            if view is not None and view is not self.data_plane:
+                action = QAction("Export…", view)
+                action.setObjectName(f"{name}ExportAction")
+                action.triggered.connect(lambda _checked=False, n=name: self._ask_figure(n))
+                offer_export(view, action)
+        button = QToolButton(objectName="exportDataPlaneButton", text="Export…")
+        button.setToolTip("Export the data plane as a figure (PNG or SVG)")
+        button.clicked.connect(lambda: self._ask_figure("dataPlane"))
+        CornerButton(self.data_plane, button)
 
-    def _export_png(self, view: QWidget, default_name: str) -> None:
-        path = self._ask_save_path("Export PNG", default_name, "PNG images (*.png)")
+    def _create_presentation_action(self, view_menu) -> None:
+        """View ▸ Presentation mode (F11): full screen, large type, editing panels hidden."""
+        views = [self.findChild(QWidget, name) for name in figures.FIGURE_VIEWS]
+        bars = [self.menuBar(), self.toolbar, self.timeline_bar]
+        docks = [self.findChild(QDockWidget, name) for name in ("dataDock", "networkDock")]
+        # Not the status bar: its line of numbers would then hold the window wider than a
+        # small projector (the loss plot's readout shows them, larger).
+        self._presentation = PresentationMode(
+            self, [v for v in views if v is not None], bars, docks
+        )
+        action = self._add_action(
+            view_menu, "&Presentation mode", "F11", self._presentation.set_active
+        )
+        action.setObjectName("presentationModeAction")
+        action.setCheckable(True)
+        self._presentation.active_changed.connect(self._share_width)
+
+    def export_view(
+        self, name: str, path: str | Path, *, width: int | None = None, height: int | None = None
+    ) -> None:
+        """Write the view ``name`` (its objectName: ``dataPlane``, ``lossPlot``, …) drawing
+        the current Frame to ``path``, a PNG or an SVG by its suffix, however the view is
+        shown on screen (hidden, tabbed, tiny). ``width`` and ``height`` are in pixels; given
+        one, the other keeps the view's aspect on screen; given none, a slide's size at 2×.
+
+        Raises ValueError (a bad name, size or suffix, nothing to draw yet) or OSError, with
+        a one-line message."""
+        figures.check_target(path)
+        size = self._figure_size(name, width, height)
+        figures.write_figure(
+            name,
+            self._frame_to_export(),
+            path,
+            size,
+            scale=self._presentation.scale,
+            configure=lambda fresh: figures.copy_options(name, self._view_named(name), fresh),
+        )
+
+    def export_sheet(
+        self, path: str | Path, *, width: int | None = None, height: int | None = None
+    ) -> None:
+        """Write every view of the current Frame into one PNG or SVG, under a title line
+        naming the data, the network, the optimiser and α, the iteration, J and accuracy."""
+        figures.check_target(path)
+        frame = self._frame_to_export()
+        size = None if width is None and height is None else _sheet_size(width, height)
+        title = figures.sheet_title(self._data_name, frame, self._training_of(frame))
+        figures.write_sheet(
+            frame,
+            path,
+            title,
+            size,
+            scale=self._presentation.scale,
+            configure=lambda name, fresh: figures.copy_options(name, self._view_named(name), fresh),
+        )
+
+    def export_loss_csv(self, path: str | Path) -> None:
+        """Write the loss record up to the Frame shown as ``iteration,train_loss,test_loss,
+        train_accuracy,test_accuracy`` (empty where not measured)."""
+        frame = self._frame_to_export()
+        record = frame.snapshot.history.until(frame.snapshot.iteration)
+        write_text_atomically(path, record.to_csv())
+
+    def _view_named(self, name: str) -> QWidget | None:
+        """The view on screen whose objectName is ``name``."""
+        return self.findChild(QWidget, name)
+
+    def _frame_to_export(self) -> Frame:
+        if self.frame is None:
+            raise ValueError("there is nothing to export yet")
+        return self.frame
+
+    def _figure_size(self, name: str, width: int | None, height: int | None) -> tuple[int, int]:
+        """The size asked for; one side missing follows the view's aspect on screen."""
+        spec = figures.view_spec(name)
+        if width is None and height is None:
+            return spec.size
+        view = self._view_named(name)
+        if view is not None and self._on_screen(view):
+            aspect = view.width() / view.height()
+        else:  # not on screen: the aspect of its default size
+            aspect = spec.size[0] / spec.size[1]
+        if height is None:
+            return width, max(1, round(width / aspect))
+        if width is None:
+            return max(1, round(height * aspect)), height
+        return width, height
+
+    def _on_screen(self, view: QWidget) -> bool:
+        """Whether ``view`` shows in the window: a dock behind another's tab is "visible",
+        moved out of the window."""
+        place = QRect(view.mapTo(self, QPoint(0, 0)), view.size())
+        return view.isVisible() and not view.size().isEmpty() and self.rect().intersects(place)
+
+    def _training_of(self, frame: Frame) -> TrainingConfig:
+        """The training settings the frame's state was reached with."""
+        if frame.checkpoint is not None:
+            with self._worker.lock:
+                timeline = self._worker.session.timeline
+                if frame.checkpoint < len(timeline):
+                    return timeline[frame.checkpoint].training
+        return self.state.training_config
+
+    def _ask_figure(self, name: str | None = None) -> None:
+        """File ▸ Export figure…: choose the view, the size and the format, then the file."""
+        views = {n: spec.title for n, spec in figures.FIGURE_VIEWS.items() if self._shows(n)}
+        if not views:
+            self._show_error("Cannot export a figure", "There is nothing to export yet.")
+            return
+        dialog = ExportFigureDialog(views, self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        if name is not None:
+            dialog.select_view(name)
+        dialog.export_requested.connect(self._on_figure_requested)
+        dialog.open()
+
+    def _shows(self, name: str) -> bool:
+        frame = self.frame
+        return frame is not None and figures.can_draw(name, frame)
+
+    @Slot(str, int, int, str)
+    def _on_figure_requested(self, name: str, width: int, height: int, suffix: str) -> None:
+        default = f"{figures.view_spec(name).file_name}{suffix}"
+        path = self._ask_save_path("Export figure", default, FIGURE_FILTERS[suffix])
         if path:
-            self._write_file(lambda: self.export_png(view, path), path)
+            path = _with_suffix(path, suffix)
+            self._write_file(lambda: self.export_view(name, path, width=width, height=height), path)
+
+    def _ask_sheet(self) -> None:
+        path = self._ask_save_path("Export sheet", "sheet.png", ";;".join(FIGURE_FILTERS.values()))
+        if path:
+            self._write_file(lambda: self.export_sheet(path), path)
+
+    def _ask_loss_csv(self) -> None:
+        path = self._ask_save_path("Export loss record", "loss.csv", "CSV files (*.csv)")
+        if path:
+            path = _with_suffix(path, ".csv")
+            self._write_file(lambda: self.export_loss_csv(path), path)
 
     def _ask_save_path(self, title: str, default_name: str, file_filter: str) -> str:
         start = str(Path(self._directory()) / default_name)
@@ -960,11 +1112,14 @@ class MainWindow(QMainWindow):
         return path
 
     def _write_file(self, write, path: str) -> None:
+        QApplication.setOverrideCursor(Qt.WaitCursor)  # a sheet takes a second or two
         try:
             write()
-        except (MlpvizError, OSError) as error:
+        except (MlpvizError, OSError, ValueError) as error:
             self._show_error("Cannot write the file", str(error))
             return
+        finally:
+            QApplication.restoreOverrideCursor()
         self._remember_directory(path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
 
@@ -1134,6 +1289,16 @@ def _added_text(count: int, label: int) -> str:
     """``Add a point of class 2`` / ``Add 4,407 points of class 2`` (the undo menu's text)."""
     points = "a point" if count == 1 else f"{count:,} points"
     return f"Add {points} of class {label}"
+
+
+def _sheet_size(width: int | None, height: int | None) -> tuple[int, int]:
+    """The sheet's size; one side missing keeps the sheet's 16:9."""
+    default_width, default_height = figures.SHEET_SIZE
+    if width is None:
+        return round(height * default_width / default_height), height
+    if height is None:
+        return width, round(width * default_height / default_width)
+    return width, height
 
 
 def _with_suffix(path: str, suffix: str) -> str:

@@ -362,7 +362,10 @@ class NetworkDiagram(QGraphicsView):
             self._layout_items()
 
     def _layout_items(self) -> None:
-        width, height = self.viewport().width(), self.viewport().height()
+        # In scene units: a magnified view (presentation mode) lays out a smaller room.
+        magnification = self.transform().m11()
+        width = round(self.viewport().width() / magnification)
+        height = round(self.viewport().height() / magnification)
         self.scene().setSceneRect(0, 0, width, height)
         caption_height = self._fit_captions(self._column_spacing(width))
         top, bottom = MARGIN, max(height - MARGIN - caption_height, MARGIN + 1)
@@ -553,6 +556,7 @@ class NetworkDiagram(QGraphicsView):
         """The neuron or, failing that, the nearest link within HIT_DISTANCE of ``position``."""
         if self._architecture is None or not self._weights:
             return None
+        position = self.transform().inverted()[0].map(position)  # scene units
         point = np.array([position.x(), position.y()])
         return self._node_at(point) or self._link_at(point)
 
