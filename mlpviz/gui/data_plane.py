@@ -72,6 +72,8 @@ NORMAL_MAX_SHARE = 0.3
 """The normal vector w is drawn to scale unless longer than this share of the view."""
 NORMAL_HEAD_SHARE = 0.035  # length of the arrow's head, as a share of the view
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+SELECTION_RING_SIZE = 22
+SELECTION_RING_WIDTH = 2.5
 
 
 def point_styles(labels: np.ndarray, is_test: np.ndarray, show_test: bool) -> np.ndarray:
@@ -399,6 +401,23 @@ class _RegionsItem(pg.ImageItem):
         painter.restore()
 
 
+class _SelectionRing(pg.ScatterPlotItem):
+    """The ring around the selected point (Ctrl+click); clicks go through to the view box."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            size=SELECTION_RING_SIZE,
+            symbol="o",
+            pen=pg.mkPen(FOREGROUND, width=SELECTION_RING_WIDTH),
+            brush=pg.mkBrush(None),
+            pxMode=True,
+        )
+
+    def mouseClickEvent(self, ev) -> None:
+        """Ignore clicks: a click on the ring still adds a point or selects."""
+        ev.ignore()
+
+
 class _EditingViewBox(pg.ViewBox):
     """A ViewBox whose left and right buttons edit in draw mode; other buttons pan and zoom.
 
@@ -408,6 +427,7 @@ class _EditingViewBox(pg.ViewBox):
     add_requested = Signal(QPointF)
     removal_requested = Signal(QPointF)
     brush_requested = Signal(QPointF, bool)  # position, True on the first event of a drag
+    select_requested = Signal(QPointF)
 
     def __init__(self) -> None:
         super().__init__()
@@ -420,9 +440,16 @@ class _EditingViewBox(pg.ViewBox):
         self.setMenuEnabled(not enabled)
 
     def mouseClickEvent(self, ev) -> None:
-        """Left click asks for a point, right click for a removal; others as usual."""
+        """Left click asks for a point, right click for a removal, Ctrl+left click (in both
+        modes) selects the nearest point; others as usual."""
         # Axes forward their clicks here too; only clicks inside the plot area edit.
-        if self.draw_mode and self._is_inside(ev.scenePos()):
+        inside = self._is_inside(ev.scenePos())
+        control = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if inside and control and ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.select_requested.emit(self.mapSceneToView(ev.scenePos()))
+            return
+        if self.draw_mode and inside:
             if ev.button() == Qt.MouseButton.LeftButton:
                 ev.accept()
                 self.add_requested.emit(self.mapSceneToView(ev.scenePos()))
@@ -453,11 +480,13 @@ class DataPlane(pg.PlotWidget):
 
     In draw mode (the default) a left click adds a point of the current class, a left drag
     paints points with a brush, a right click removes the nearest point; the middle button
-    pans and the wheel zooms. Edits are emitted as requests, never applied here.
+    pans and the wheel zooms. Ctrl+click selects the nearest point (the backprop inspector
+    follows it), drawn ringed. Edits and selections are emitted as requests, never applied here.
     """
 
     points_requested = Signal(object, int, int)  # points (k, 2) float64, label, stroke id
     point_removal_requested = Signal(int)  # index of the point in the dataset
+    selection_requested = Signal(object)  # index of the point in the dataset
     cursor_moved = Signal(float, float)  # data coordinates under the mouse
     view_range_changed = Signal(object, object)  # (x0, x1), (y0, y1) shown
 
@@ -468,7 +497,8 @@ class DataPlane(pg.PlotWidget):
         self.setAccessibleName("Data plane")
         self.setAccessibleDescription(
             "Left click adds a point of the current class, left drag paints points, right click "
-            "removes a point; the wheel zooms and the middle button pans."
+            "removes a point, Ctrl+click selects a point to follow through the network; the "
+            "wheel zooms and the middle button pans."
         )
         remove_export_menu(self)
         self._dataset = Dataset.empty()
@@ -478,6 +508,8 @@ class DataPlane(pg.PlotWidget):
         self._show_test_points = True
         self._current_class = 0
         self._snapshot: Snapshot | None = None
+        self._selection: int | None = None
+        self._ring_position: tuple[float, float] | None = None
         self._grid_key: tuple[float, ...] | None = None
         self._grid = np.empty((0, 2))
         self._stroke_ids = itertools.count(1)
@@ -528,6 +560,9 @@ class DataPlane(pg.PlotWidget):
             axis = self.getPlotItem().getAxis(side)
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.addItem(self._points, ignoreBounds=True)
+        self._selection_ring = _SelectionRing()
+        self._selection_ring.setZValue(20)
+        self.addItem(self._selection_ring, ignoreBounds=True)
 
     def _build_neuron_items(self) -> None:
         """The single neuron's normal vector w, and the caption of a neuron's map."""
@@ -557,6 +592,7 @@ class DataPlane(pg.PlotWidget):
         self._view_box.add_requested.connect(self._on_add_requested)
         self._view_box.removal_requested.connect(self._on_removal_requested)
         self._view_box.brush_requested.connect(self._on_brush_requested)
+        self._view_box.select_requested.connect(self._on_select_requested)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     # --- public slots ------------------------------------------------------------------
@@ -603,6 +639,22 @@ class DataPlane(pg.PlotWidget):
             self.set_dataset(frame.dataset, frame.test_mask)
         if frame.snapshot is not self._snapshot:
             self.show_snapshot(frame.snapshot)
+        self._show_selection(frame.selection)
+
+    def _show_selection(self, index: int | None) -> None:
+        """Ring the point ``index`` of the dataset drawn (nothing for None)."""
+        self._selection = index
+        position = None if index is None else tuple(self._dataset.X[index].tolist())
+        if position == self._ring_position:
+            return
+        self._ring_position = position
+        xs, ys = ([], []) if position is None else ([position[0]], [position[1]])
+        self._selection_ring.setData(xs, ys)
+
+    @property
+    def selection(self) -> int | None:
+        """The index of the ringed point in the frame's dataset, or None."""
+        return self._selection
 
     def clear_regions(self) -> None:
         """Remove the decision regions (there is no network to show)."""
@@ -688,8 +740,10 @@ class DataPlane(pg.PlotWidget):
         shown = styles != HIDDEN
         return positions[shown], styles[shown] // 2, styles[shown] % 2 == 1
 
-    def _nearest_visible_point(self, position: QPointF) -> int | None:
-        """Dataset index of the visible point within REMOVE_RADIUS_PX pixels, else None."""
+    def _nearest_visible_point(
+        self, position: QPointF, radius_px: float = REMOVE_RADIUS_PX
+    ) -> int | None:
+        """Dataset index of the nearest visible point within ``radius_px`` pixels, else None."""
         if self._visible_indices.size == 0:
             return None
         pixel_w, pixel_h = self._view_box.viewPixelSize()
@@ -698,7 +752,7 @@ class DataPlane(pg.PlotWidget):
             (points[:, 0] - position.x()) / pixel_w, (points[:, 1] - position.y()) / pixel_h
         )
         best = int(np.argmin(distances))
-        if distances[best] > REMOVE_RADIUS_PX:
+        if distances[best] > radius_px:
             return None
         return int(self._visible_indices[best])
 
@@ -794,6 +848,11 @@ class DataPlane(pg.PlotWidget):
         index = self._nearest_visible_point(position)
         if index is not None:
             self.point_removal_requested.emit(index)
+
+    def _on_select_requested(self, position: QPointF) -> None:
+        index = self._nearest_visible_point(position, math.inf)
+        if index is not None:
+            self.selection_requested.emit(index)
 
     def _on_brush_requested(self, position: QPointF, is_start: bool) -> None:
         now = time.perf_counter()

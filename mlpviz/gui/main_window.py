@@ -66,7 +66,7 @@ from mlpviz.core.datasets import (
 )
 from mlpviz.core.divergence import Divergence
 from mlpviz.core.errors import MlpvizError
-from mlpviz.core.frame import Frame
+from mlpviz.core.frame import Frame, follow_selection
 from mlpviz.core.model_io import load_model, save_model
 from mlpviz.core.pytorch_script import save_pytorch_script
 from mlpviz.core.session import Session
@@ -77,6 +77,7 @@ from . import figures
 from .animation import AnimationDialog, AnimationExport, AnimationSettings
 from .app_state import SPLIT_SEED, AppState
 from .autosave import Autosave, left_by_a_crash
+from .backprop_inspector import BackpropInspector
 from .data_plane import DataPlane
 from .dataset_panel import DatasetPanel
 from .feature_space_plot import FeatureSpaceView
@@ -95,6 +96,7 @@ from .training_toolbar import TrainingToolbar
 from .weights_plot import WeightsPlot
 from .worker import start_worker, stop_worker
 
+BACKPROP_HEIGHT_SHARE = 0.58  # of the window's height, for the inspector when a point is selected
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 SESSION_FILTER = "mlpviz sessions (*.mlpviz)"
 MAX_RECENT_FILES = 8
@@ -105,6 +107,7 @@ OTHER_KEYS = [  # keys that belong to no action, for Help ▸ Keyboard shortcuts
     ("0 … 7", "Choose the class new points get"),
     ("Left click, drag", "Add a point of that class; paint a spray of points"),
     ("Right click", "Remove the nearest point"),
+    ("Ctrl+click", "Select the nearest point: the backprop inspector follows it"),
     ("Wheel, middle drag", "Zoom, pan the plane"),
     ("Enter or Esc in a field", "Commit or undo the typing; the keys go back to the app"),
     ("Click a hidden neuron", "Show its map on the data plane"),
@@ -196,6 +199,7 @@ class MainWindow(QMainWindow):
                 self.weights_plot,
                 self.feature_space,
                 self.gradient_norm_plot,
+                self.backprop_inspector,
             ],
             parent=self,
         )
@@ -294,6 +298,7 @@ class MainWindow(QMainWindow):
         weights = self._dock("Weights", "weightsDock", self._scrolled(self.weights_plot), right)
         self.tabifyDockWidget(diagram, weights)
         self._create_feature_space_dock(beside=weights)
+        self._build_backprop_dock(diagram)
         diagram.raise_()
         self._build_gradient_norm_dock(loss)
         self.resizeDocks([diagram, loss], [1, 1], Qt.Vertical)  # as tall as each other
@@ -326,6 +331,36 @@ class MainWindow(QMainWindow):
         right = Qt.RightDockWidgetArea
         dock = self._dock("Feature space", "featureSpaceDock", self.feature_space, right)
         self.tabifyDockWidget(beside, dock)
+
+    def _build_backprop_dock(self, beside: QDockWidget) -> None:
+        """The backprop inspector, a tab beside ``beside``; raised when a point is selected."""
+        self.backprop_inspector = BackpropInspector()
+        area = Qt.RightDockWidgetArea
+        self._backprop_dock = self._dock("Backprop", "backpropDock", self.backprop_inspector, area)
+        self.tabifyDockWidget(beside, self._backprop_dock)
+        # Hidden, it skips frames; its tab brought to the front, it draws the last one.
+        self._backprop_dock.visibilityChanged.connect(self.backprop_inspector.catch_up)
+
+    @Slot(object)
+    def _on_selection_requested(self, index: int | None) -> None:
+        """A view asks to select point ``index`` of the dataset it draws (the Frame's, maybe
+        an older version on the timeline): the state selects that point in its own."""
+        frame = self.frame
+        if frame is not None and index is not None:
+            index = follow_selection(frame.dataset, index, self.state.dataset)
+        self.state.set_selection(index)
+
+    @Slot(object)
+    def _on_selection_changed(self, index: int | None) -> None:
+        """A selected point: show the inspector, with most of its column's height."""
+        dock = self._backprop_dock
+        # A dock tabbed behind another counts as visible: what shows is its visible region.
+        if index is not None and (dock.isHidden() or dock.visibleRegion().isEmpty()):
+            dock.show()
+            dock.raise_()
+            below = self.findChild(QDockWidget, "lossDock")
+            share = [BACKPROP_HEIGHT_SHARE, 1.0 - BACKPROP_HEIGHT_SHARE]
+            self.resizeDocks([dock, below], [round(f * self.height()) for f in share], Qt.Vertical)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Keep the data plane the largest view whatever the window's width."""
@@ -450,6 +485,10 @@ class MainWindow(QMainWindow):
         plane.points_requested.connect(self._on_points_requested)
         plane.point_removal_requested.connect(self._on_point_removal_requested)
         plane.cursor_moved.connect(self._on_cursor_moved)
+        plane.selection_requested.connect(self._on_selection_requested)
+        self.feature_space.plot.sample_clicked.connect(self._on_selection_requested)
+        self.backprop_inspector.selection_requested.connect(self._on_selection_requested)
+        state.selection_changed.connect(self._on_selection_changed)
         panel.current_class_changed.connect(plane.set_current_class)
         panel.preset_requested.connect(self._on_preset_requested)
         panel.clear_requested.connect(self._clear_points)

@@ -548,9 +548,8 @@ class TrainingWorker(QObject):
         self._session.apply(**changes)
         if self._playing and self._session.training_problem is not None:
             self._refuse_if_cannot_train()
-        # Training settings change no picture: only the other changes are published.
-        if any(value for key, value in changes.items() if key != "training"):
-            self._publish_if_paused()
+        # Training settings change the update the backprop inspector shows: published too.
+        self._publish_if_paused()
 
     def _apply_rewind(self, index: int, learning_rate: float | None) -> None:
         self._set_playing(False)

@@ -94,7 +94,7 @@ def test_snapshot_keeps_its_own_copy_of_the_network(qtbot, worker):
 
 
 def test_step_epoch_does_one_pass_over_the_training_set(qtbot, worker):
-    worker.set_training(TrainingConfig(batch_size=10))
+    publish_after(qtbot, worker, worker.set_training, TrainingConfig(batch_size=10))
     snapshot = publish_after(qtbot, worker, worker.step_epoch)
     assert (snapshot.iteration, snapshot.epoch) == (4, 1)  # 40 points, batches of 10
 
@@ -151,7 +151,9 @@ def test_learning_rate_change_keeps_the_weights(qtbot, worker):
     X, y = session.dataset.X[~session.test_mask], session.dataset.y[~session.test_mask]
     assert len(y) == 40
     before = publish_after(qtbot, worker, worker.step, 3)
-    worker.set_training(TrainingConfig(learning_rate=0.5))
+    # The change is published (the backprop inspector shows the next update with it).
+    changed = publish_after(qtbot, worker, worker.set_training, TrainingConfig(learning_rate=0.5))
+    assert changed.training == TrainingConfig(learning_rate=0.5)
     after = publish_after(qtbot, worker, worker.step)
     assert after.iteration == before.iteration + 1
     # One full-batch gradient step with α = 0.5 from the weights reached, not from new ones.
@@ -163,7 +165,9 @@ def test_learning_rate_change_keeps_the_weights(qtbot, worker):
 
 def test_optimiser_change_keeps_the_iteration_count(qtbot, worker):
     publish_after(qtbot, worker, worker.step, 3)
-    worker.set_training(TrainingConfig(optimizer="adam", learning_rate=0.01))
+    publish_after(
+        qtbot, worker, worker.set_training, TrainingConfig(optimizer="adam", learning_rate=0.01)
+    )
     assert publish_after(qtbot, worker, worker.step).iteration == 4
 
 
