@@ -154,8 +154,9 @@ class TrainingProcess:
         )
         process.start()
         child_end.close()
-        if not parent_end.poll(START_SECONDS) or parent_end.recv() != "ready":
+        if not _said_ready(parent_end):
             process.terminate()
+            parent_end.close()
             raise MlpvizError("the training process did not start")
         self._process, self._connection = process, parent_end
 
@@ -165,6 +166,14 @@ class TrainingProcess:
         except (EOFError, OSError) as error:
             self._running = False
             raise MlpvizError("the training process ended unexpectedly") from error
+
+
+def _said_ready(connection: Connection) -> bool:
+    """Whether a new child says it is ready within START_SECONDS (not if it died first)."""
+    try:
+        return connection.poll(START_SECONDS) and connection.recv() == "ready"
+    except (EOFError, OSError):
+        return False
 
 
 def serve(connection: Connection, halt) -> None:

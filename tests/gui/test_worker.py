@@ -290,3 +290,23 @@ def test_a_training_process_that_dies_is_reported_and_the_next_play_starts_anoth
     worker.play()
     wait_for_latest(qtbot, worker, lambda snapshot: snapshot.iteration > reached + 100)
     assert worker._process._process is not child
+
+
+def test_playing_trains_in_the_worker_thread_when_the_training_process_cannot_start(
+    qtbot, worker, monkeypatch
+):
+    """A child that dies before it is ready (here: its entry point raises) leaves training
+    in the worker's thread, with the same numbers."""
+    from mlpviz.core import training_process
+
+    monkeypatch.setattr(training_process, "serve", _dies_at_once)
+    worker.set_speed(None)
+    worker.play()
+    wait_for_latest(qtbot, worker, lambda snapshot: snapshot.running and snapshot.iteration > 50)
+    assert worker._process is None  # given up: the thread trains
+    worker.pause()
+    wait_for_latest(qtbot, worker, lambda snapshot: not snapshot.running)
+
+
+def _dies_at_once(connection, halt):
+    raise SystemExit(3)
