@@ -168,10 +168,27 @@ def _run_and_print(args: argparse.Namespace) -> int:
     try:
         status = command(args)
         sys.stdout.flush()  # a closed pipe or a full disk shows here, not at exit
-    except OSError as error:  # files are reported as MlpvizErrors: this is stdout or stderr
+    except Exception as error:
+        stop = _stop_behind(error)
+        if stop is not None:
+            raise stop from None
+        if not isinstance(error, OSError):
+            raise
+        # Files are reported as MlpvizErrors: this is stdout or stderr.
         _discard_stdout()
         raise _OutputError(f"cannot print: {_reason(error)}") from None
     return status
+
+
+def _stop_behind(error: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or SIGTERM that a library's clean-up turned into another error (raised
+    inside np.savez, it comes out of zipfile's close as a ValueError), or None."""
+    cause = error.__context__
+    while cause is not None:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        cause = cause.__context__
+    return None
 
 
 def _discard_stdout() -> None:

@@ -1144,3 +1144,25 @@ def test_main_py_passes_its_arguments_through():
         [sys.executable, str(ROOT / "main.py"), "--version"], capture_output=True, text=True
     )
     assert (result.returncode, result.stdout.strip()) == (0, "mlpviz 0.1.0")
+
+
+def test_a_stop_that_a_library_turns_into_another_error_is_still_a_stop(
+    old_results, monkeypatch
+):
+    """Ctrl-C inside np.savez's zip writing comes out of zipfile's clean-up as a ValueError:
+    it is still an interruption (exit 130, the old results untouched), not a failure."""
+    from mlpviz.core import model_io
+
+    before = contents(old_results)
+    real_savez = np.savez
+
+    def savez_interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise ValueError("Can't close the ZIP file while there is an open writing handle")
+
+    monkeypatch.setattr(model_io.np, "savez", savez_interrupted)
+    assert train(old_results, "--seed", "5") == 130
+    monkeypatch.setattr(model_io.np, "savez", real_savez)
+    assert contents(old_results) == before
