@@ -154,8 +154,8 @@ def _read_idx_gzip(handle: IO[bytes], name: str, ndim: int) -> np.ndarray:
         expected = (_header_bytes(ndim) + math.prod(shape)) % 2**32
         if trailer_size != expected:
             raise DatasetError(
-                f"{name}: the gzip trailer says {trailer_size} bytes, but the header "
-                f"declares {_shape_text(shape)}: damaged or not one gzip member"
+                f"{name}: is truncated or holds more data than its header declares (its "
+                f"gzip trailer says {trailer_size} bytes, its header {_shape_text(shape)})"
             )
         values = _read_values(stream, name, shape)
         if stream.read(1):  # one byte more, decompressed, is all it takes to know
