@@ -11,6 +11,7 @@
                                 continue a saved session for N more iterations
     mlpviz export FILE.mlpviz --out DIR [--at ITERATION]
                                 write the same files for a saved session at an iteration
+    mlpviz digits … --out DIR   train on handwritten digits (mlpviz/cli_digits.py)
 
 Qt is imported only when it is needed (the app, or the PNG at the very end of a training
 run), so ``mlpviz train --help`` and argument errors answer at once.
@@ -76,8 +77,11 @@ EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 MAX_ITERATIONS = 10_000_000
 MAX_TEST_RATIO = 0.9
-# Every result file of a run: a new run replaces all of those in DIR at once (see _publish).
+# The result files of `mlpviz train`, and of every command: a new run replaces all of those
+# in DIR at once (see _publish), so that DIR never mixes two runs' results.
 OUTPUT_FILES = ("metrics.json", "loss.csv", "model.npz", "dataset.csv", "boundary.png")
+DIGITS_OUTPUT_FILES = ("confusion.csv", "weights.png", "misclassified.png")
+RESULT_FILES = OUTPUT_FILES + DIGITS_OUTPUT_FILES
 STAGING_PREFIX = ".mlpviz-new-"  # a folder in DIR where the new results are written
 BACKUP_PREFIX = ".mlpviz-old-"  # a folder in DIR holding the previous results while swapping
 DEFAULT_PRESET = "xor"
@@ -135,7 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_and_print(args: argparse.Namespace) -> int:
     """``mlpviz train`` or ``mlpviz export``, up to its summary line having reached stdout."""
-    command = _export_command if args.command == "export" else _train_command
+    if args.command == "digits":
+        from mlpviz.cli_digits import digits_command as command
+    else:
+        command = _export_command if args.command == "export" else _train_command
     try:
         status = command(args)
         sys.stdout.flush()  # a closed pipe or a full disk shows here, not at exit
@@ -154,7 +161,7 @@ def _discard_stdout() -> None:
 def _stopped_message(stop: KeyboardInterrupt, args: argparse.Namespace) -> str:
     """The one line for Ctrl-C or SIGTERM; for ``mlpviz train`` it says what became of DIR."""
     what = "terminated" if isinstance(stop, _Terminated) else "interrupted"
-    if args.command not in ("train", "export"):
+    if args.command not in ("train", "export", "digits"):
         return what
     return f"{what}; {_what_dir_holds(args.out)}"
 
@@ -258,7 +265,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def _with_command(argv: list[str]) -> list[str]:
     """No command means the app: ``mlpviz`` and ``mlpviz FILE`` are ``mlpviz gui …``."""
-    if not argv or argv[0] not in {"gui", "train", "export", "-h", "--help", "--version"}:
+    if not argv or argv[0] not in {"gui", "train", "export", "digits", "-h", "--help", "--version"}:
         return ["gui", *argv]
     return argv
 
@@ -306,7 +313,7 @@ def _parser() -> argparse.ArgumentParser:
         "session; 'mlpviz train --help' explains headless training.",
     )
     parser.add_argument("--version", action="version", version=f"mlpviz {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{gui,train,export}")
+    commands = parser.add_subparsers(dest="command", metavar="{gui,train,export,digits}")
     gui = commands.add_parser("gui", help="open the app (the default)", description="Open the app.")
     gui.add_argument(
         "file", nargs="?", metavar="FILE", help="a dataset (.csv) or a saved session (.mlpviz)"
@@ -346,6 +353,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the iteration to export (default: the newest state of the session)",
     )
     _add_output_arguments(export)
+    from mlpviz import cli_digits  # it builds on this module
+
+    cli_digits.add_parser(commands)
     return parser
 
 
@@ -570,16 +580,17 @@ def _check_range(option: str, value: int, low: int, high: int | None) -> None:
         raise ConfigError(f"{option} must be {bound}, got {value}")
 
 
-def _layer_sizes(text: str) -> list[int]:
-    """``"8,8"`` → [8, 8]; ``""`` and ``"0"`` → [] (no hidden layer: the single neuron)."""
+def _layer_sizes(text: str, max_size: int = MAX_NEURONS) -> list[int]:
+    """``"8,8"`` → [8, 8]; ``""`` and ``"0"`` → [] (no hidden layer: the single neuron);
+    ConfigError for a size outside 1…``max_size``."""
     if text.strip() in ("", "0"):
         return []
     sizes = []
     for part in text.split(","):
         size = _parse_integer(part)
-        if size is None or not 1 <= size <= MAX_NEURONS:
+        if size is None or not 1 <= size <= max_size:
             raise ConfigError(
-                f"--layers {text!r}: {part.strip()!r} is not a layer size 1…{MAX_NEURONS}; "
+                f"--layers {text!r}: {part.strip()!r} is not a layer size 1…{max_size}; "
                 "give sizes like 8,8, or '' for no hidden layer"
             )
         sizes.append(size)
@@ -627,11 +638,11 @@ def _image_size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def _output_directory(text: str) -> Path:
+def _output_directory(text: str, names: Iterable[str] = OUTPUT_FILES) -> Path:
     """``--out`` as an absolute path, checked before training so that a mistake costs none.
 
     DIR must be a folder (or not exist yet) that a file can be created in, and none of its
-    entries named like a result file may be a folder. Nothing is created yet: a run that
+    entries named like a result file (``names``) may be a folder. Nothing is created yet: a run that
     fails later leaves no empty folder behind.
     """
     if not text:
@@ -640,7 +651,7 @@ def _output_directory(text: str) -> Path:
         raise ConfigError(f"--out {text!r}: not a valid file name")
     try:
         out = Path(text).expanduser().absolute()
-        _check_output_folder(out, text)
+        _check_output_folder(out, text, names)
     except (OSError, RuntimeError) as error:  # RuntimeError: ~nobody has no home
         raise ConfigError(f"--out {text}: {_reason(error)}") from None
     return out
@@ -656,7 +667,7 @@ def _is_file_name(text: str) -> bool:
     return "\0" not in text
 
 
-def _check_output_folder(out: Path, text: str) -> None:
+def _check_output_folder(out: Path, text: str, names: Iterable[str]) -> None:
     """Raise ConfigError if the results could not be written into ``out``; see above."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {text}: is a file, not a directory")
@@ -669,7 +680,7 @@ def _check_output_folder(out: Path, text: str) -> None:
     # folders (/sys, FUSE mounts) still refuse new files.
     with tempfile.TemporaryFile(dir=existing, prefix=".mlpviz-check."):
         pass
-    folder = _folder_among(out, OUTPUT_FILES)
+    folder = _folder_among(out, names)
     if folder is not None:
         raise ConfigError(f"--out {text}: {folder} is a folder; a result file needs that name")
 
@@ -1126,11 +1137,11 @@ def _remove_empty(folders: list[Path]) -> None:
 def _swap_in(staging: Path, out: Path) -> None:
     """Move DIR's previous result files into a backup folder, then the staged ones into DIR.
 
-    The previous result files are all of OUTPUT_FILES, and any staged name, found in DIR:
+    The previous result files are all of RESULT_FILES, and any staged name, found in DIR:
     a result the new run does not write must not stay behind from the old one.
     """
     new = sorted(path.name for path in staging.iterdir())
-    old = [name for name in sorted({*OUTPUT_FILES, *new}) if os.path.lexists(out / name)]
+    old = [name for name in sorted({*RESULT_FILES, *new}) if os.path.lexists(out / name)]
     folder = _folder_among(out, old)
     if folder is not None:  # made after the check before training; never move it, nor delete
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(folder))
