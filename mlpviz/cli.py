@@ -442,29 +442,7 @@ def _add_network_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _add_training_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("training")
-    group.add_argument(
-        "--optimizer", default="sgd", choices=OPTIMIZERS, help="optimiser (default: %(default)s)"
-    )
-    group.add_argument(
-        "--lr",
-        type=_number,
-        default=0.1,
-        metavar="F",
-        help="learning rate α (default: %(default)s)",
-    )
-    group.add_argument(
-        "--batch-size",
-        type=_whole_number,
-        metavar="N",
-        help="samples per update (default: the full set)",
-    )
-    group.add_argument(
-        "--l2",
-        type=_number,
-        default=0.0,
-        metavar="F",
-        help="L2 coefficient λ (default: %(default)s)",
-    )
+    add_optimizer_arguments(group, "sgd", 0.1, None)
     group.add_argument(
         "--iterations",
         type=_whole_number,
@@ -478,6 +456,41 @@ def _add_training_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         metavar="S",
         help="seed of the preset, the split, the weights and the batches (default: %(default)s)",
+    )
+
+
+def add_optimizer_arguments(
+    group: argparse._ArgumentGroup, optimizer: str, lr: float, batch_size: int | None
+) -> None:
+    """--optimizer, --lr, --batch-size (None: the full set) and --l2, with these defaults."""
+    group.add_argument(
+        "--optimizer",
+        default=optimizer,
+        choices=OPTIMIZERS,
+        help="optimiser (default: %(default)s)",
+    )
+    group.add_argument(
+        "--lr",
+        type=_number,
+        default=lr,
+        metavar="F",
+        help="learning rate α (default: %(default)s)",
+    )
+    group.add_argument(
+        "--batch-size",
+        type=_whole_number,
+        default=batch_size,
+        metavar="N",
+        help="samples per update (default: %(default)s)"
+        if batch_size
+        else "samples per update (default: the full set)",
+    )
+    group.add_argument(
+        "--l2",
+        type=_number,
+        default=0.0,
+        metavar="F",
+        help="L2 coefficient λ (default: %(default)s)",
     )
 
 
@@ -552,7 +565,24 @@ def _settings(args: argparse.Namespace) -> _Settings:
         raise ConfigError(f"--lr must be a positive number, got {args.lr}")
     if args.batch_size is not None:
         _check_range("--batch-size", args.batch_size, 1, None)
-    sizes = _layer_sizes(args.layers)
+    hidden, training = _hidden_and_training(args)
+    return _Settings(
+        network=NetworkConfig(hidden, init=args.init, seed=args.seed),
+        training=training,
+        iterations=args.iterations,
+        test_ratio=args.test_ratio,
+        seed=args.seed,
+        image_size=_image_size(args.image_size),
+        out=_output_directory(args.out),
+    )
+
+
+def _hidden_and_training(
+    args: argparse.Namespace, max_size: int = MAX_NEURONS
+) -> tuple[tuple[HiddenLayer, ...], TrainingConfig]:
+    """The hidden layers (--layers, at most ``max_size`` wide, --activation) and the training
+    settings (--optimizer, --lr, --batch-size, --l2, --seed) asked for; ConfigError."""
+    sizes = _layer_sizes(args.layers, max_size)
     hidden = tuple(
         HiddenLayer(size, name) for size, name in zip(sizes, _activations(args.activation, sizes))
     )
@@ -563,15 +593,7 @@ def _settings(args: argparse.Namespace) -> _Settings:
         l2=args.l2,
         shuffle_seed=args.seed,
     )
-    return _Settings(
-        network=NetworkConfig(hidden, init=args.init, seed=args.seed),
-        training=training,
-        iterations=args.iterations,
-        test_ratio=args.test_ratio,
-        seed=args.seed,
-        image_size=_image_size(args.image_size),
-        out=_output_directory(args.out),
-    )
+    return hidden, training
 
 
 def _check_range(option: str, value: int, low: int, high: int | None) -> None:
@@ -931,8 +953,6 @@ class _Progress:
 def _metrics(run: _Run, settings: _Settings, source: dict) -> dict:
     """The content of metrics.json: final measurements, then every setting used."""
     mask = run.test_mask
-    training = settings.training
-    hidden = settings.network.hidden
     measured = {
         "train_loss": run.metrics.train_loss,
         "test_loss": run.metrics.test_loss,
@@ -946,19 +966,26 @@ def _metrics(run: _Run, settings: _Settings, source: dict) -> dict:
     }
     used = {
         **source,
-        "layers": [layer.size for layer in hidden],
-        "activation": [layer.activation for layer in hidden],
-        "init": settings.network.init,
-        "optimizer": training.optimizer,
-        "lr": training.learning_rate,
-        "batch_size": training.batch_size,
-        "l2": training.l2,
+        **settings_record(settings.network, settings.training),
         "test_ratio": settings.test_ratio,
         "seed": settings.seed,
         "layer_sizes": list(run.net.layer_sizes),
         "mlpviz_version": __version__,
     }
     return {key: _json_number(value) for key, value in (measured | used).items()}
+
+
+def settings_record(network: NetworkConfig, training: TrainingConfig) -> dict:
+    """The network and training settings as metrics.json lists them."""
+    return {
+        "layers": [layer.size for layer in network.hidden],
+        "activation": [layer.activation for layer in network.hidden],
+        "init": network.init,
+        "optimizer": training.optimizer,
+        "lr": training.learning_rate,
+        "batch_size": training.batch_size,
+        "l2": training.l2,
+    }
 
 
 def _json_number(value: object) -> object:

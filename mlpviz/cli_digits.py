@@ -28,11 +28,9 @@ from mlpviz import __version__
 from mlpviz.cli import (
     DIGITS_OUTPUT_FILES,
     EXIT_OK,
-    _activations,
     _check_range,
+    _hidden_and_training,
     _json_number,
-    _layer_sizes,
-    _number,
     _output_directory,
     _OutputError,
     _publish,
@@ -40,13 +38,14 @@ from mlpviz.cli import (
     _save_session,
     _session_path,
     _whole_number,
+    add_optimizer_arguments,
+    settings_record,
 )
 from mlpviz.core.activations import ACTIVATIONS
 from mlpviz.core.config import (
     MAX_DIGITS_NEURONS,
     MAX_SEED,
     DigitsNetworkConfig,
-    HiddenLayer,
     TrainingConfig,
 )
 from mlpviz.core.digit_views import confusion_matrix, misclassified, weight_tiles
@@ -54,7 +53,6 @@ from mlpviz.core.digits import ImageDataset, load_digits_8x8, load_mnist, traini
 from mlpviz.core.errors import ConfigError
 from mlpviz.core.model_io import save_model
 from mlpviz.core.network import INITS
-from mlpviz.core.optimizers import OPTIMIZERS
 from mlpviz.core.session import Session
 from mlpviz.core.timeline import RecordSchedule
 
@@ -120,30 +118,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_training_arguments(group: argparse._ArgumentGroup) -> None:
-    group.add_argument(
-        "--optimizer", default="adam", choices=OPTIMIZERS, help="optimiser (default: %(default)s)"
-    )
-    group.add_argument(
-        "--lr",
-        type=_number,
-        default=0.01,
-        metavar="F",
-        help="learning rate α (default: %(default)s)",
-    )
-    group.add_argument(
-        "--batch-size",
-        type=_whole_number,
-        default=32,
-        metavar="N",
-        help="images per update (default: %(default)s)",
-    )
-    group.add_argument(
-        "--l2",
-        type=_number,
-        default=0.0,
-        metavar="F",
-        help="L2 coefficient λ (default: %(default)s)",
-    )
+    add_optimizer_arguments(group, "adam", 0.01, 32)
     group.add_argument(
         "--epochs",
         type=_whole_number,
@@ -182,16 +157,7 @@ def _settings(args: argparse.Namespace) -> _Settings:
         _check_range("--subset", args.subset, 1, None)
     if not (math.isfinite(args.lr) and args.lr > 0):
         raise ConfigError(f"--lr must be a positive number, got {args.lr}")
-    sizes = _layer_sizes(args.layers, MAX_DIGITS_NEURONS)
-    names = _activations(args.activation, sizes)
-    hidden = tuple(HiddenLayer(size, name) for size, name in zip(sizes, names))
-    training = TrainingConfig(
-        optimizer=args.optimizer,
-        learning_rate=args.lr,
-        batch_size=args.batch_size,
-        l2=args.l2,
-        shuffle_seed=args.seed,
-    )
+    hidden, training = _hidden_and_training(args, MAX_DIGITS_NEURONS)
     return _Settings(
         network=DigitsNetworkConfig(hidden, init=args.init, seed=args.seed),
         training=training,
@@ -292,18 +258,11 @@ def _settings_used(
     settings: _Settings, mnist: str | None, data: ImageDataset, layer_sizes: tuple[int, ...]
 ) -> dict:
     """The settings part of metrics.json."""
-    training, hidden = settings.training, settings.network.hidden
     return {
         "data": SOURCE_8X8 if mnist is None else mnist,
         "image_shape": list(data.image_shape),
         "subset": settings.subset,
-        "layers": [layer.size for layer in hidden],
-        "activation": [layer.activation for layer in hidden],
-        "init": settings.network.init,
-        "optimizer": training.optimizer,
-        "lr": training.learning_rate,
-        "batch_size": training.batch_size,
-        "l2": training.l2,
+        **settings_record(settings.network, settings.training),
         "seed": settings.seed,
         "layer_sizes": list(layer_sizes),
         "mlpviz_version": __version__,

@@ -140,18 +140,21 @@ def test_malformed_idx_is_one_clear_error(tmp_path, data, ndim, expected, gz):
     assert message.startswith(str(path)) and expected in message
 
 
+def error_and_peak_memory(path, ndim) -> tuple[str, int]:
+    """The message of ``read_idx(path, ndim)``'s DatasetError, and the most memory it held."""
+    tracemalloc.start()
+    try:
+        return one_line_error(read_idx, path, ndim), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_a_huge_declared_count_allocates_nothing(tmp_path):
     """A header declaring 100,000 images over a tiny file is refused before any allocation
     of the size it declares (plain: the file length; gz: the gzip trailer)."""
     header = bytes([0, 0, 8, 3]) + struct.pack(">3I", 100_000, 28, 28)
     for gz in (False, True):
-        path = labels_file(tmp_path, header + bytes(100), gz)
-        tracemalloc.start()
-        try:
-            message = one_line_error(read_idx, path, 3)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        message, peak = error_and_peak_memory(labels_file(tmp_path, header + bytes(100), gz), 3)
         assert peak < 2**20, peak
         assert "truncated" in message or "gzip trailer" in message
 
@@ -164,12 +167,7 @@ def test_gz_is_never_decompressed_beyond_what_the_header_declares(tmp_path):
     compressed[-4:] = struct.pack("<I", len(idx_bytes(LABELS)))  # a forged trailer
     path = tmp_path / "bomb.gz"
     path.write_bytes(bytes(compressed))
-    tracemalloc.start()
-    try:
-        message = one_line_error(read_idx, path, 1)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    message, peak = error_and_peak_memory(path, 1)
     assert "more data than its header" in message
     assert peak < 4 * 2**20, peak
 
