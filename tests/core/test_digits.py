@@ -183,6 +183,17 @@ def test_each_workspace_refuses_the_others_models(tmp_path):
         load_model(path, n_inputs=784)
 
 
+def test_model_files_name_their_workspace_and_it_must_fit_the_inputs(tmp_path):
+    path = tmp_path / "digits.npz"
+    save_model(digits_session().net, path)
+    with np.load(path) as members:
+        assert str(members["workspace"]) == "digits"
+        forged = {key: members[key] for key in members.files} | {"workspace": np.array("2d")}
+    np.savez(path, **forged)
+    with pytest.raises(ModelError, match="a model of the workspace '2d' cannot have 64 inputs"):
+        load_model(path)
+
+
 def test_a_digits_session_starts_from_a_digits_model_only():
     session = digits_session()
     other = digits_session(sizes=(16,))
