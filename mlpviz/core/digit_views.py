@@ -27,6 +27,12 @@ def confusion_matrix(
     return counts.reshape(n_classes, n_classes)
 
 
+def confusion_cell(true: np.ndarray, predicted: np.ndarray, row: int, column: int) -> np.ndarray:
+    """Indices of the samples counted in cell [row, column] of the confusion matrix (true
+    class ``row``, predicted ``column``), in order: what a click on that cell shows."""
+    return np.flatnonzero((np.asarray(true) == row) & (np.asarray(predicted) == column))
+
+
 def row_percentages(matrix: np.ndarray) -> np.ndarray:
     """Each row of a confusion matrix as percentages of its true class (0 for an empty row)."""
     totals = matrix.sum(axis=1, keepdims=True)

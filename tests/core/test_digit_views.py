@@ -7,6 +7,7 @@ import pytest
 
 from mlpviz.core.digit_views import (
     Misclassified,
+    confusion_cell,
     confusion_matrix,
     grid_shape,
     misclassified,
@@ -31,6 +32,16 @@ def test_confusion_matrix_equals_a_direct_count():
     true, predicted = rng.integers(0, 10, 500), rng.integers(0, 10, 500)
     direct = [[int(np.sum((true == t) & (predicted == p))) for p in range(10)] for t in range(10)]
     assert confusion_matrix(true, predicted).tolist() == direct
+
+
+def test_a_confusion_cell_lists_the_samples_it_counts():
+    true = np.array([0, 0, 1, 2, 2, 2])
+    predicted = np.array([0, 1, 1, 2, 0, 2])
+    assert confusion_cell(true, predicted, 2, 2).tolist() == [3, 5]
+    assert confusion_cell(true, predicted, 0, 1).tolist() == [1]
+    matrix = confusion_matrix(true, predicted, 3)
+    sizes = [[len(confusion_cell(true, predicted, t, p)) for p in range(3)] for t in range(3)]
+    assert sizes == matrix.tolist()
 
 
 def test_row_percentages_of_each_true_class():
