@@ -50,20 +50,21 @@ from mlpviz.core.config import (
     TrainingConfig,
 )
 from mlpviz.core.digit_views import confusion_matrix, misclassified, weight_tiles
-from mlpviz.core.digits import ImageDataset, load_digits_8x8, load_mnist, training_subset
+from mlpviz.core.digits import (
+    ImageDataset,
+    load_digits_8x8,
+    load_mnist,
+    timeline_options,
+    training_subset,
+)
 from mlpviz.core.errors import ConfigError
 from mlpviz.core.model_io import save_model
 from mlpviz.core.network import INITS, MLP
 from mlpviz.core.session import Session
-from mlpviz.core.timeline import RecordSchedule
 
 OUTPUT_FILES = ("metrics.json", *DIGITS_OUTPUT_FILES, "model.npz")
 MAX_EPOCHS = 10_000
 SHOWN_MISTAKES = 60  # images in misclassified.png
-# Sets this large (MNIST) are measured at fewer checkpoints: each measurement runs the
-# network over every image, which on MNIST costs as much as a hundred updates.
-LARGE_SET = 10_000
-LARGE_SET_SCHEDULE = RecordSchedule(dense=0, per_octave=2)
 SOURCE_8X8 = "scikit-learn 8×8 digits"
 SMALL_UPDATE = 2**20  # parameters × batch size below which one BLAS thread trains (_small)
 
@@ -184,8 +185,7 @@ def digits_command(args: argparse.Namespace) -> int:
     """``mlpviz digits``: train, then write the results (all or none) and print a summary."""
     settings = _settings(args)
     data = _data(args, settings)
-    schedule = LARGE_SET_SCHEDULE if len(data) > LARGE_SET else None
-    session = Session(data, settings.network, settings.training, schedule=schedule)
+    session = Session(data, settings.network, settings.training, **timeline_options(data))
     threads = 1 if _small(session.net, settings.training.batch_size) else None
     with (
         np.errstate(over="ignore", invalid="ignore", divide="ignore"),

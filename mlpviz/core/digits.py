@@ -23,6 +23,7 @@ import numpy as np
 from .datasets import Dataset
 from .errors import DatasetError
 from .mnist import MnistArrays, read_mnist
+from .timeline import DEFAULT_BUDGET_BYTES, RecordSchedule
 
 N_DIGITS = 10
 """Labels are the digits 0 … 9; a digits network always has ten outputs."""
@@ -32,6 +33,9 @@ IMAGE_SIDES = (8, 28)
 
 TEST_SHARE = 0.2
 """Share of each digit of the 8×8 set held out for testing."""
+
+LARGE_SET = 10_000
+"""Sets of more images than this (MNIST) are measured at fewer checkpoints (timeline_options)."""
 
 MISSING_SKLEARN = (
     "the 8×8 digits come with scikit-learn, which is not installed: "
@@ -123,6 +127,20 @@ def _as_digits(y: Any, m: int) -> np.ndarray:
     if m and (labels.min() < 0 or labels.max() >= N_DIGITS):
         raise DatasetError("digit labels must be 0…9")
     return labels.astype(np.int64, copy=True)
+
+
+def timeline_options(data: ImageDataset) -> dict:
+    """The ``schedule`` and ``budget_bytes`` of a Session on ``data``.
+
+    The images count against the timeline's memory budget like any data version, but never
+    change within a run: the budget is raised by their size, so that MNIST's 220 MB leave
+    the checkpoints the default budget. Each checkpoint measures the network on every
+    image, which on MNIST costs as much as a hundred updates: large sets keep two
+    checkpoints per doubling of the iteration count instead of every iteration at first.
+    """
+    schedule = RecordSchedule(dense=0, per_octave=2) if len(data) > LARGE_SET else None
+    budget = DEFAULT_BUDGET_BYTES + data.X.nbytes + data.y.nbytes + data.test.nbytes
+    return {"schedule": schedule, "budget_bytes": budget}
 
 
 # --- sources -----------------------------------------------------------------------------------

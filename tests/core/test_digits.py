@@ -203,3 +203,20 @@ def test_a_digits_session_starts_from_a_digits_model_only():
     points = Session(make_preset("xor"), NetworkConfig((HiddenLayer(16),)))
     with pytest.raises(ConfigError, match="the data need 64 inputs"):
         session.start_from(points.net)
+
+
+def test_timeline_options_leave_the_checkpoints_their_budget_and_measure_large_sets_less():
+    from mlpviz.core.digits import LARGE_SET, timeline_options
+    from mlpviz.core.timeline import DEFAULT_BUDGET_BYTES, RecordSchedule
+
+    small = random_images(100)
+    assert timeline_options(small)["schedule"] is None  # every iteration at first
+    large = random_images(LARGE_SET + 1)
+    options = timeline_options(large)
+    data_bytes = large.X.nbytes + large.y.nbytes + large.test.nbytes
+    assert options["budget_bytes"] == DEFAULT_BUDGET_BYTES + data_bytes
+    schedule: RecordSchedule = options["schedule"]
+    assert sum(schedule.wants(i) for i in range(1, 4097)) <= 30
+    session = Session(large, DigitsNetworkConfig((HiddenLayer(8),)), **options)
+    session.step(40)
+    assert session.timeline.iterations == [0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 40]  # 40: newest
