@@ -50,6 +50,7 @@ from mlpviz.core.datasets import Dataset, make_preset
 from mlpviz.core.frame import Frame
 from mlpviz.core.session import Session
 from mlpviz.core.snapshot import Snapshot
+from mlpviz.gui import worker as worker_module
 from mlpviz.gui.app import create_application
 from mlpviz.gui.main_window import MainWindow
 from mlpviz.gui.training_toolbar import SPEEDS
@@ -391,7 +392,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per case and speed")
     parser.add_argument("--quick", action="store_true", help="Max and the default speed only")
+    parser.add_argument(
+        "--in-thread",
+        action="store_true",
+        help="play in the worker's thread, not in the training process (the old design)",
+    )
     args = parser.parse_args()
+    worker_module.PLAY_IN_SEPARATE_PROCESS = not args.in_thread
     speeds = (DEFAULT_SPEED, None) if args.quick else SPEEDS
     rng = np.random.default_rng(0)
     create_application([])

@@ -104,6 +104,10 @@ class MLP:
         """Every weight (no bias) of every layer in one new 1-D array, e.g. for a histogram."""
         return np.concatenate([W.ravel() for W in self.weights])
 
+    def largest_weight(self) -> float:
+        """The largest |w| of every weight (no bias)."""
+        return float(np.abs(self.params * self._weight_mask).max(initial=0.0))
+
     @property
     def n_classes(self) -> int:
         """Number of classes the output layer separates (2 for a single sigmoid output)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -25,6 +25,7 @@ import numpy as np
 from .config import NETWORK_CONFIGS, NetworkConfig, TrainingConfig
 from .datasets import Dataset
 from .errors import ConfigError
+from .feature_space import FeatureAxes, derive_axes
 from .history import TrainingHistory
 from .network import MLP, Interrupted
 from .optimizers import SGD, OptimizerState
@@ -39,6 +40,7 @@ from .timeline import (
 )
 from .trainer import Trainer, TrainerState, evaluate
 
+UNLIMITED_BYTES = 2**62
 EMPTY_TRAINING_SET = "Add some points to the training set first"
 ONE_CLASS = "Training needs points of at least two classes: add points of another class"
 
@@ -64,6 +66,23 @@ class SessionParts:
     timeline: Timeline
     history: TrainingHistory
     view_settings: dict
+
+
+@dataclass(frozen=True, eq=False)
+class LiveState:
+    """Where a run is, complete enough for another process to continue it exactly
+    (``Session.resuming``): the settings in force, the data, the live parameters and trainer
+    state, and the newest checkpoint (the weights' colour scale goes on from it)."""
+
+    network: NetworkConfig
+    training: TrainingConfig
+    schedule: RecordSchedule
+    data: DataVersion
+    data_version: int
+    params: np.ndarray
+    trainer: TrainerState
+    newest: Checkpoint
+    newest_is_transient: bool
 
 
 class Session:
@@ -271,7 +290,7 @@ class Session:
         ``interrupt`` is asked while the network is evaluated; True raises Interrupted,
         with the session unchanged.
         """
-        metrics = self.evaluate(interrupt)
+        metrics = self._live_metrics(interrupt)
         row = (self.iteration, *_metric_values(metrics))
         self._history.show_newest(row)
         return Snapshot(
@@ -288,7 +307,16 @@ class Session:
             run=self._run_number,
             timeline=tuple(self._timeline.iterations),
             largest_weight=self._timeline[-1].largest_weight,
+            feature_axes=self._timeline[-1].feature_axes,
         )
+
+    def _live_metrics(self, interrupt: Callable[[], bool] | None) -> Metrics:
+        """The live network's metrics: those of the newest checkpoint when it is the live
+        state (it nearly always is: evaluating a large set again would cost a frame)."""
+        newest = self._timeline[-1]
+        if newest.iteration == self.iteration and np.array_equal(newest.params, self._net.params):
+            return newest.metrics
+        return self.evaluate(interrupt)
 
     def checkpoint_snapshot(self, index: int) -> tuple[Snapshot, DataVersion]:
         """Checkpoint ``index`` of the timeline as a Snapshot, with the data it was trained on.
@@ -313,6 +341,7 @@ class Session:
             run=self._run_number,
             timeline=tuple(self._timeline.iterations),
             largest_weight=checkpoint.largest_weight,
+            feature_axes=checkpoint.feature_axes,
         )
         return snapshot, self._timeline.data_version(checkpoint.data_version)
 
@@ -325,6 +354,80 @@ class Session:
             if math.isfinite(loss) and loss <= start:
                 return index
         return 0
+
+    # --- training in another process -----------------------------------------------------
+    def live_state(self) -> LiveState:
+        """Where the run is, for ``resuming`` in another process (copies of the arrays).
+
+        Raises ConfigError when there is nothing to train on.
+        """
+        problem = self.training_problem
+        if problem is not None or self._trainer is None:
+            raise ConfigError(problem or EMPTY_TRAINING_SET)
+        return LiveState(
+            network=self._network_config,
+            training=self._training_config,
+            schedule=self._timeline.schedule,
+            data=self._data,
+            data_version=self._data_version,
+            params=self._net.params.copy(),
+            trainer=self._trainer.state(),
+            newest=self._timeline[-1],
+            newest_is_transient=self._timeline.last_is_transient,
+        )
+
+    def live_point(self) -> tuple[np.ndarray, TrainerState]:
+        """Copies of the live parameters and trainer state (what ``absorb``'s ``live`` is)."""
+        if self._trainer is None:
+            raise ConfigError(self.training_problem or EMPTY_TRAINING_SET)
+        return self._net.params.copy(), self._trainer.state()
+
+    @classmethod
+    def resuming(cls, state: LiveState) -> Session:
+        """A session that continues the run ``state`` describes, computing exactly what the
+        original would; its timeline starts with ``state.newest`` (see ``absorb``) and has no
+        budget: the original, which absorbs the checkpoints, applies its own."""
+        session = cls(network=state.network, training=state.training, schedule=state.schedule)
+        session._dataset, session._data = state.data.dataset, state.data
+        session._data_version = state.data_version
+        session._net = state.network.build(state.data.dataset.n_classes)
+        session._net.params[...] = state.params
+        session._trainer = session._trainer_on(state.data)
+        session._trainer.restore(state.trainer)
+        session._timeline = Timeline(UNLIMITED_BYTES, state.schedule)
+        session._timeline.record(state.newest, state.data, transient=state.newest_is_transient)
+        return session
+
+    def absorb(
+        self,
+        records: Sequence[tuple[Checkpoint, bool]],
+        live: tuple[np.ndarray, TrainerState] | None = None,
+    ) -> None:
+        """Take what a ``resuming`` copy of this session recorded since ``live_state()``:
+        its checkpoints in order, each with whether it was transient, and, when its live state
+        is not the last of them (after a divergence or an interruption), ``live``: its
+        parameters and trainer state. This session then is exactly where the copy is.
+
+        Checkpoints this timeline's schedule no longer wants (it was thinned meanwhile) are
+        left out, as if they had been recorded here.
+        """
+        probe = self._net.copy()
+        for position, (checkpoint, transient) in enumerate(records):
+            newest = position == len(records) - 1
+            wanted = self._timeline.wants(checkpoint.iteration)
+            if wanted or transient or newest:
+                # What views remember grows along the checkpoints kept here, which the copy's
+                # may outnumber (this timeline's schedule may have been thinned).
+                probe.params[...] = checkpoint.params
+                largest, axes = self._views_memory(probe)
+                checkpoint = replace(checkpoint, largest_weight=largest, feature_axes=axes)
+                self._keep(checkpoint, transient or not wanted)
+        if live is None and records:
+            newest = records[-1][0]
+            live = (newest.params, newest.trainer)
+        if live is not None and self._trainer is not None:
+            self._net.params[...] = live[0]
+            self._trainer.restore(live[1])
 
     # --- changes ----------------------------------------------------------------------------
     def apply(
@@ -577,9 +680,7 @@ class Session:
         metrics = self._measure(self._net, self._data, interrupt)  # first: it may be stopped
         if gradient_norms is None:
             gradient_norms = trainer.last_gradient_norms() if self.iteration > 0 else ()
-        largest = float(np.abs(self._net.all_weights()).max(initial=0.0))
-        if len(self._timeline):
-            largest = max(largest, self._timeline[-1].largest_weight)
+        largest, feature_axes = self._views_memory(self._net)
         checkpoint = Checkpoint(
             params=self._net.params.copy(),
             trainer=trainer.state() if trainer is not None else self._idle_trainer_state(),
@@ -589,9 +690,29 @@ class Session:
             weight_norms=tuple(float(np.linalg.norm(W)) for W in self._net.weights),
             gradient_norms=gradient_norms,
             largest_weight=largest,
+            feature_axes=feature_axes,
         )
+        self._keep(checkpoint, transient)
+
+    def _views_memory(self, net: MLP) -> tuple[float, FeatureAxes]:
+        """What views carry from frame to frame, at ``net``'s state: the weights' colour scale
+        (the run's largest |w| so far) and the feature space's axes, grown from the newest
+        checkpoint's. A transient newest checkpoint, which the next record replaces, does not
+        count: where playing paused must not change any later picture."""
+        timeline = self._timeline
+        kept = len(timeline) - (1 if timeline.last_is_transient else 0)
+        previous = timeline[kept - 1] if kept > 0 else None
+        largest = net.largest_weight()
+        if previous is None:
+            return largest, derive_axes(net, self._dataset.X, None)
+        largest = max(largest, previous.largest_weight)
+        return largest, derive_axes(net, self._dataset.X, previous.feature_axes)
+
+    def _keep(self, checkpoint: Checkpoint, transient: bool) -> None:
+        """Add ``checkpoint`` (of the current data) to the timeline and its metrics to the
+        loss record."""
         self._timeline.record(checkpoint, self._data, transient=transient)
-        row = (self.iteration, *_metric_values(metrics))
+        row = (checkpoint.iteration, *_metric_values(checkpoint.metrics))
         if transient:
             self._history.show_newest(row)
         else:

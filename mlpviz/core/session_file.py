@@ -12,13 +12,15 @@ A zip archive (``archive.write_archive``) of ``manifest.json`` and a few ``.npy`
     ``last_is_transient``, ``trainings``: the distinct training settings, ``data_versions``:
     ``id`` and ``points`` of each, ``checkpoints``: per checkpoint the index of its training
     settings, its data version id, ``metrics``, ``weight_norms``, ``gradient_norms``,
-    ``largest_weight`` (the run's largest |w| so far) and ``trainer``), ``history``
-    (``rows``, ``stride``, ``offered`` and the ``newest`` row shown beyond the kept ones, or
-    null) and ``view_settings`` (an object the app keeps for itself). A trainer is
-    ``iteration``, ``epoch``, ``rng`` (NumPy's PCG64 state), ``order`` (length of the epoch's
-    sample order, null without one), ``position``, ``optimizer_step`` and ``buffers`` (each
-    optimiser buffer's name and its number of rows, 0 before the first update, else 1). A
-    number that is not finite (not measured) is null.
+    ``largest_weight`` (the run's largest |w| so far) and ``trainer``; ``feature_axes``: true
+    when the arrays ``checkpoint_feature_*`` below are there — a file without them, from an
+    earlier mlpviz, gets them derived along its checkpoints), ``history`` (``rows``,
+    ``stride``, ``offered`` and the ``newest`` row shown beyond the kept ones, or null) and
+    ``view_settings`` (an object the app keeps for itself). A trainer is ``iteration``,
+    ``epoch``, ``rng`` (NumPy's PCG64 state), ``order`` (length of the epoch's sample order,
+    null without one), ``position``, ``optimizer_step`` and ``buffers`` (each optimiser
+    buffer's name and its number of rows, 0 before the first update, else 1). A number that
+    is not finite (not measured) is null.
 
 arrays (P is the network's parameter count)
     ``data_X`` (m, features), ``data_y`` (m,) int64, ``data_test_mask`` (m,) bool: the
@@ -26,9 +28,13 @@ arrays (P is the network's parameter count)
     (n,) int64: the live network and trainer; ``checkpoint_params`` (checkpoints, P),
     ``checkpoint_buffers`` (rows, P) and ``checkpoint_orders`` (Σn,) int64: the checkpoints'
     in their order, concatenated; ``versions_X``, ``versions_y``, ``versions_test_mask``: the
-    data versions' in the order of ``data_versions``, concatenated; ``history`` (rows, 5).
-    Data, parameters and buffers are float64 in the 2-D workspace, float32 in the digits one
-    (images carry their own split: the test mask).
+    data versions' in the order of ``data_versions``, concatenated; ``history`` (rows, 5);
+    the checkpoints' feature axes (n: the last hidden layer's size, the inputs' without one;
+    c: the number of checkpoints when n ≥ 3, else 0): ``checkpoint_feature_ranges``
+    (checkpoints, 2, n) each neuron's lowest and highest activation so far (±inf before any
+    sample), ``checkpoint_feature_centres`` (c, n), ``checkpoint_feature_bases`` (c, n, 2)
+    and ``checkpoint_feature_extents`` (c, 2). Data, parameters and buffers are float64 in
+    the 2-D workspace, float32 in the digits one (images carry their own split: the mask).
 
 Reading trusts nothing: every value must have its type and range and fit the rest, and the
 shape of every array follows from the manifest and is checked against the array's header
@@ -40,7 +46,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -52,7 +58,9 @@ from .config import MAX_SEED, NETWORK_CONFIGS, TrainingConfig
 from .datasets import Dataset
 from .digits import IMAGE_SIDES, ImageDataset
 from .errors import ConfigError, DatasetError, SessionError, shown
+from .feature_space import FeatureAxes, derive_axes
 from .history import FIELDS, TrainingHistory
+from .network import MLP
 from .optimizers import OPTIMIZERS, OptimizerState, make_optimizer
 from .session import Session, SessionParts
 from .timeline import Checkpoint, DataVersion, Metrics, RecordSchedule, Timeline
@@ -109,6 +117,7 @@ def _contents(parts: SessionParts) -> tuple[dict, dict[str, np.ndarray]]:
             "budget_bytes": timeline.budget_bytes,
             "schedule": asdict(timeline.schedule),
             "last_is_transient": timeline.last_is_transient,
+            "feature_axes": True,
             "trainings": [training.to_dict() for training in trainings],
             "data_versions": [
                 {"id": version_id, "points": len(version.dataset)}
@@ -136,8 +145,21 @@ def _contents(parts: SessionParts) -> tuple[dict, dict[str, np.ndarray]]:
         "versions_y": np.concatenate([version.dataset.y for version in versions]),
         "versions_test_mask": np.concatenate([version.test_mask for version in versions]),
         "history": parts.history.kept_rows(),
+        **_feature_axes_arrays([checkpoint.feature_axes for checkpoint in checkpoints]),
     }
     return manifest, arrays
+
+
+def _feature_axes_arrays(axes: list[FeatureAxes]) -> dict[str, np.ndarray]:
+    """The ``checkpoint_feature_*`` arrays of the checkpoints' ``axes`` (see the docstring)."""
+    n = axes[0].n_features
+    planes = [item for item in axes if item.basis is not None]
+    return {
+        "checkpoint_feature_ranges": np.array([(item.low, item.high) for item in axes]),
+        "checkpoint_feature_centres": np.array([item.centre for item in planes]).reshape(-1, n),
+        "checkpoint_feature_bases": np.array([item.basis for item in planes]).reshape(-1, n, 2),
+        "checkpoint_feature_extents": np.array([item.extent for item in planes]).reshape(-1, 2),
+    }
 
 
 def _checkpoint_entry(checkpoint: Checkpoint, training: int) -> dict:
@@ -356,7 +378,7 @@ class _Reader:
         self._features = _features(data_entry, self._workspace)
         data = self._current_data(data_entry)
         dataset = data.dataset
-        net = network.build(dataset.n_classes, dataset.n_features, dataset.X.dtype)
+        net = self._net = network.build(dataset.n_classes, dataset.n_features, dataset.X.dtype)
         self._n_params, self._depth, self._n_classes = net.parameter_count, net.depth, net.n_classes
         params = self._parameters("params", (self._n_params,))
         trainer = self._live_trainer(top.optional_object("trainer"), training)
@@ -502,11 +524,39 @@ class _Reader:
             )
             for checkpoint, row, state in zip(checkpoints, params, states)
         ]
+        if "feature_axes" in entry.value and entry.flag("feature_axes"):
+            restored = self._with_feature_axes(restored)
+        else:  # a file from before they were kept: derived along its checkpoints
+            restored = _derived_feature_axes(restored, versions, self._net)
         timeline = Timeline(entry.integer("budget_bytes", 1, MAX_BUDGET_BYTES))
         timeline._restore(
             restored, versions, _schedule(entry.object("schedule")), entry.flag("last_is_transient")
         )
         return timeline
+
+    def _with_feature_axes(self, checkpoints: list[Checkpoint]) -> list[Checkpoint]:
+        """``checkpoints`` with the feature axes the file holds for them."""
+        count, n = len(checkpoints), self._net.layer_sizes[-2]
+        planes = count if n >= 3 else 0
+        ranges = self._array("checkpoint_feature_ranges", "<f8", (count, 2, n))
+        centres = self._finite_array("checkpoint_feature_centres", (planes, n))
+        bases = self._finite_array("checkpoint_feature_bases", (planes, n, 2))
+        extents = self._finite_array("checkpoint_feature_extents", (planes, 2))
+        if np.isnan(ranges).any():
+            raise _ContentError("member 'checkpoint_feature_ranges.npy' holds NaN")
+        axes = [
+            FeatureAxes(low.copy(), high.copy())
+            if not planes
+            else FeatureAxes(low.copy(), high.copy(), centres[i], bases[i], extents[i])
+            for i, (low, high) in enumerate(ranges)
+        ]
+        return [replace(c, feature_axes=a) for c, a in zip(checkpoints, axes)]
+
+    def _finite_array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        array = self._array(name, "<f8", shape)
+        if not np.isfinite(array).all():
+            raise _ContentError(f"member '{name}.npy' holds NaN or infinite values")
+        return array
 
     def _checkpoint_entry(
         self, entry: _Object, trainings: list[TrainingConfig], version_ids: set[int]
@@ -541,6 +591,19 @@ class _Reader:
                 raise _ContentError(f"{entry.where}.newest must hold {len(FIELDS)} numbers")
             history.show_newest(values)
         return history
+
+
+def _derived_feature_axes(
+    checkpoints: list[Checkpoint], versions: dict[int, DataVersion], net: MLP
+) -> list[Checkpoint]:
+    """``checkpoints`` with feature axes derived along them, as a run records them."""
+    derived, previous = [], None
+    for checkpoint in checkpoints:
+        net.params[...] = checkpoint.params
+        X = versions[checkpoint.data_version].dataset.X
+        previous = derive_axes(net, X, previous)
+        derived.append(replace(checkpoint, feature_axes=previous))
+    return derived
 
 
 def _check_format(top: _Object, expected: str | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .feature_space import FeatureAxes
 from .history import HistoryArrays
 from .network import MLP
 
@@ -17,7 +18,9 @@ class Snapshot:
     training and test sets (NaN when the test set is empty); the losses are J without the
     L2 term. ``run`` numbers the session's runs (it changes when a new run starts) and
     ``timeline`` lists the iterations the run's timeline holds, oldest first;
-    ``largest_weight`` is the largest |w| of the run up to this state (see Checkpoint).
+    ``largest_weight`` is the largest |w| of the run up to this state and ``feature_axes`` the
+    feature-space view's ranges and PCA basis there (see Checkpoint; None: derive them from
+    this state alone).
     """
 
     net: MLP
@@ -33,3 +36,4 @@ class Snapshot:
     run: int = 0
     timeline: tuple[int, ...] = ()
     largest_weight: float = 0.0
+    feature_axes: FeatureAxes | None = None

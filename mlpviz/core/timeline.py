@@ -20,6 +20,7 @@ import numpy as np
 
 from .config import TrainingConfig
 from .datasets import Dataset
+from .feature_space import FeatureAxes
 from .trainer import TrainerState
 
 DEFAULT_BUDGET_BYTES = 200 * 2**20
@@ -70,7 +71,9 @@ class Checkpoint:
     ‖W^[l]‖ per layer and ``gradient_norms`` ‖∂J/∂W^[l]‖ of the update that led here (its
     batch, without the L2 term; empty at iteration 0). ``largest_weight`` is the largest |w|
     of the run's recorded states up to this one: the weights' colour scale, derived along the
-    timeline, so that a scrubbed frame and the live one are the same picture.
+    timeline, so that a scrubbed frame and the live one are the same picture; so are
+    ``feature_axes``, the feature-space view's ranges and PCA basis (None in a timeline read
+    from a file that has none: ``derive_feature_axes`` fills them in).
     """
 
     params: np.ndarray
@@ -81,6 +84,7 @@ class Checkpoint:
     weight_norms: tuple[float, ...]
     gradient_norms: tuple[float, ...]
     largest_weight: float = 0.0
+    feature_axes: FeatureAxes | None = None
 
     @property
     def iteration(self) -> int:
@@ -95,7 +99,8 @@ class Checkpoint:
     @property
     def nbytes(self) -> int:
         """Memory this checkpoint holds (its dataset version not included)."""
-        return self.params.nbytes + self.trainer.nbytes + CHECKPOINT_OVERHEAD_BYTES
+        axes = 0 if self.feature_axes is None else self.feature_axes.nbytes
+        return self.params.nbytes + self.trainer.nbytes + axes + CHECKPOINT_OVERHEAD_BYTES
 
 
 @dataclass(frozen=True, eq=False)
@@ -187,7 +192,8 @@ class Timeline:
     def record(self, checkpoint: Checkpoint, data: DataVersion, *, transient: bool = False):
         """Append ``checkpoint`` (its iteration after every recorded one), or replace the
         checkpoint at the same iteration (data or settings changed there) and a transient
-        newest one; then fit the budget.
+        newest one; then, unless it is transient, fit the budget (so that where training
+        paused, which decides the transient ones, does not decide what is thinned).
         """
         if self._transient:
             self._drop(len(self._checkpoints) - 1)
@@ -204,7 +210,8 @@ class Timeline:
         self._checkpoints.append(checkpoint)
         self._iterations.append(checkpoint.iteration)
         self._nbytes += checkpoint.nbytes
-        self._fit_budget()
+        if not transient:  # a transient one goes at the next record: it decides nothing
+            self._fit_budget()
 
     def _restore(
         self,
@@ -235,6 +242,12 @@ class Timeline:
         for position in range(len(self._checkpoints) - 1, index, -1):
             self._drop(position)
         return dropped
+
+    def forget_all_but_newest(self) -> None:
+        """Keep only the newest checkpoint (a timeline whose earlier checkpoints are kept
+        elsewhere: the training process sends them to the app's session)."""
+        for position in range(len(self._checkpoints) - 2, -1, -1):
+            self._drop(position)
 
     def _drop(self, position: int) -> None:
         checkpoint = self._checkpoints.pop(position)

@@ -62,6 +62,7 @@ from .app_state import SPLIT_SEED, AppState
 from .autosave import Autosave, left_by_a_crash
 from .data_plane import DataPlane
 from .dataset_panel import DatasetPanel
+from .feature_space_plot import FeatureSpaceView
 from .frames import FrameDirector
 from .loss_plot import LossPlot
 from .network_diagram import NetworkDiagram
@@ -162,7 +163,7 @@ class MainWindow(QMainWindow):
                 self.timeline_bar,
                 _ReadoutOf(self.loss_plot),
             ],
-            slow_views=[self.loss_plot, self.weights_plot],
+            slow_views=[self.loss_plot, self.weights_plot, self.feature_space],
             parent=self,
         )
         self._autosave = Autosave(self._worker, self)
@@ -256,9 +257,17 @@ class MainWindow(QMainWindow):
         loss = self._dock("Loss", "lossDock", self.loss_plot, right)
         weights = self._dock("Weights", "weightsDock", self._scrolled(self.weights_plot), right)
         self.tabifyDockWidget(diagram, weights)
+        self._create_feature_space_dock(beside=weights)
         diagram.raise_()
         self._columns = (data, loss)
         self._share_width()
+
+    def _create_feature_space_dock(self, beside: QDockWidget) -> None:
+        """The last hidden layer's feature space, in a tab beside ``beside``."""
+        self.feature_space = FeatureSpaceView()
+        right = Qt.RightDockWidgetArea
+        dock = self._dock("Feature space", "featureSpaceDock", self.feature_space, right)
+        self.tabifyDockWidget(beside, dock)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Keep the data plane the largest view whatever the window's width."""

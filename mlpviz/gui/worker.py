@@ -26,6 +26,13 @@ until the GUI has received it and handled everything that followed (``frame_draw
 playing, the loop trains for at most a budget per frame, adapted to the measured cost of
 drawing one. Only *when* updates run depends on timing: what they compute, and the checkpoints
 (which depend on iteration numbers only), never do.
+
+The turns cap training at what a frame leaves over, so while playing the updates run in a
+separate process on the other core (``mlpviz.core.training_process``): this thread sends it
+the run's live state and the speed, takes the checkpoints it sends back every 1/60 s between
+two frames (``Session.absorb``) and publishes. Any command first ends the child's burst, so
+the session never changes under it. Step and Step epoch train in this thread, taking turns;
+so does playing when the process cannot start (or ``separate_process`` is False).
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from mlpviz.core.divergence import diagnose
 from mlpviz.core.errors import DivergenceError, MlpvizError
 from mlpviz.core.network import MLP, Interrupted
 from mlpviz.core.session import Session
+from mlpviz.core.training_process import Stopped, TrainingProcess
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +67,8 @@ FRAME_COST_WEIGHT = 0.2  # weight of the newest frame in the measured cost of dr
 RATE_WINDOW_SECONDS = 0.5  # updates/s is measured over about this long
 RATE_MIN_SECONDS = 0.1  # shorter windows give a jumpy updates/s figure
 IDLE_WAIT_SECONDS = 0.5  # a paused worker also looks at the stop flag this often
+PLAY_IN_SEPARATE_PROCESS = True  # start_worker's default (tests of the in-thread loop change it)
+REMOTE_POLL_SECONDS = 0.005  # playing, how long to wait for the training process at a time
 DEFAULT_SPEED = 100  # per frame until set_speed is called: faster than TF Playground
 LAST_PRIORITY = -(2**31)  # GuiTurns' marker event: behind every other queued event
 
@@ -82,8 +92,10 @@ class TrainingWorker(QObject):
     saved = Signal(str)  # a session file was written (autosave)
     save_failed = Signal(str)  # … or could not be: why
 
-    def __init__(self, session: Session | None = None) -> None:
+    def __init__(self, session: Session | None = None, *, separate_process: bool = False) -> None:
         super().__init__()
+        # Playing, training runs in another process, on another core (see training_process).
+        self._process = TrainingProcess() if separate_process else None
         self._turn = threading.Condition()  # guards the three fields below and lock.waiting
         self._gui_busy = False  # the GUI thread is handling events
         self._frame_out_since: float | None = None  # a published frame is not drawn yet
@@ -238,17 +250,24 @@ class TrainingWorker(QObject):
         """Apply commands, train while playing, publish; returns once ``stop`` is called."""
         # Small matrices gain nothing from BLAS threads, which would take cores from the GUI.
         with threadpool_limits(limits=1, user_api="blas"):
-            while not self._stop.is_set():
-                try:
-                    self._run_once()
-                except MlpvizError as error:
-                    self._set_playing(False)
-                    self.problem_occurred.emit(str(error))
-                except Exception as error:
-                    # A bug must not end the thread silently: report it and stay responsive.
-                    log.exception("unexpected error in the training worker")
-                    self._set_playing(False)
-                    self.problem_occurred.emit(f"{type(error).__name__}: {error}")
+            try:
+                while not self._stop.is_set():
+                    self._run_safely()
+            finally:
+                if self._process is not None:
+                    self._process.close()
+
+    def _run_safely(self) -> None:
+        try:
+            self._run_once()
+        except MlpvizError as error:
+            self._set_playing(False)
+            self.problem_occurred.emit(str(error))
+        except Exception as error:
+            # A bug must not end the thread silently: report it and stay responsive.
+            log.exception("unexpected error in the training worker")
+            self._set_playing(False)
+            self.problem_occurred.emit(f"{type(error).__name__}: {error}")
 
     def _run_once(self) -> None:
         self._apply_pending_commands()
@@ -275,6 +294,7 @@ class TrainingWorker(QObject):
     def _run_command(self, command: Command, args: tuple) -> None:
         self._wait_for_gui()
         with self._session_lock:
+            self._end_burst()  # every command sees (and may change) the run where it is
             command(*args)
 
     def _wait_until(self, deadline: float) -> None:
@@ -337,6 +357,9 @@ class TrainingWorker(QObject):
         A command that arrives meanwhile (pause, a new α) is applied first: nothing is
         published from before it.
         """
+        if self._process is not None:
+            self._play_remote_frame()
+            return
         self._wait_for_gui()
         if not self._frame_begun:
             self._begin_frame()
@@ -358,6 +381,53 @@ class TrainingWorker(QObject):
         if self._speed is not None:
             self._wait_until(self._next_frame_at)
         self._start_frame()
+
+    # --- playing in the training process ------------------------------------------------------
+    def _play_remote_frame(self) -> None:
+        """Take what the training process sent since the last frame and publish it, starting
+        a burst first if none runs. This thread only waits meanwhile: the window has the
+        interpreter, the process has the other core."""
+        self._wait_for_gui()
+        if not self._process.running:
+            with self._session_lock:
+                limit = self._iterations_before_stop_at(self._session.iteration)
+                try:
+                    self._process.start(self._session, limit, FRAME_SECONDS, self._speed)
+                except MlpvizError:
+                    log.exception("no training process: training in this thread instead")
+                    self._process = None
+                    return
+        messages = self._process.receive(REMOTE_POLL_SECONDS)
+        if messages:
+            self._wait_for_gui()  # the GUI may have begun a turn while this thread waited
+            with self._session_lock:
+                self._take(messages, publish=True)
+
+    def _end_burst(self) -> None:
+        """Stop the training process's burst, if one runs, and take its last checkpoints."""
+        if self._process is not None and self._process.running:
+            self._take(self._process.finish(), publish=False)
+
+    def _take(self, messages: list, publish: bool) -> None:
+        """Bring the session to where the training process is; then, if the burst ended by
+        itself (stop-at reached, divergence, a problem), pause and say so, else publish when
+        ``publish``."""
+        session = self._session
+        before = session.iteration
+        for message in messages:
+            live = message.live if isinstance(message, Stopped) else None
+            session.absorb(message.records, live)
+        self._rate_steps += session.iteration - before
+        ended = messages[-1] if isinstance(messages[-1], Stopped) else None
+        if ended is not None and ended.divergence is not None:
+            self._on_diverged(DivergenceError(*ended.divergence))
+        elif ended is not None and ended.problem is not None:
+            raise MlpvizError(ended.problem)
+        elif ended is not None and session.iteration == self._stop_at:
+            self._set_playing(False)
+            self._publish()
+        elif publish and self._playing and self._commands.empty():
+            self._publish()  # (a waiting command, a pause say, is applied first)
 
     def _frame_done(self) -> bool:
         return self._frame_iterations_left == 0 or time.monotonic() >= self._frame_end
@@ -615,16 +685,21 @@ class GuiTurns(QObject):
         QCoreApplication.postEvent(self, QEvent(self._MARKER), LAST_PRIORITY)
 
 
-def start_worker(parent: QObject, session: Session | None = None) -> tuple[QThread, TrainingWorker]:
+def start_worker(
+    parent: QObject, session: Session | None = None, *, separate_process: bool | None = None
+) -> tuple[QThread, TrainingWorker]:
     """A TrainingWorker whose loop runs in a new QThread owned by ``parent``, taking turns
-    with the GUI thread (``GuiTurns``, also owned by ``parent``).
+    with the GUI thread (``GuiTurns``, also owned by ``parent``); playing, training runs in a
+    separate process unless ``separate_process`` is False (default: PLAY_IN_SEPARATE_PROCESS).
 
     Keep both: stop them with ``stop_worker`` before ``parent`` is destroyed. The worker is not
     moved to the thread (see the module docstring); ``run`` is called directly in it.
     """
     thread = QThread(parent)
     thread.setObjectName("trainingThread")
-    worker = TrainingWorker(session)
+    if separate_process is None:
+        separate_process = PLAY_IN_SEPARATE_PROCESS
+    worker = TrainingWorker(session, separate_process=separate_process)
     GuiTurns(worker, parent)
     thread.started.connect(worker.run, Qt.ConnectionType.DirectConnection)
     thread.start()

@@ -321,8 +321,21 @@ def test_an_interrupted_first_update_changes_nothing(xor, long_steps):
 def test_an_interrupted_snapshot_changes_nothing(xor, long_steps):
     run = session(xor, TRAININGS["momentum mini-batch"])
     run.step(12)
+    run.net.params[0] += 0.5  # the live state is no checkpoint: a snapshot evaluates it
     history = run.history.arrays()
     with pytest.raises(Interrupted):
         run.snapshot(interrupt=StopAt(2))
     assert_same_history(run.history.arrays(), history)
     assert run.snapshot().iteration == 12
+
+
+def test_a_snapshot_of_the_newest_checkpoint_takes_its_metrics_without_evaluating(xor):
+    run = session(xor, TRAININGS["momentum mini-batch"])
+    run.step(12)
+    snapshot = run.snapshot(interrupt=StopAt(1))  # evaluating would be interrupted at once
+    metrics = run.timeline[-1].metrics
+    assert (snapshot.train_loss, snapshot.test_accuracy) == (
+        metrics.train_loss,
+        metrics.test_accuracy,
+    )
+    assert snapshot.train_loss == run.evaluate().train_loss

@@ -79,6 +79,7 @@ def assert_same_session(a: Session, b: Session) -> None:
         assert (ca.training, ca.data_version) == (cb.training, cb.data_version)
         assert (ca.weight_norms, ca.gradient_norms) == (cb.weight_norms, cb.gradient_norms)
         assert ca.largest_weight == cb.largest_weight > 0  # the weights' colour scale
+        assert_same_feature_axes(ca.feature_axes, cb.feature_axes)
         np.testing.assert_equal(vars(ca.metrics), vars(cb.metrics))  # NaN equals NaN here
         assert_same_trainer_state(ca.trainer, cb.trainer)
         va, vb = ta.data_version(ca.data_version), tb.data_version(cb.data_version)
@@ -87,6 +88,12 @@ def assert_same_session(a: Session, b: Session) -> None:
     ha, hb = a.history.arrays(), b.history.arrays()
     for field in vars(ha):
         np.testing.assert_array_equal(getattr(ha, field), getattr(hb, field))
+
+
+def assert_same_feature_axes(a, b) -> None:
+    """The feature-space view's ranges and PCA basis of two checkpoints are equal."""
+    for field in ("low", "high", "centre", "basis", "extent"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
 
 
 def assert_continues_alike(a: Session, b: Session, iterations: int = 300) -> None:
@@ -208,6 +215,25 @@ def test_the_file_holds_little_beyond_the_checkpoints(tmp_path):
     run.save(path)
     assert path.stat().st_size < run.timeline.nbytes
     assert_continues_alike(run, Session.load(path), 100)
+
+
+def test_a_file_without_feature_axes_gets_them_derived_along_its_checkpoints(xor, tmp_path):
+    """Files written before the feature-space view kept its axes still load, with the axes
+    the run would have recorded."""
+    run = session(xor, TRAININGS["sgd full batch"])
+    run.step(150)
+    run.save(tmp_path / "new.mlpviz")
+    with zipfile.ZipFile(tmp_path / "new.mlpviz") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    manifest = json.loads(members.pop(MANIFEST))
+    del manifest["timeline"]["feature_axes"]
+    members = {name: data for name, data in members.items() if "feature" not in name}
+    (tmp_path / "old.mlpviz").write_bytes(
+        zip_bytes({MANIFEST: json.dumps(manifest).encode()} | members)
+    )
+    loaded = Session.load(tmp_path / "old.mlpviz")
+    assert loaded.timeline[-1].feature_axes.basis.shape == (6, 2)
+    assert_same_session(run, loaded)
 
 
 # --- bad files ----------------------------------------------------------------------------------
@@ -347,6 +373,15 @@ BAD_CONTENT = {
     "zero per octave": (set_in("schedule/per_octave", 0), "per_octave must be a whole number"),
     "too many history rows": (set_in("history/rows", 5000), "rows must be a whole number"),
     "short newest row": (set_in("history/newest", [1, 2]), "newest must hold 5 numbers"),
+    "NaN feature basis": (
+        change_array("checkpoint_feature_bases", lambda b: b * np.nan),
+        "'checkpoint_feature_bases.npy' holds NaN",
+    ),
+    "feature ranges of another layer": (
+        change_array("checkpoint_feature_ranges", lambda r: r[:, :, :-1]),
+        "'checkpoint_feature_ranges.npy' has shape",
+    ),
+    "feature axes flag as 1": (set_in("timeline/feature_axes", 1), "must be true or false"),
     "view settings as list": (set_in("view_settings", []), "view_settings must be a JSON object"),
 }
 

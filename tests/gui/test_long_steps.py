@@ -11,6 +11,7 @@ from mlpviz.core import network, trainer
 from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
 from mlpviz.core.network import MLP
 from mlpviz.core.session import Session
+from mlpviz.gui import worker as worker_module
 from mlpviz.gui.worker import start_worker, stop_worker
 
 from .test_worker import line_data
@@ -50,7 +51,8 @@ class WorkCounter:
 @pytest.fixture
 def work(monkeypatch):
     """Chunks of 4096 samples (49 per update on 200,000 points) and evaluation pieces of 2048,
-    counted."""
+    counted, of training in the worker's thread (playing too: counting needs this process)."""
+    monkeypatch.setattr(worker_module, "PLAY_IN_SEPARATE_PROCESS", False)
     monkeypatch.setattr(network, "GRADIENT_CHUNK", 4096)
     monkeypatch.setattr(trainer, "EVALUATION_PIECE", 2048)
     return WorkCounter(monkeypatch)
@@ -81,7 +83,7 @@ def test_stop_worker_abandons_a_long_step_at_its_next_chunk(qtbot, thread_parent
 def test_stop_worker_abandons_a_long_evaluation_at_its_next_piece(qtbot, thread_parent, work):
     thread, worker = start_worker(thread_parent, deep_session(200_000))
     pieces_before = work.pieces
-    worker.refresh()  # publishes a snapshot: both sets evaluated, 98 pieces
+    worker.step()  # one update (49 chunks), then its checkpoint: both sets evaluated, 98 pieces
     qtbot.waitUntil(lambda: work.pieces >= pieces_before + 3, timeout=TIMEOUT_MS)
     at_stop = work.total
     assert stop_worker(thread, worker)
@@ -105,7 +107,7 @@ def test_playing_goes_on_through_steps_longer_than_a_frame(qtbot, thread_parent,
 
 
 def test_closing_the_window_during_a_long_step_ends_the_thread_at_the_next_chunk(
-    qtbot, window, work
+    qtbot, work, window  # ``work`` first: the window's worker then trains in its own thread
 ):
     window._adopt_session(deep_session(200_000))
     qtbot.waitUntil(lambda: window.last_snapshot.net.depth == 9, timeout=TIMEOUT_MS)
@@ -118,3 +120,20 @@ def test_closing_the_window_during_a_long_step_ends_the_thread_at_the_next_chunk
     window.close()
     assert window._thread.isFinished()
     assert work.total - at_close <= 1
+
+
+def test_stopping_the_worker_during_a_long_step_in_the_training_process_ends_the_process(
+    qtbot, thread_parent
+):
+    """At Max the training process trains; stopping the worker in the middle of its first
+    update (about a second on 200,000 points) halts and ends the process, and the session
+    stays where it was."""
+    thread, worker = start_worker(thread_parent, deep_session(200_000), separate_process=True)
+    worker.set_speed(None)
+    worker.play()
+    qtbot.waitUntil(lambda: worker._process.running, timeout=TIMEOUT_MS)
+    child = worker._process._process
+    assert stop_worker(thread, worker)
+    assert thread.isFinished()
+    assert not child.is_alive()
+    assert worker.session.iteration == 0 and worker.session.timeline.iterations == [0]

@@ -15,6 +15,7 @@ from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import Dataset, make_preset
 from mlpviz.core.session import Session
 from mlpviz.core.trainer import Trainer
+from mlpviz.gui import worker as worker_module
 from mlpviz.gui.worker import GuiTurns, TrainingWorker, stop_worker
 
 TIMEOUT_MS = 10_000
@@ -180,7 +181,18 @@ def playground_in_window(qtbot, window) -> None:
     window.toolbar.findChild(QComboBox, "speedCombo").setCurrentIndex(3)  # Max
 
 
-def test_at_max_no_update_runs_while_a_frame_is_drawn_and_painted(qtbot, window, monkeypatch):
+@pytest.fixture
+def play_in_thread(monkeypatch):
+    """The window's worker plays in its own thread, as when the training process cannot
+    start, taking turns with the GUI (request it before ``window``)."""
+    monkeypatch.setattr(worker_module, "PLAY_IN_SEPARATE_PROCESS", False)
+
+
+def test_at_max_no_update_runs_while_a_frame_is_drawn_and_painted(
+    qtbot, play_in_thread, window, monkeypatch
+):
+    """In the worker's thread (Step; playing without the process), training and drawing
+    take turns."""
     playground_in_window(qtbot, window)
     updates = UpdateCounter(monkeypatch)
     frames = window._frames
@@ -210,8 +222,72 @@ def test_at_max_no_update_runs_while_a_frame_is_drawn_and_painted(qtbot, window,
     assert not any(updates.started_while)  # no update began while a frame was drawn
 
 
+def test_at_max_the_training_process_trains_and_the_worker_never_takes_a_frame_being_drawn(
+    qtbot, window, monkeypatch
+):
+    """At Max no update runs in the app's process at all (the training process does them),
+    and the worker brings the session up to date only between two frames."""
+    playground_in_window(qtbot, window)
+    updates = UpdateCounter(monkeypatch)
+    drawing = threading.Event()
+    absorbed_while_drawing = []
+    frames = window._frames
+    draw, end_turn = frames._draw_pending, window._worker.set_gui_busy
+    absorb = Session.absorb
+
+    def draw_pending():
+        drawing.set()
+        draw()
+
+    def set_gui_busy(busy):
+        if not busy:
+            drawing.clear()
+        end_turn(busy)
+
+    def absorb_watched(session, *args, **kwargs):
+        absorbed_while_drawing.append(drawing.is_set())
+        return absorb(session, *args, **kwargs)
+
+    monkeypatch.setattr(frames, "_draw_pending", draw_pending)
+    monkeypatch.setattr(window._worker, "set_gui_busy", set_gui_busy)
+    monkeypatch.setattr(Session, "absorb", absorb_watched)
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration > 2000, timeout=TIMEOUT_MS)
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: not window.last_snapshot.running, timeout=TIMEOUT_MS)
+    assert updates.count == 0
+    assert len(absorbed_while_drawing) > 10 and not any(absorbed_while_drawing)
+
+
+def test_a_pause_at_max_is_applied_before_the_next_snapshot(qtbot, window, monkeypatch):
+    """Pause pressed while the worker takes a burst's checkpoints: the next snapshot is the
+    paused one."""
+    playground_in_window(qtbot, window)
+    order = []  # ("pause",) and ("snapshot", running), as they happen
+    window._worker.snapshot_ready.connect(
+        lambda s: order.append(("snapshot", s.running)), Qt.DirectConnection
+    )
+    absorb = Session.absorb
+
+    def absorb_and_press_pause(session, *args, **kwargs):
+        if order.count(("snapshot", True)) == 5 and ("pause",) not in order:
+            window._worker.pause()
+            order.append(("pause",))
+        return absorb(session, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "absorb", absorb_and_press_pause)
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(
+        lambda: ("pause",) in order and order[-1] == ("snapshot", False), timeout=TIMEOUT_MS
+    )
+    pressed = order.index(("pause",))
+    assert order[pressed + 1] == ("snapshot", False)
+    assert ("snapshot", True) not in order[pressed:]
+
+
 def test_exact_numbers_whatever_the_timing(qtbot, window):
-    """Played at Max, the GUI taking its turns, a run ends where one Step of 3,000 ends."""
+    """Played at Max (in the training process), a run ends where one Step of 3,000 in the
+    worker's thread ends, and so does every checkpoint on the way."""
     playground_in_window(qtbot, window)
     window.state.set_stop_at(3000)
     qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
@@ -220,11 +296,17 @@ def test_exact_numbers_whatever_the_timing(qtbot, window):
         timeout=30_000,
     )
     played = window.last_snapshot.net.params
+    with window._worker.lock:
+        played_timeline = [(c.iteration, c.params) for c in window._worker.session.timeline]
     qtbot.mouseClick(window.findChild(QToolButton, "resetButton"), Qt.LeftButton)
     qtbot.waitUntil(lambda: window.last_snapshot.iteration == 0, timeout=TIMEOUT_MS)
     window._worker.step(3000)
     qtbot.waitUntil(lambda: window.last_snapshot.iteration == 3000, timeout=30_000)
     np.testing.assert_array_equal(window.last_snapshot.net.params, played)
+    with window._worker.lock:
+        stepped = [(c.iteration, c.params) for c in window._worker.session.timeline]
+    assert [i for i, _ in stepped] == [i for i, _ in played_timeline]
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(stepped, played_timeline))
 
 
 def test_closing_the_window_while_playing_at_max_stops_the_thread(qtbot, window):

@@ -1,0 +1,118 @@
+"""Training in a separate process computes exactly what the session would have computed."""
+
+import numpy as np
+import pytest
+
+from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
+from mlpviz.core.datasets import make_preset
+from mlpviz.core.errors import DivergenceError
+from mlpviz.core.session import Session
+from mlpviz.core.training_process import Stopped, TrainingProcess
+
+FRAME = 1 / 60
+
+
+@pytest.fixture(scope="module")
+def process():
+    """One child process for the module: starting one imports NumPy (about a second)."""
+    training = TrainingProcess()
+    yield training
+    training.close()
+    assert training._process is None
+
+
+def spiral_session(
+    optimizer: str = "adam", learning_rate: float = 0.03, activation: str = "tanh", **kwargs
+) -> Session:
+    data = make_preset("spiral", 250, 0.1, 1)
+    network = NetworkConfig(tuple(HiddenLayer(8, activation) for _ in range(3)), seed=2)
+    training = TrainingConfig(optimizer, learning_rate, 10)
+    return Session(data, network, training, test_ratio=0.2, **kwargs)
+
+
+def train_remotely(process: TrainingProcess, session: Session, limit: int) -> Stopped:
+    """Run a burst to its end, absorbing every message; returns the last."""
+    process.start(session, limit, FRAME)
+    message = None
+    while process.running:
+        for message in process.receive(0.05):
+            session.absorb(message.records, message.live if isinstance(message, Stopped) else None)
+    return message
+
+
+def assert_same_run(remote: Session, local: Session) -> None:
+    assert remote.iteration == local.iteration
+    np.testing.assert_array_equal(remote.net.params, local.net.params)
+    assert remote.timeline.iterations == local.timeline.iterations
+    assert remote.timeline.last_is_transient == local.timeline.last_is_transient
+    for theirs, ours in zip(remote.timeline, local.timeline):
+        np.testing.assert_array_equal(theirs.params, ours.params)
+        assert theirs.metrics == ours.metrics
+        assert theirs.gradient_norms == ours.gradient_norms
+        assert theirs.largest_weight == ours.largest_weight
+    np.testing.assert_array_equal(remote.history.kept_rows(), local.history.kept_rows())
+    np.testing.assert_array_equal(
+        remote.history.arrays().iteration, local.history.arrays().iteration
+    )
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_a_burst_in_the_process_equals_the_same_steps_here(process, optimizer):
+    remote, local = spiral_session(optimizer), spiral_session(optimizer)
+    ended = train_remotely(process, remote, 1500)
+    local.step(1500)
+    assert ended.divergence is None and ended.problem is None
+    assert_same_run(remote, local)
+    # … and both go on the same, here and there
+    train_remotely(process, remote, 300)
+    local.step(300)
+    assert_same_run(remote, local)
+
+
+def test_a_halted_burst_leaves_the_session_where_the_process_was(process):
+    remote = spiral_session()
+    process.start(remote, 10**9, FRAME)
+    messages = process.receive(5.0)  # the first frame's checkpoints at least
+    messages += process.finish()
+    for message in messages:
+        remote.absorb(message.records, message.live if isinstance(message, Stopped) else None)
+    assert isinstance(messages[-1], Stopped) and not process.running
+    assert remote.iteration > 0
+    local = spiral_session()
+    local.step(remote.iteration)
+    assert_same_run(remote, local)
+
+
+def test_a_small_timeline_budget_thins_the_same_checkpoints(process):
+    remote, local = spiral_session(), spiral_session()
+    remote.set_budget(200_000)
+    local.set_budget(200_000)
+    train_remotely(process, remote, 4000)
+    local.step(4000)
+    assert len(local.timeline) < 300  # it was thinned
+    assert_same_run(remote, local)
+
+
+@pytest.mark.parametrize("learning_rate", [100.0, 1e6])  # at the 2nd update; at the 1st
+def test_a_divergence_in_the_process_leaves_the_state_a_divergence_here_leaves(
+    process, learning_rate
+):
+    remote = spiral_session("momentum", learning_rate, "relu")
+    local = spiral_session("momentum", learning_rate, "relu")
+    ended = train_remotely(process, remote, 1000)
+    with pytest.raises(DivergenceError) as raised:
+        local.step(1000)
+    assert ended.divergence == (str(raised.value), raised.value.loss)
+    assert_same_run(remote, local)
+    remote_trainer, local_trainer = remote.live_point()[1], local.live_point()[1]
+    assert remote_trainer.position == local_trainer.position
+    assert remote_trainer.optimizer.arrays.keys() == local_trainer.optimizer.arrays.keys()
+    assert remote_trainer.rng == local_trainer.rng
+
+
+def test_a_session_with_nothing_to_train_on_is_refused_before_the_process_starts():
+    session = Session()
+    training = TrainingProcess()
+    with pytest.raises(Exception, match="Add some points"):
+        training.start(session, 10, FRAME)
+    assert training._process is None and not training.running
