@@ -14,7 +14,12 @@ reach both alike. A block trains one epoch to warm up, then times ``--epochs`` e
 block starts once the rest of the machine is idle and is run again when other processes used
 more than --max-foreign cores meanwhile (at most --max-wait seconds of waiting in all).
 
-    python3 bench/bench_digits.py [--blocks 4] [--epochs 2]
+    python3 bench/bench_digits.py [--blocks 4] [--epochs 2] [--threads N]
+
+``--threads N`` gives both frameworks N threads (NumPy's BLAS and PyTorch's intra-op
+threads); by default each uses its own default (2 here). On a busy machine, spinning threads
+waiting for each other slow both frameworks tens of times, and one thread each is the only
+fair comparison.
 
 Prints the median seconds per epoch of each framework and the ratio mlpviz / PyTorch
 (target ≤ 1.2). Without torch, mlpviz alone is timed.
@@ -89,15 +94,20 @@ def torch_epoch():
     return epoch
 
 
-def worker(contender: str, epochs: int) -> None:
+def worker(contender: str, epochs: int, threads: int | None) -> None:
     """Time ``epochs`` epochs of one framework in this process; print one JSON line."""
     info: dict[str, object] = {}
     if contender == "mlpviz":
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads, user_api="blas")
         epoch = mlpviz_epoch()
         info["blas"] = blas_description()
     else:
         import torch
 
+        if threads:
+            torch.set_num_threads(threads)
         epoch = torch_epoch()
         info.update(torch=torch.__version__, threads=torch.get_num_threads())
     epoch()  # warm-up: buffers, BLAS threads, PyTorch's allocator
@@ -114,9 +124,10 @@ def worker(contender: str, epochs: int) -> None:
 
 def run_block(contender: str, args: argparse.Namespace) -> dict:
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", contender]
-    result = subprocess.run(
-        [*command, "--epochs", str(args.epochs)], capture_output=True, text=True, check=False
-    )
+    command += ["--epochs", str(args.epochs)]
+    if args.threads:
+        command += ["--threads", str(args.threads)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         sys.exit(f"worker {contender} failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -128,10 +139,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs per block")
     parser.add_argument("--max-foreign", type=float, default=0.2, help="cores others may use")
     parser.add_argument("--max-wait", type=float, default=300, help="seconds of waiting in all")
+    parser.add_argument("--threads", type=int, help="threads of each framework")
     parser.add_argument("--worker", metavar="CONTENDER", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.epochs)
+        worker(args.worker, args.epochs, args.threads)
         return
     contenders = ["mlpviz", "torch"] if importlib.util.find_spec("torch") else ["mlpviz"]
     times: dict[str, list[float]] = {name: [] for name in contenders}
@@ -143,9 +155,11 @@ def main() -> None:
             print(f"block {block + 1}/{args.blocks}: {name}", file=sys.stderr)
             while True:
                 waited += wait_until_quiet(args.max_foreign, max(args.max_wait - waited, 0))
+                started = time.perf_counter()
                 result = run_block(name, args)
                 if result["foreign"] <= args.max_foreign or waited >= args.max_wait:
                     break
+                waited += time.perf_counter() - started  # a lost block counts as waiting
                 print(f"  others used {result['foreign']:.2f} cores: again", file=sys.stderr)
             foreign = max(foreign, result["foreign"])
             infos.setdefault(name, result)
@@ -170,6 +184,7 @@ def report(
         torch_text = f"torch {infos['torch']['torch']} ({infos['torch']['threads']} threads)"
     print(f"- Python {platform.python_version()}, numpy {np.__version__}, {torch_text}")
     print(f"- NumPy BLAS: {infos['mlpviz']['blas']}")
+    print(f"- threads per framework: {args.threads or 'each its default'}")
     print(
         f"- {args.blocks} blocks × {args.epochs} epochs per framework; {elapsed:.0f} s in all, "
         f"{waited:.0f} s of it waiting for a quiet machine; others' CPU use in a kept block: "
