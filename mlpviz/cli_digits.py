@@ -203,7 +203,7 @@ def _small(net: MLP, batch_size: int) -> bool:
     """Whether a network's updates are too small to gain from BLAS threads: it then trains on
     one. Their threads wait for each other spinning, and on a busy machine that costs more
     than it saves: [64, 32, 10] on the 8×8 digits took 15 s with two threads where one took
-    1.7 s (and 1 s on an idle machine either way)."""
+    1.7 s, on this 2-core machine shared with other jobs."""
     return net.parameter_count * batch_size < SMALL_UPDATE
 
 
