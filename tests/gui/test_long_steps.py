@@ -107,7 +107,9 @@ def test_playing_goes_on_through_steps_longer_than_a_frame(qtbot, thread_parent,
 
 
 def test_closing_the_window_during_a_long_step_ends_the_thread_at_the_next_chunk(
-    qtbot, work, window  # ``work`` first: the window's worker then trains in its own thread
+    qtbot,
+    work,
+    window,  # ``work`` first: the window's worker then trains in its own thread
 ):
     window._adopt_session(deep_session(200_000))
     qtbot.waitUntil(lambda: window.last_snapshot.net.depth == 9, timeout=TIMEOUT_MS)
