@@ -10,7 +10,12 @@
     mlpviz train --session FILE.mlpviz --iterations N --out DIR
                                 continue a saved session for N more iterations
     mlpviz export FILE.mlpviz --out DIR [--at ITERATION]
-                                write the same files for a saved session at an iteration
+                                write the same files for a saved session at an iteration,
+                                and figures of the app's views: boundary.svg, loss.png,
+                                loss.svg, weights.png, sheet.png; and model.py (the
+                                network as a PyTorch script)
+    --gif                       (train, export) also write boundary.gif: the decision
+                                regions over the run's timeline, an animated GIF
     mlpviz digits … --out DIR   train on handwritten digits (mlpviz/cli_digits.py)
 
 Qt is imported only when it is needed (the app, or the PNG at the very end of a training
@@ -33,7 +38,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -62,11 +67,13 @@ from mlpviz.core.datasets import (
     save_csv,
 )
 from mlpviz.core.errors import ConfigError, DatasetError, MlpvizError
-from mlpviz.core.history import FIELDS, HistoryArrays
+from mlpviz.core.history import HistoryArrays
 from mlpviz.core.model_io import save_model
 from mlpviz.core.network import INITS, MLP
 from mlpviz.core.optimizers import OPTIMIZERS
+from mlpviz.core.pytorch_script import save_pytorch_script
 from mlpviz.core.session import Session
+from mlpviz.core.snapshot import Snapshot
 from mlpviz.core.timeline import Metrics
 
 EXIT_OK = 0
@@ -77,11 +84,34 @@ EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 MAX_ITERATIONS = 10_000_000
 MAX_TEST_RATIO = 0.9
-# The result files of `mlpviz train`, and of every command: a new run replaces all of those
-# in DIR at once (see _publish), so that DIR never mixes two runs' results.
-OUTPUT_FILES = ("metrics.json", "loss.csv", "model.npz", "dataset.csv", "boundary.png")
+# The result files of `mlpviz train` and `mlpviz export`, and of every command
+# (RESULT_FILES): a new run replaces all of those in DIR at once (see _publish), so that DIR
+# never mixes two runs' results. boundary.gif is written with --gif, model.py by
+# `mlpviz export`.
+# The figures of views `mlpviz export` writes, by file name: the view's objectName in
+# mlpviz.gui.figures.FIGURE_VIEWS. A view that is not registered there (yet), or has nothing
+# to show for the run (the feature space of a net without a hidden layer), is skipped: the
+# feature space view is connected by registering "featureSpacePlot" in FIGURE_VIEWS.
+VIEW_FIGURES = {
+    "loss.png": "lossPlot",
+    "loss.svg": "lossPlot",
+    "weights.png": "weightsPlot",
+    "feature_space.png": "featureSpacePlot",
+}
+EXPORT_FIGURES = ("boundary.svg", *VIEW_FIGURES, "sheet.png")
+OUTPUT_FILES = (
+    "metrics.json",
+    "loss.csv",
+    "model.npz",
+    "dataset.csv",
+    "boundary.png",
+    *EXPORT_FIGURES,
+    "boundary.gif",
+    "model.py",
+)
 DIGITS_OUTPUT_FILES = ("confusion.csv", "weights.png", "misclassified.png")
-RESULT_FILES = OUTPUT_FILES + DIGITS_OUTPUT_FILES
+RESULT_FILES = tuple(dict.fromkeys(OUTPUT_FILES + DIGITS_OUTPUT_FILES))
+GIF_MAX_SIDE = 480  # boundary.gif: as large as boundary.png, up to this many pixels a side
 STAGING_PREFIX = ".mlpviz-new-"  # a folder in DIR where the new results are written
 BACKUP_PREFIX = ".mlpviz-old-"  # a folder in DIR holding the previous results while swapping
 DEFAULT_PRESET = "xor"
@@ -146,10 +176,27 @@ def _run_and_print(args: argparse.Namespace) -> int:
     try:
         status = command(args)
         sys.stdout.flush()  # a closed pipe or a full disk shows here, not at exit
-    except OSError as error:  # files are reported as MlpvizErrors: this is stdout or stderr
+    except Exception as error:
+        stop = _stop_behind(error)
+        if stop is not None:
+            raise stop from None
+        if not isinstance(error, OSError):
+            raise
+        # Files are reported as MlpvizErrors: this is stdout or stderr.
         _discard_stdout()
         raise _OutputError(f"cannot print: {_reason(error)}") from None
     return status
+
+
+def _stop_behind(error: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or SIGTERM that a library's clean-up turned into another error (raised
+    inside np.savez, it comes out of zipfile's close as a ValueError), or None."""
+    cause = error.__context__
+    while cause is not None:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        cause = cause.__context__
+    return None
 
 
 def _discard_stdout() -> None:
@@ -338,7 +385,10 @@ def _parser() -> argparse.ArgumentParser:
         help="write the results of a saved session at one of its iterations",
         description=(
             "Write metrics.json, loss.csv, model.npz, dataset.csv and boundary.png into DIR "
-            "for a saved session as it was at ITERATION: its last checkpoint at or before it."
+            "for a saved session as it was at ITERATION: its last checkpoint at or before it; "
+            "and figures of the app's views drawn there: boundary.svg, loss.png, loss.svg, "
+            "weights.png and sheet.png (all the views on one slide); and model.py, the network "
+            "as a standalone PyTorch script. loss.csv and the loss figures stop at ITERATION."
         ),
     )
     export.add_argument(
@@ -502,6 +552,13 @@ def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
         default="800",
         metavar="PIXELS",
         help="size of boundary.png: PIXELS for a square, or WIDTHxHEIGHT (default: %(default)s)",
+    )
+    group.add_argument(
+        "--gif",
+        action="store_true",
+        help="also write boundary.gif: the decision regions replayed over the run's "
+        f"checkpoints, one frame per checkpoint (at most a few hundred), up to {GIF_MAX_SIDE} "
+        "pixels a side",
     )
 
 
@@ -761,6 +818,7 @@ class _Run:
     epoch: int
     loss_rows: HistoryArrays  # the run's loss record up to ``iteration``
     seconds: float | None  # time spent training by this command; None when it did not train
+    snapshot: Snapshot | None = None  # for the views' figures (an export writes them)
 
 
 def _train_command(args: argparse.Namespace) -> int:
@@ -775,7 +833,8 @@ def _train_command(args: argparse.Namespace) -> int:
         save_to = _session_path(args.save_session)
         run = _train(session, settings.iterations)
         metrics = _metrics(run, settings, source)
-    _write_results(run, metrics, settings, source)
+    extra = _gif_writer(session, len(session.timeline) - 1, settings) if args.gif else {}
+    _write_results(run, metrics, settings, source, extra)
     _save_session(session, save_to)
     print(_summary(metrics, settings.out, trained=settings.iterations))
     return EXIT_OK
@@ -890,7 +949,11 @@ def _export_command(args: argparse.Namespace) -> int:
     settings = _session_settings(session, training, run.iteration, image_size, out)
     source = _session_source(args.session, run.dataset)
     metrics = _metrics(run, settings, source)
-    _write_results(run, metrics, settings, source)
+    title = _figure_title(source, settings, run)
+    extra = {"model.py": lambda path: save_pytorch_script(run.net, path, title)}
+    if args.gif:
+        extra |= _gif_writer(session, index, settings)
+    _write_results(run, metrics, settings, source, extra)
     print(_summary(metrics, settings.out, trained=None))
     return EXIT_OK
 
@@ -898,8 +961,6 @@ def _export_command(args: argparse.Namespace) -> int:
 def _checkpoint_run(session: Session, index: int) -> _Run:
     """The run as it was at checkpoint ``index``, its loss record ending there."""
     snapshot, data = session.checkpoint_snapshot(index)
-    record = snapshot.history
-    until = record.iteration <= snapshot.iteration
     return _Run(
         net=snapshot.net,
         dataset=data.dataset,
@@ -907,8 +968,10 @@ def _checkpoint_run(session: Session, index: int) -> _Run:
         metrics=session.timeline[index].metrics,
         iteration=snapshot.iteration,
         epoch=snapshot.epoch,
-        loss_rows=HistoryArrays(*(getattr(record, field)[until] for field in FIELDS)),
+        loss_rows=snapshot.history.until(snapshot.iteration),
         seconds=None,
+        # The record ends at the state exported, in the loss figure as in loss.csv.
+        snapshot=replace(snapshot, history=snapshot.history.until(snapshot.iteration)),
     )
 
 
@@ -995,24 +1058,14 @@ def _json_number(value: object) -> object:
     return value
 
 
-def _loss_csv(history: HistoryArrays) -> str:
-    """``iteration,train_loss,test_loss,train_accuracy,test_accuracy``, one row per recorded
-    iteration; an empty field is a value not measured (no test set)."""
-    columns = [getattr(history, field).tolist() for field in FIELDS]
-    lines = [",".join(FIELDS)]
-    for iteration, *values in zip(*columns):
-        lines.append(",".join([str(iteration), *(_csv_number(value) for value in values)]))
-    return "\n".join(lines) + "\n"
-
-
-def _csv_number(value: float) -> str:
-    """The shortest text that reads back as ``value``; empty for NaN."""
-    return repr(value) if math.isfinite(value) else ""
+def _dataset_name(source: dict) -> str:
+    """The preset's name, or the name of the file the data came from."""
+    return source["preset"] or Path(source["data"] or source["session"]).name
 
 
 def _figure_title(source: dict, settings: _Settings, run: _Run) -> str:
     """``xor · [2, 8, 8, 1] tanh · sgd α = 0.1 · 1000 it``."""
-    name = source["preset"] or Path(source["data"] or source["session"]).name
+    name = _dataset_name(source)
     activations = [layer.activation for layer in settings.network.hidden]
     network = str(list(run.net.layer_sizes))
     if activations:
@@ -1024,10 +1077,29 @@ def _figure_title(source: dict, settings: _Settings, run: _Run) -> str:
 _Writer = Callable[[Path], None]  # writes one result file to the path it is given
 
 
-def _write_results(run: _Run, metrics: dict, settings: _Settings, source: dict) -> None:
-    """Write the result files into DIR; what stops that is an _OutputError."""
+def _gif_writer(session: Session, last: int, settings: _Settings) -> dict[str, _Writer]:
+    """boundary.gif: the data plane over the session's checkpoints 0…``last``."""
+    side = min(GIF_MAX_SIDE, *settings.image_size)
+
+    def write(path: Path) -> None:
+        from mlpviz.render_animation import write_timeline_gif  # Qt and Pillow load here
+
+        write_timeline_gif(session, path, last=last, size=side)
+
+    return {"boundary.gif": write}
+
+
+def _write_results(
+    run: _Run,
+    metrics: dict,
+    settings: _Settings,
+    source: dict,
+    extra: Mapping[str, _Writer] | None = None,
+) -> None:
+    """Write the result files, and ``extra`` ones, into DIR; what stops that is an
+    _OutputError."""
     try:
-        _write_outputs(run, metrics, settings, _figure_title(source, settings, run))
+        _write_outputs(run, metrics, settings, source, extra or {})
     except OSError as error:
         reason = _reason(error)
         raise _OutputError(f"cannot write the results into {settings.out}: {reason}") from None
@@ -1043,32 +1115,61 @@ def _save_session(session: Session, path: Path | None) -> None:
         raise _OutputError(f"cannot write the session {path}: {_reason(error)}") from None
 
 
-def _write_outputs(run: _Run, metrics: dict, settings: _Settings, title: str) -> None:
-    """Write the result files into DIR: all of them, or none (see _publish)."""
-    _publish(_result_writers(run, metrics, settings, title), settings.out)
+def _write_outputs(
+    run: _Run, metrics: dict, settings: _Settings, source: dict, extra: Mapping[str, _Writer]
+) -> None:
+    """Write the result files, and ``extra`` ones, into DIR: all of them, or none (see
+    _publish)."""
+    _publish({**_result_writers(run, metrics, settings, source), **extra}, settings.out)
 
 
 def _result_writers(
-    run: _Run, metrics: dict, settings: _Settings, title: str
+    run: _Run, metrics: dict, settings: _Settings, source: dict
 ) -> dict[str, _Writer]:
-    """The writer of each of OUTPUT_FILES, to be called with the path to write to."""
-    from mlpviz.render import render_boundary_png  # Qt loads only once training succeeded
+    """The writer of each result file, to be called with the path to write to."""
+    from mlpviz.render import render_boundary  # Qt loads only once training succeeded
 
+    title = _figure_title(source, settings, run)
     metrics_text = json.dumps(metrics, indent=2, allow_nan=False) + "\n"
-    return {
-        "metrics.json": lambda path: path.write_text(metrics_text, encoding="utf-8"),
-        "loss.csv": lambda path: path.write_text(_loss_csv(run.loss_rows), encoding="utf-8"),
-        "model.npz": lambda path: save_model(run.net, path),
-        "dataset.csv": lambda path: save_csv(run.dataset, path),
-        "boundary.png": lambda path: render_boundary_png(
+
+    def boundary(path: Path) -> None:  # boundary.png, or .svg
+        render_boundary(
             run.net,
             run.dataset,
             path,
             size=settings.image_size,
             test_mask=run.test_mask,
             title=title,
-        ),
+        )
+
+    return {
+        "metrics.json": lambda path: path.write_text(metrics_text, encoding="utf-8"),
+        "loss.csv": lambda path: path.write_text(run.loss_rows.to_csv(), encoding="utf-8"),
+        "model.npz": lambda path: save_model(run.net, path),
+        "dataset.csv": lambda path: save_csv(run.dataset, path),
+        "boundary.png": boundary,
+        **_figure_writers(run, settings, boundary, _dataset_name(source)),
     }
+
+
+def _figure_writers(
+    run: _Run, settings: _Settings, boundary: _Writer, dataset_name: str
+) -> dict[str, _Writer]:
+    """The writers of EXPORT_FIGURES, for a run with a snapshot (an export); Qt draws them
+    offscreen, each view from the run's Frame. ``boundary`` writes boundary.png or .svg."""
+    if run.snapshot is None:
+        return {}
+    from mlpviz.core.frame import Frame
+    from mlpviz.gui import figures
+
+    frame = Frame(run.snapshot, run.dataset, run.test_mask)
+    heading = figures.sheet_title(dataset_name, frame, settings.training)
+    writers: dict[str, _Writer] = {"boundary.svg": boundary}
+    for name, view in VIEW_FIGURES.items():
+        if figures.can_draw(view, frame):
+            writers[name] = lambda path, view=view: figures.write_figure(view, frame, path)
+    writers["sheet.png"] = lambda path: figures.write_sheet(frame, path, heading)
+    return writers
 
 
 def _summary(metrics: dict, out: Path, trained: int | None) -> str:

@@ -1,20 +1,25 @@
-"""Decision regions of a trained network drawn to a PNG file, without a window.
+"""Decision regions of a trained network drawn to a PNG or SVG file, without a window.
 
-Used by ``mlpviz train`` to make figures for slides. Qt paints into a ``QImage``; a
-``QApplication`` is created on the offscreen platform when the process has none and no
-display, so the rendering works in a headless process (a CI job, an SSH session).
+Used by ``mlpviz train`` and ``mlpviz export`` to make figures for slides. Qt paints into a
+``QImage`` or a ``QSvgGenerator``; a ``QApplication`` is created on the offscreen platform
+when the process has none and no display, so the rendering works in a headless process (a
+CI job, an SSH session). The app's figures of its views (mlpviz.gui.figures) use the same
+PNG and SVG writers.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLineF, QPointF, QRectF, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLineF, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication
 
 from mlpviz.core.atomic import write_atomically
@@ -41,11 +46,14 @@ COMPACT_LABELS_FROM = 1e6  # from here on, every tick label is written 1e+06, 1.
 TICK_FONT, AXIS_FONT = 15, 19
 TICK_LENGTH, TICK_LABEL_GAP, AXIS_LABEL_GAP, EDGE_GAP = 6, 5, 8, 6
 MIN_LABEL_GAP = 6  # between neighbouring tick labels under the plot
+DATA_MARGIN = 0.08  # the plot shows the data's range and this share of it beyond each side
+MIN_HALF_SPAN = 1.0  # a single point, or points on a line, still get a plot 2 units wide
 BOUNDARY_COLOR = "#2B2B2B"
 FRAME_COLOR = "#555555"
+SCREEN_DPI = 96  # a QImage's and a QPicture's logical dots per inch
 
 
-def render_boundary_png(
+def render_boundary(
     net: MLP,
     dataset: Dataset,
     path: str | os.PathLike,
@@ -54,25 +62,74 @@ def render_boundary_png(
     test_mask: np.ndarray | None = None,
     title: str | None = None,
 ) -> None:
-    """Write the decision regions of ``net`` with the points of ``dataset`` to a PNG file.
+    """Write the decision regions of ``net`` with the points of ``dataset`` to a PNG file,
+    or an SVG one when ``path`` ends in ``.svg`` (points, lines and text then vectors, the
+    regions an image inside it).
 
     Regions take the class colours mixed by the predicted probabilities and lightened toward
     white where the network is unsure; the decision boundary is drawn as a dark line; training
     points are filled discs and the points selected by ``test_mask: (m,) bool`` hollow rings.
-    ``size`` is (width, height) in pixels. The file is replaced atomically.
+    The plot frames the data. ``size`` is (width, height) in pixels. The file is replaced
+    atomically.
     """
     width, height = _checked_size(size)
     mask = _checked_mask(test_mask, len(dataset))
-    _ensure_application()
+    ensure_application()
+
+    def paint(painter: QPainter) -> None:
+        _paint_figure(painter, net, dataset, mask, title, width, height)
+
+    if str(path).lower().endswith(".svg"):
+        data = svg_document(width, height, QSize(width, height), paint)
+    else:
+        data = encode_png(_painted_image(width, height, paint))
+    write_atomically(path, lambda handle: handle.write(data))
+
+
+render_boundary_png = render_boundary  # its name before it wrote SVG too
+
+
+def _painted_image(width: int, height: int, paint: Callable[[QPainter], None]) -> QImage:
     image = QImage(width, height, QImage.Format.Format_RGB32)
     image.fill(QColor("white"))
     painter = QPainter(image)
     try:
-        _paint_figure(painter, net, dataset, mask, title, width, height)
+        paint(painter)
     finally:
         painter.end()
-    png = _encode_png(image)
-    write_atomically(path, lambda handle: handle.write(png))
+    return image
+
+
+def svg_document(
+    width: int, height: int, layout: QSize, paint: Callable[[QPainter], None]
+) -> bytes:
+    """An SVG ``width`` × ``height`` pixels large, drawn by ``paint`` in ``layout`` units
+    (white behind it)."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    generator = QSvgGenerator()
+    generator.setOutputDevice(buffer)
+    generator.setSize(QSize(width, height))
+    generator.setViewBox(QRectF(0, 0, layout.width(), layout.height()))
+    generator.setTitle("mlpviz figure")
+    # pyqtgraph replays QPictures, which Qt rescales by the ratio of the devices' dots per
+    # inch: the generator's must be a QImage's, not SVG's usual 72, for fonts to match too.
+    generator.setResolution(SCREEN_DPI)
+    painter = QPainter(generator)
+    try:
+        painter.fillRect(QRectF(0, 0, layout.width(), layout.height()), QColor("white"))
+        paint(painter)
+    finally:
+        painter.end()
+    return _pixel_size_svg(bytes(data.data()), width, height)
+
+
+def _pixel_size_svg(svg: bytes, width: int, height: int) -> bytes:
+    """QSvgGenerator gives the size in millimetres; a figure is asked for in pixels."""
+    head, rest = svg.decode("utf-8").split("<svg", 1)
+    rest = re.sub(r'\swidth="[^"]*"', f' width="{width}px"', rest, count=1)
+    rest = re.sub(r'\sheight="[^"]*"', f' height="{height}px"', rest, count=1)
+    return (head + "<svg" + rest).encode("utf-8")
 
 
 # --- set-up ------------------------------------------------------------------------------
@@ -96,7 +153,7 @@ def _checked_mask(test_mask: np.ndarray | None, m: int) -> np.ndarray:
 _application: QApplication | None = None
 
 
-def _ensure_application() -> None:
+def ensure_application() -> None:
     """Make sure a QApplication exists; fonts cannot be rendered without one.
 
     A QApplication rather than a QGuiApplication, so that a test session or a GUI started
@@ -110,7 +167,8 @@ def _ensure_application() -> None:
     _application = QApplication(sys.argv[:1])
 
 
-def _encode_png(image: QImage) -> bytes:
+def encode_png(image: QImage) -> bytes:
+    """``image`` as the bytes of a PNG file; OSError if Qt cannot encode it."""
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
@@ -123,75 +181,93 @@ def _encode_png(image: QImage) -> bytes:
 # --- layout ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Frame:
-    """Where the square plot sits in the image and which data range it shows.
+    """Where the plot sits in the image and which data it shows, at one scale on both axes.
 
     Data coordinates can reach ±1.8e308, where ``high − low`` overflows to inf: positions
     are measured from the centre in half spans, which stay finite.
     """
 
-    plot: QRectF  # the plot square, in pixels
-    low: float  # data coordinate at the left and bottom edges
-    high: float  # data coordinate at the right and top edges
+    plot: QRectF  # the plot, in pixels
+    centre: tuple[float, float]  # data coordinates at the plot's centre
+    half: tuple[float, float]  # half the data range shown on each axis
 
-    @property
-    def centre(self) -> float:
-        return self.low / 2 + self.high / 2
-
-    @property
-    def half_span(self) -> float:
-        return self.high / 2 - self.low / 2
+    def span(self, axis: int) -> tuple[float, float]:
+        """The data range shown on ``axis`` (0: x₁, 1: x₂)."""
+        return self.centre[axis] - self.half[axis], self.centre[axis] + self.half[axis]
 
     def data(self, unit: np.ndarray) -> np.ndarray:
-        """Data coordinates of ``unit`` positions: −1 at the low edge, +1 at the high edge."""
-        return self.centre + unit * self.half_span
+        """Data coordinates of ``unit`` positions (n, 2): −1 at the low edges, +1 at the high."""
+        return np.asarray(self.centre) + unit * np.asarray(self.half)
 
     def x_pixel(self, x: np.ndarray | float) -> np.ndarray | float:
-        unit = (x - self.centre) / self.half_span
+        unit = (x - self.centre[0]) / self.half[0]
         return self.plot.center().x() + unit * self.plot.width() / 2
 
     def y_pixel(self, y: np.ndarray | float) -> np.ndarray | float:
-        unit = (y - self.centre) / self.half_span
+        unit = (y - self.centre[1]) / self.half[1]
         return self.plot.center().y() - unit * self.plot.height() / 2
 
 
-def _data_range(X: np.ndarray) -> tuple[float, float]:
-    """The box [-BOX, BOX], widened with a margin when the data reach beyond it.
+def _data_box(X: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The centre and half spans of the data, with a margin; the box [−BOX, BOX]² when
+    there are no points, and at least MIN_HALF_SPAN each way (a single point, a line).
 
     Python floats in halves: the range stays finite however close the data come to the
     largest float (the margin shrinks there), and NumPy scalars would warn on overflow.
     """
-    if len(X) == 0 or (X.min() >= -BOX and X.max() <= BOX):
-        return -BOX, BOX
-    low, high = min(-BOX, float(X.min())), max(BOX, float(X.max()))
-    centre, half = low / 2 + high / 2, high / 2 - low / 2
-    half = min(1.04 * half, sys.float_info.max - abs(centre))
-    return centre - half, centre + half
+    if len(X) == 0:
+        return (0.0, 0.0), (float(BOX), float(BOX))
+    centre, half = [], []
+    for low, high in zip(X.min(axis=0).tolist(), X.max(axis=0).tolist()):
+        middle = low / 2 + high / 2
+        reach = max(high / 2 - low / 2, MIN_HALF_SPAN) * (1 + DATA_MARGIN)
+        centre.append(middle)
+        half.append(min(reach, sys.float_info.max - abs(middle)))
+    return (centre[0], centre[1]), (half[0], half[1])
 
 
 def _layout(
-    width: int, height: int, scale: float, has_title: bool, span: tuple[float, float]
-) -> tuple[_Frame, _Ticks]:
-    """The plot and its ticks: as many as their labels have room for side by side."""
+    width: int, height: int, scale: float, has_title: bool, box: tuple
+) -> tuple[_Frame, _Ticks, _Ticks]:
+    """The plot and its ticks on x₁ and x₂: as many as their labels have room for."""
+    left = 78 * scale
     for target in TICK_TARGETS:
-        ticks = _ticks(*span, target)
-        frame = _frame(width, height, scale, has_title, span, _left_margin(ticks, scale))
-        room = frame.plot.width() * (ticks.step / 2) / frame.half_span  # pixels between ticks
-        if room >= _widest_label(ticks, scale) + MIN_LABEL_GAP * scale:
+        frame = _frame(width, height, scale, has_title, box, left)
+        x_ticks, y_ticks = _axis_ticks(frame, target)
+        left = _left_margin(y_ticks, scale)
+        frame = _frame(width, height, scale, has_title, box, left)
+        x_ticks, y_ticks = _axis_ticks(frame, target)
+        room = frame.plot.width() * (x_ticks.step / 2) / frame.half[0]  # pixels between ticks
+        if room >= _widest_label(x_ticks, scale) + MIN_LABEL_GAP * scale:
             break
-    return frame, ticks
+    return frame, x_ticks, y_ticks
+
+
+def _axis_ticks(frame: _Frame, target: int) -> tuple[_Ticks, _Ticks]:
+    """Ticks of both axes at one step (the axes share a scale), labelled alike."""
+    step = _nice_step(max(frame.half), target)
+    compact = max(abs(v) for axis in (0, 1) for v in frame.span(axis)) >= COMPACT_LABELS_FROM
+    return _ticks(*frame.span(0), target, step, compact), _ticks(
+        *frame.span(1), target, step, compact
+    )
 
 
 def _frame(
-    width: int, height: int, scale: float, has_title: bool, span: tuple[float, float], left: float
+    width: int, height: int, scale: float, has_title: bool, box: tuple, left: float
 ) -> _Frame:
-    """The largest square plot that leaves ``left`` pixels for the tick and axis labels, and
-    room for the title."""
+    """The plot filling the room ``left`` pixels leave for the tick and axis labels and
+    the title: the data at one scale on both axes, the shorter side widened to fill it."""
     right = 26 * scale
     top, bottom = (60 if has_title else 26) * scale, 70 * scale
-    side = max(1.0, min(width - left - right, height - top - bottom))
-    x0 = left + (width - left - right - side) / 2
-    y0 = top + (height - top - bottom - side) / 2
-    return _Frame(QRectF(x0, y0, side, side), *span)
+    plot = QRectF(left, top, max(1.0, width - left - right), max(1.0, height - top - bottom))
+    centre, half = box
+    # Data units per pixel: the axis that needs more sets it; halves keep it finite.
+    per_pixel = max(half[0] / (plot.width() / 2), half[1] / (plot.height() / 2))
+    shown = [
+        min(per_pixel * side / 2, sys.float_info.max - abs(middle))
+        for side, middle in ((plot.width(), centre[0]), (plot.height(), centre[1]))
+    ]
+    return _Frame(plot, centre, (shown[0], shown[1]))
 
 
 # --- painting ----------------------------------------------------------------------------
@@ -205,37 +281,38 @@ def _paint_figure(
     height: int,
 ) -> None:
     scale = max(MIN_SCALE, min(width, height) / BASE_SIZE)
-    frame, ticks = _layout(width, height, scale, bool(title), _data_range(dataset.X))
+    frame, x_ticks, y_ticks = _layout(width, height, scale, bool(title), _data_box(dataset.X))
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-    output, centres = _grid_output(net, frame)
+    output, xs, ys = _grid_output(net, frame)
     # Bilinear filtering, as in the app's data plane: no staircase of grid cells.
     painter.drawImage(frame.plot, _region_image(output))
     painter.save()
     painter.setClipRect(frame.plot)
-    _paint_boundaries(painter, frame, decision_boundaries(output, centres, centres), scale)
+    _paint_boundaries(painter, frame, decision_boundaries(output, xs, ys), scale)
     painter.restore()
     _paint_points(painter, frame, dataset, test_mask, scale)  # unclipped: edge points stay whole
-    legend_row = _paint_axes(painter, frame, ticks, scale)
+    legend_row = _paint_axes(painter, frame, x_ticks, y_ticks, scale)
     n_classes = max(net.n_classes, dataset.n_classes)
     _paint_legend(painter, legend_row, n_classes, bool(test_mask.any()), scale)
     if title:
         _paint_title(painter, title, width, frame, scale)
 
 
-def _grid_output(net: MLP, frame: _Frame) -> tuple[np.ndarray, np.ndarray]:
+def _grid_output(net: MLP, frame: _Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The network's output ŷ (n, n, n_out) on an n×n grid of cell centres, row 0 at the bottom.
 
-    Returns them with the centres' data coordinates (n,). The whole grid goes through the
-    network in one ``predict_proba`` call.
+    Returns them with the centres' data coordinates on x₁ and x₂, (n,) each. The whole grid
+    goes through the network in one ``predict_proba`` call.
     """
-    n = int(min(MAX_GRID, max(32, frame.plot.width() // 2)))
+    n = int(min(MAX_GRID, max(32, max(frame.plot.width(), frame.plot.height()) // 2)))
     # The unit square scaled, not grid_for_view(span, …): its cell width overflows for
     # spans beyond the largest float.
     unit = (-1.0, 1.0)
     with np.errstate(all="ignore"):  # far out, logits overflow and inf − inf is NaN
         output = unsure_where_undefined(net.predict_proba(frame.data(grid_for_view(unit, unit, n))))
-    return output.reshape(n, n, -1), frame.data(cell_centres(unit, n))
+    centres = frame.data(np.repeat(cell_centres(unit, n)[:, None], 2, axis=1))
+    return output.reshape(n, n, -1), centres[:, 0], centres[:, 1]
 
 
 def _region_image(output: np.ndarray) -> QImage:
@@ -292,19 +369,22 @@ def _paint_marker(
 
 @dataclass(frozen=True)
 class _Ticks:
-    """The ticks of both axes (the plot is square and shows the same range on each)."""
+    """The ticks of one axis."""
 
     step: float
     values: np.ndarray  # data coordinates
     labels: list[str]
 
 
-def _ticks(low: float, high: float, target: int) -> _Ticks:
-    """About ``target`` ticks at round values in [low, high], labelled compactly if the
-    range reaches COMPACT_LABELS_FROM (one style per axis, not 500000 next to 1e+06)."""
-    step = _nice_step(high / 2 - low / 2, target)
+def _ticks(
+    low: float, high: float, target: int, step: float | None = None, compact: bool | None = None
+) -> _Ticks:
+    """About ``target`` ticks at round values in [low, high] (or every ``step``), labelled
+    compactly if the range reaches COMPACT_LABELS_FROM (one style, not 500000 beside 1e+06)."""
+    step = _nice_step(high / 2 - low / 2, target) if step is None else step
     values = np.arange(math.ceil(low / step), math.floor(high / step) + 1) * step
-    compact = max(abs(low), abs(high)) >= COMPACT_LABELS_FROM
+    if compact is None:
+        compact = max(abs(low), abs(high)) >= COMPACT_LABELS_FROM
     return _Ticks(step, values, [_tick_label(float(v), step, compact) for v in values])
 
 
@@ -350,7 +430,9 @@ def _left_margin(ticks: _Ticks, scale: float) -> float:
     return max(78 * scale, gaps + _widest_label(ticks, scale) + x2)
 
 
-def _paint_axes(painter: QPainter, frame: _Frame, ticks: _Ticks, scale: float) -> QRectF:
+def _paint_axes(
+    painter: QPainter, frame: _Frame, x_ticks: _Ticks, y_ticks: _Ticks, scale: float
+) -> QRectF:
     """Frame, tick marks and labels on the bottom and left edges, and the x₁, x₂ labels.
 
     Returns the row under the plot that holds the x₁ label, where the legend goes too.
@@ -364,14 +446,16 @@ def _paint_axes(painter: QPainter, frame: _Frame, ticks: _Ticks, scale: float) -
     tick = TICK_LENGTH * scale
     label_right = plot.left() - tick - TICK_LABEL_GAP * scale  # right edge of the left labels
     painter.setPen(QPen(QColor(FOREGROUND), max(1.0, 1.2 * scale)))
-    for value, label in zip(ticks.values, ticks.labels):
-        x, y = frame.x_pixel(value), frame.y_pixel(value)
+    for value, label in zip(x_ticks.values, x_ticks.labels):
+        x = frame.x_pixel(value)
         painter.drawLine(QLineF(x, plot.bottom(), x, plot.bottom() + tick))
-        painter.drawLine(QLineF(plot.left() - tick, y, plot.left(), y))
         below = QRectF(
             x - 50 * scale, plot.bottom() + tick + 2 * scale, 100 * scale, metrics.height()
         )
         painter.drawText(below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, label)
+    for value, label in zip(y_ticks.values, y_ticks.labels):
+        y = frame.y_pixel(value)
+        painter.drawLine(QLineF(plot.left() - tick, y, plot.left(), y))
         beside = QRectF(0, y - metrics.height() / 2, label_right, metrics.height())
         painter.drawText(beside, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
     painter.setFont(_font(AXIS_FONT * scale))
@@ -379,7 +463,7 @@ def _paint_axes(painter: QPainter, frame: _Frame, ticks: _Ticks, scale: float) -
     row = plot.bottom() + tick + metrics.height() + 8 * scale
     x_label = QRectF(plot.left(), row, plot.width(), axis_metrics.height())
     painter.drawText(x_label, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, "x₁")
-    y_right = label_right - _widest_label(ticks, scale) - AXIS_LABEL_GAP * scale
+    y_right = label_right - _widest_label(y_ticks, scale) - AXIS_LABEL_GAP * scale
     y_label = QRectF(
         0, plot.center().y() - axis_metrics.height() / 2, y_right, axis_metrics.height()
     )

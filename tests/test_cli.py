@@ -1,5 +1,6 @@
 """The mlpviz command: headless training output, argument errors, the app branch."""
 
+import ast
 import io
 import json
 import os
@@ -19,6 +20,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 import mlpviz.cli
 from mlpviz.cli import main
@@ -34,6 +36,17 @@ from mlpviz.core.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_FILES = {"metrics.json", "loss.csv", "model.npz", "dataset.csv", "boundary.png"}
+# What `mlpviz export` writes besides: figures of the views (feature_space.png for a net with a
+# hidden layer).
+EXPORT_FIGURES = {
+    "boundary.svg",
+    "loss.png",
+    "loss.svg",
+    "weights.png",
+    "feature_space.png",
+    "sheet.png",
+}
+OPTIONAL_FILES = {"boundary.gif", "model.py"}  # with --gif; written by `mlpviz export`
 METRIC_KEYS = {
     "train_loss",
     "test_loss",
@@ -90,7 +103,8 @@ def xor_run(tmp_path_factory):
 # --- a successful run --------------------------------------------------------------------
 def test_writes_exactly_the_five_documented_files(xor_run):
     assert {path.name for path in xor_run.iterdir()} == OUTPUT_FILES
-    assert set(mlpviz.cli.OUTPUT_FILES) == OUTPUT_FILES  # what a new run moves aside
+    # what a new run moves aside: anything train or export writes
+    assert set(mlpviz.cli.OUTPUT_FILES) == OUTPUT_FILES | EXPORT_FIGURES | OPTIONAL_FILES
     assert [path.name for path in xor_run.parent.iterdir()] == ["xor"]  # no staging left
 
 
@@ -558,7 +572,7 @@ def test_ctrl_c_while_writing_leaves_no_partial_output(tmp_path, capsys, monkeyp
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(mlpviz.render, "render_boundary_png", interrupted)
+    monkeypatch.setattr(mlpviz.render, "render_boundary", interrupted)
     assert train(tmp_path / "out") == 130
     assert_one_error_line(capsys.readouterr().err, "interrupted")
     assert list(tmp_path.iterdir()) == []
@@ -912,7 +926,98 @@ def test_export_at_an_iteration_gives_the_run_that_stopped_there(tmp_path, capsy
         assert (out / "loss.csv").read_bytes() == (short / "loss.csv").read_bytes()
     assert main(["export", str(session), "--out", str(tmp_path / "last")]) == 0
     assert same_model(tmp_path / "last", tmp_path / "run")
-    assert {path.name for path in (tmp_path / "last").iterdir()} == OUTPUT_FILES
+    assert {
+        path.name for path in (tmp_path / "last").iterdir()
+    } == OUTPUT_FILES | EXPORT_FIGURES | {"model.py"}
+
+
+def test_export_writes_the_figures_of_the_views_at_slide_sizes(tmp_path, capsys, qapp):
+    import xml.etree.ElementTree as ET
+
+    from PySide6.QtGui import QImage
+
+    session = tmp_path / "run.mlpviz"
+    options = ["--preset", "spiral", "--classes", "3", "--layers", "6", "--iterations", "60"]
+    assert train_and_save(tmp_path / "run", session, *options) == 0
+    out = tmp_path / "figures"
+    assert main(["export", str(session), "--out", str(out), "--at", "40"]) == 0
+    sizes = {"loss.png": (1600, 900), "weights.png": (1600, 1200), "sheet.png": (3200, 1800)}
+    for name, size in sizes.items():
+        image = QImage(str(out / name))
+        assert (image.width(), image.height()) == size, name
+    for name, size in (("boundary.svg", ("800px", "800px")), ("loss.svg", ("1600px", "900px"))):
+        root = ET.parse(out / name).getroot()  # well-formed
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert (root.get("width"), root.get("height")) == size
+        assert list(root.iter("{http://www.w3.org/2000/svg}text")), "text is text"
+    rows = (out / "loss.csv").read_text().splitlines()
+    assert rows[0] == "iteration,train_loss,test_loss,train_accuracy,test_accuracy"
+    assert rows[-1].startswith("40,")  # --at 40: the record stops there
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES | EXPORT_FIGURES | {"model.py"}
+    assert QImage(str(out / "feature_space.png")).size().toTuple() == (1600, 900)
+
+
+def test_export_of_a_net_without_hidden_layer_has_no_feature_space(tmp_path, qapp):
+    session = tmp_path / "run.mlpviz"
+    assert train_and_save(tmp_path / "run", session, "--layers", "0", "--iterations", "5") == 0
+    assert main(["export", str(session), "--out", str(tmp_path / "figures")]) == 0
+    written = {path.name for path in (tmp_path / "figures").iterdir()}
+    assert written == OUTPUT_FILES | EXPORT_FIGURES - {"feature_space.png"} | {"model.py"}
+
+
+def gif_pictures(path):
+    """The frames of the GIF at ``path`` as (h, w, 3) float arrays."""
+    with Image.open(path) as gif:
+        pictures = []
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            pictures.append(np.asarray(gif.convert("RGB")).astype(float))
+    return pictures
+
+
+def first_checkpoint_picture(session_path, side):
+    """What the animation's first frame must show: checkpoint 0 of the saved run."""
+    from mlpviz.render_animation import render_frame, rgb_array, timeline_frames  # Qt
+
+    first = timeline_frames(Session.load(session_path), last=0)[0]
+    assert first.snapshot.iteration == 0
+    return rgb_array(render_frame(first, ["dataPlane"], side, 0.0)).astype(float)
+
+
+def test_train_gif_replays_the_runs_own_timeline(tmp_path, qapp):
+    out, session = tmp_path / "out", tmp_path / "run.mlpviz"
+    assert train_and_save(out, session, "--iterations", "40", "--gif") == 0
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES | {"boundary.gif"}
+    pictures = gif_pictures(out / "boundary.gif")
+    assert len(pictures) == 41  # one frame per checkpoint, iterations 0…40
+    assert len({picture.tobytes() for picture in pictures}) >= 20
+    side = 240 // 16 * 16  # as large as boundary.png (320x240 here), up to 480
+    assert pictures[0].shape[1] == side
+    assert np.abs(pictures[0] - first_checkpoint_picture(session, side)).mean() < 1.0
+    assert train(out) == 0  # the next run, without --gif, leaves no stale animation
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES
+
+
+def test_export_writes_model_py_and_with_gif_the_animation_up_to_at(tmp_path, qapp):
+    session = tmp_path / "run.mlpviz"
+    assert train_and_save(tmp_path / "run", session, "--iterations", "60") == 0
+    out = tmp_path / "out"
+    export = ["export", str(session), "--at", "30", "--image-size", "200", "--gif"]
+    assert main([*export, "--out", str(out)]) == 0
+    assert {path.name for path in out.iterdir()} == OUTPUT_FILES | EXPORT_FIGURES | OPTIONAL_FILES
+    pictures = gif_pictures(out / "boundary.gif")
+    assert len(pictures) == 31  # the timeline up to --at 30
+    assert np.abs(pictures[0] - first_checkpoint_picture(session, 192)).mean() < 1.0
+    values = {
+        node.targets[0].id: node.value
+        for node in ast.parse((out / "model.py").read_text()).body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+    }
+    net = load_model(out / "model.npz")
+    for W, b, W_text, b_text in zip(
+        net.weights, net.biases, *map(ast.literal_eval, (values["WEIGHTS"], values["BIASES"]))
+    ):
+        assert np.array_equal(np.array(W_text), W) and np.array_equal(np.array(b_text), b)
 
 
 SAMPLE_SETTINGS = {
@@ -1039,3 +1144,25 @@ def test_main_py_passes_its_arguments_through():
         [sys.executable, str(ROOT / "main.py"), "--version"], capture_output=True, text=True
     )
     assert (result.returncode, result.stdout.strip()) == (0, "mlpviz 0.1.0")
+
+
+def test_a_stop_that_a_library_turns_into_another_error_is_still_a_stop(
+    old_results, monkeypatch
+):
+    """Ctrl-C inside np.savez's zip writing comes out of zipfile's clean-up as a ValueError:
+    it is still an interruption (exit 130, the old results untouched), not a failure."""
+    from mlpviz.core import model_io
+
+    before = contents(old_results)
+    real_savez = np.savez
+
+    def savez_interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise ValueError("Can't close the ZIP file while there is an open writing handle")
+
+    monkeypatch.setattr(model_io.np, "savez", savez_interrupted)
+    assert train(old_results, "--seed", "5") == 130
+    monkeypatch.setattr(model_io.np, "savez", real_savez)
+    assert contents(old_results) == before

@@ -8,7 +8,7 @@ from mlpviz.core import MLP
 from mlpviz.core.datasets import MAX_COORDINATE, Dataset, make_preset
 from mlpviz.core.regions import region_colors
 from mlpviz.gui.style import CLASS_COLORS, class_rgb
-from mlpviz.render import _ticks, render_boundary_png
+from mlpviz.render import _ticks, render_boundary, render_boundary_png
 
 
 @pytest.fixture(autouse=True)
@@ -213,3 +213,27 @@ def test_tick_labels_of_large_coordinates_fit_in_the_picture(tmp_path, reach):
 )
 def test_tick_labels_are_short(span, labels):
     assert _ticks(*span, 7).labels == labels
+
+
+def test_the_plot_is_framed_by_the_data_not_by_a_fixed_box(tmp_path):
+    """Data spanning [−1.2, 2.1] × [−0.5, 0.9] fill the plot's width, with a margin."""
+    corners = Dataset(np.array([[-1.2, -0.5], [2.1, 0.9]]), np.array([0, 1]))
+    path = tmp_path / "framed.png"
+    render_boundary_png(network([[0.0, 0.0]], [9.0]), corners, path, size=(800, 600))
+    image = pixels(path)[:520]  # the plot, without the legend below it
+    columns = [np.nonzero(np.abs(image - rgb(CLASS_COLORS[k])).max(axis=2) <= 2)[1] for k in (0, 1)]
+    assert columns[1].mean() - columns[0].mean() > 0.7 * 800
+
+
+def test_the_boundary_figure_as_svg_has_vector_points_and_text(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    path = tmp_path / "boundary.svg"
+    data = make_preset("linear", n=40, seed=0)
+    render_boundary(network([[1.0, 1.0]], [0.0]), data, path, size=(640, 480), title="t")
+    root = ET.parse(path).getroot()
+    svg = "{http://www.w3.org/2000/svg}"
+    assert (root.get("width"), root.get("height")) == ("640px", "480px")
+    assert len(root.findall(f".//{svg}circle")) >= len(data)
+    assert root.findall(f".//{svg}text") and root.findall(f".//{svg}image")
+    assert [p.name for p in tmp_path.iterdir()] == ["boundary.svg"]

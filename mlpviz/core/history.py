@@ -8,6 +8,7 @@ The newest row is always available, so the curve ends where training is.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,25 @@ class HistoryArrays:
 
     def __len__(self) -> int:
         return len(self.iteration)
+
+    def until(self, iteration: int) -> HistoryArrays:
+        """The rows up to and including ``iteration`` (a past state's record)."""
+        kept = self.iteration <= iteration
+        return HistoryArrays(*(getattr(self, field)[kept] for field in FIELDS))
+
+    def to_csv(self) -> str:
+        """``iteration,train_loss,test_loss,train_accuracy,test_accuracy``, one row per
+        recorded iteration; an empty field is a value not measured (no test set), and each
+        number is the shortest text that reads back as the same float."""
+        columns = [getattr(self, field).tolist() for field in FIELDS]
+        lines = [",".join(FIELDS)]
+        for iteration, *values in zip(*columns):
+            lines.append(",".join([str(iteration), *(_csv_number(value) for value in values)]))
+        return "\n".join(lines) + "\n"
+
+
+def _csv_number(value: float) -> str:
+    return repr(value) if math.isfinite(value) else ""
 
 
 class TrainingHistory:

@@ -308,15 +308,31 @@ class Session:
             timeline=tuple(self._timeline.iterations),
             largest_weight=self._timeline[-1].largest_weight,
             feature_axes=self._timeline[-1].feature_axes,
+            norms=self._timeline.norms(),
+            training=self._training_config,
+            trainer=self._live_trainer_state(),
+        )
+
+    def _newest_is_live(self) -> bool:
+        """Whether the newest checkpoint is the live state (it nearly always is)."""
+        newest = self._timeline[-1]
+        return newest.iteration == self.iteration and np.array_equal(
+            newest.params, self._net.params
         )
 
     def _live_metrics(self, interrupt: Callable[[], bool] | None) -> Metrics:
         """The live network's metrics: those of the newest checkpoint when it is the live
-        state (it nearly always is: evaluating a large set again would cost a frame)."""
-        newest = self._timeline[-1]
-        if newest.iteration == self.iteration and np.array_equal(newest.params, self._net.params):
-            return newest.metrics
+        state (evaluating a large set again would cost a frame)."""
+        if self._newest_is_live():
+            return self._timeline[-1].metrics
         return self.evaluate(interrupt)
+
+    def _live_trainer_state(self) -> TrainerState:
+        """The trainer's state for a snapshot: the newest checkpoint's when it is the live
+        state (no copy of the epoch's order), else a copy of the live trainer's."""
+        if self._newest_is_live() or self._trainer is None:
+            return self._timeline[-1].trainer
+        return self._trainer.state()
 
     def checkpoint_snapshot(self, index: int) -> tuple[Snapshot, DataVersion]:
         """Checkpoint ``index`` of the timeline as a Snapshot, with the data it was trained on.
@@ -342,6 +358,9 @@ class Session:
             timeline=tuple(self._timeline.iterations),
             largest_weight=checkpoint.largest_weight,
             feature_axes=checkpoint.feature_axes,
+            norms=self._timeline.norms(),
+            training=checkpoint.training,
+            trainer=checkpoint.trainer,
         )
         return snapshot, self._timeline.data_version(checkpoint.data_version)
 

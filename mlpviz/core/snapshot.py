@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from .config import TrainingConfig
 from .feature_space import FeatureAxes
 from .history import HistoryArrays
 from .network import MLP
+from .timeline import NormHistory
+from .trainer import TrainerState
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,11 @@ class Snapshot:
     ``timeline`` lists the iterations the run's timeline holds, oldest first;
     ``largest_weight`` is the largest |w| of the run up to this state and ``feature_axes`` the
     feature-space view's ranges and PCA basis there (see Checkpoint; None: derive them from
-    this state alone).
+    this state alone); ``norms`` the weight and gradient norms of every checkpoint of the
+    timeline. ``training`` and ``trainer`` are the settings and the trainer's state
+    (optimiser buffers, batch order) the next update starts from, shared with the timeline's
+    checkpoint of this state (never modified): what the backprop inspector needs to show
+    that update.
     """
 
     net: MLP
@@ -37,3 +44,6 @@ class Snapshot:
     timeline: tuple[int, ...] = ()
     largest_weight: float = 0.0
     feature_axes: FeatureAxes | None = None
+    norms: NormHistory = field(default_factory=lambda: NormHistory(()))
+    training: TrainingConfig | None = None
+    trainer: TrainerState | None = None

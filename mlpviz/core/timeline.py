@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -104,6 +105,43 @@ class Checkpoint:
 
 
 @dataclass(frozen=True, eq=False)
+class NormHistory:
+    """‖W^[l]‖ and ‖∂J/∂W^[l]‖ per layer at every checkpoint of a run, oldest first.
+
+    Holds the (immutable) checkpoints themselves and builds its arrays when first read, so
+    that the training thread only copies a list of references for each snapshot.
+    """
+
+    checkpoints: tuple[Checkpoint, ...]
+
+    @cached_property
+    def iterations(self) -> np.ndarray:
+        """The checkpoints' iterations (n,) int64."""
+        return np.array([c.iteration for c in self.checkpoints], dtype=np.int64)
+
+    @cached_property
+    def weight_norms(self) -> np.ndarray:
+        """‖W^[l]‖ (Frobenius) of each checkpoint, (n, L) for layers 1…L."""
+        return self._rows([c.weight_norms for c in self.checkpoints])
+
+    @cached_property
+    def gradient_norms(self) -> np.ndarray:
+        """‖∂J/∂W^[l]‖ of the update that led to each checkpoint, (n, L); NaN where none
+        was measured (iteration 0, and the first state after a rewind or a load)."""
+        return self._rows([c.gradient_norms for c in self.checkpoints])
+
+    def _rows(self, rows: list[tuple[float, ...]]) -> np.ndarray:
+        """One row per checkpoint, one column per layer (as many as every state has
+        weight norms); a row not measured is NaN."""
+        layers = len(self.checkpoints[0].weight_norms) if self.checkpoints else 0
+        table = np.full((len(rows), layers), np.nan)
+        for index, row in enumerate(rows):
+            if len(row) == layers:
+                table[index] = row
+        return table
+
+
+@dataclass(frozen=True, eq=False)
 class DataVersion:
     """One state of the dataset during a run, with its train/test split."""
 
@@ -156,6 +194,10 @@ class Timeline:
     def nbytes(self) -> int:
         """Memory held by the checkpoints and the dataset versions they refer to."""
         return self._nbytes
+
+    def norms(self) -> NormHistory:
+        """The weight and gradient norms of every checkpoint, for a snapshot to carry."""
+        return NormHistory(tuple(self._checkpoints))
 
     def data_version(self, version: int) -> DataVersion:
         """The dataset version a checkpoint refers to."""

@@ -154,8 +154,9 @@ class TrainingProcess:
         )
         process.start()
         child_end.close()
-        if not parent_end.poll(START_SECONDS) or parent_end.recv() != "ready":
+        if not _said_ready(parent_end):
             process.terminate()
+            parent_end.close()
             raise MlpvizError("the training process did not start")
         self._process, self._connection = process, parent_end
 
@@ -167,10 +168,19 @@ class TrainingProcess:
             raise MlpvizError("the training process ended unexpectedly") from error
 
 
+def _said_ready(connection: Connection) -> bool:
+    """Whether a new child says it is ready within START_SECONDS (not if it died first)."""
+    try:
+        return connection.poll(START_SECONDS) and connection.recv() == "ready"
+    except (EOFError, OSError):
+        return False
+
+
 def serve(connection: Connection, halt) -> None:
-    """The child's loop: train each burst it is sent until told to exit."""
+    """The child's loop: train each burst it is sent until told to exit, or until the app
+    is gone (its end of the pipe closed: nobody is left to tell)."""
     # As in the app's worker: one BLAS thread, so that the numbers are the same bits.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1, user_api="blas"), contextlib.suppress(EOFError, OSError):
         connection.send("ready")
         while True:
             message = connection.recv()
@@ -202,6 +212,8 @@ def _train_burst(connection: Connection, halt, session: Session, limit: int, pac
             divergence = (str(error), error.loss)
         except MlpvizError as error:
             problem = str(error)
+        except Exception as error:  # a bug: say it, as the worker does, and stay alive
+            problem = f"{type(error).__name__}: {error}"
         if divergence or problem or done >= limit or halted():
             break
         records, sent = _new_records(session, sent)

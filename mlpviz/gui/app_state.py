@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from mlpviz.core.config import NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import Dataset
+from mlpviz.core.frame import follow_selection
 
 SPLIT_SEED = 0
 
@@ -31,6 +32,7 @@ class AppState(QObject):
     stop_at_changed = Signal(object)  # an iteration, or None
     path_changed = Signal(object)  # the session file's Path, or None
     modified_changed = Signal(bool)
+    selection_changed = Signal(object)  # the selected point's index in the dataset, or None
 
     def __init__(
         self,
@@ -50,6 +52,7 @@ class AppState(QObject):
         self._stop_at: int | None = None
         self._path: Path | None = None
         self._modified = False
+        self._selection: int | None = None
 
     # --- reading ------------------------------------------------------------------------
     @property
@@ -93,6 +96,11 @@ class AppState(QObject):
         return self._path
 
     @property
+    def selection(self) -> int | None:
+        """Index in ``dataset`` of the point the backprop inspector follows, or None."""
+        return self._selection
+
+    @property
     def modified(self) -> bool:
         """Whether there are changes the session file does not have."""
         return self._modified
@@ -102,10 +110,15 @@ class AppState(QObject):
         """Make ``dataset`` current; ``new_run`` for a whole new dataset (Generate, Open)."""
         if dataset is self._dataset and not new_run:
             return
-        self._dataset = dataset
+        previous, self._dataset = self._dataset, dataset
         self._test_mask = dataset.test_mask(self._test_ratio, SPLIT_SEED)
+        # The selection follows its point before anyone draws the new dataset.
+        selection = None if new_run else follow_selection(previous, self._selection, dataset)
+        moved, self._selection = selection != self._selection, selection
         self.mark_modified()
         self.dataset_changed.emit(dataset, new_run)
+        if moved:
+            self.selection_changed.emit(selection)
 
     def set_test_ratio(self, ratio: float) -> None:
         """Hold out ``ratio`` of the points for testing."""
@@ -146,6 +159,17 @@ class AppState(QObject):
         self._stop_at = iteration
         self.stop_at_changed.emit(iteration)
 
+    def set_selection(self, index: int | None) -> None:
+        """Follow the point ``index`` of the dataset (None: no point); an index outside the
+        dataset selects nothing."""
+        if index is not None and not 0 <= index < len(self._dataset):
+            index = None
+        index = None if index is None else int(index)
+        if index == self._selection:
+            return
+        self._selection = index
+        self.selection_changed.emit(index)
+
     def set_path(self, path: Path | None) -> None:
         """The session file the work now lives in (after Open or Save as)."""
         path = None if path is None else Path(path)
@@ -179,7 +203,10 @@ class AppState(QObject):
         self._dataset = dataset
         self._test_mask = dataset.test_mask(self._test_ratio, SPLIT_SEED)
         self._network, self._training = network, training
+        selected, self._selection = self._selection is not None, None
         self.test_ratio_changed.emit(self._test_ratio)
         self.network_config_changed.emit(network)
         self.training_config_changed.emit(training)
         self.dataset_changed.emit(dataset, False)
+        if selected:
+            self.selection_changed.emit(None)

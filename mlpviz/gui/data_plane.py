@@ -17,12 +17,19 @@ import pyqtgraph as pg
 import shiboken6
 from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTransform
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtGui import QColor, QImage, QPaintEngine, QPainter, QPixmap, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 
-from mlpviz.core.contour import decision_boundaries
+from mlpviz.core.contour import decision_boundaries, marching_squares
 from mlpviz.core.datasets import BOX, Dataset
 from mlpviz.core.frame import Frame
+from mlpviz.core.network import MLP
+from mlpviz.core.neurons import (
+    activation_colors,
+    activation_level,
+    color_limit,
+    hidden_activations,
+)
 from mlpviz.core.regions import (
     cell_centres,
     grid_for_view,
@@ -30,7 +37,16 @@ from mlpviz.core.regions import (
     unsure_where_undefined,
 )
 from mlpviz.core.snapshot import Snapshot
-from mlpviz.gui.style import CLASS_COLORS, FOREGROUND, class_rgb, remove_export_menu
+from mlpviz.gui.style import (
+    ACTIVATION_LABELS,
+    CLASS_COLORS,
+    FOREGROUND,
+    NEGATIVE_COLOR,
+    POSITIVE_COLOR,
+    class_rgb,
+    diverging_rgb,
+    remove_export_menu,
+)
 
 GRID_CELLS = 150
 """The decision regions are a GRID_CELLS × GRID_CELLS image over the visible view."""
@@ -51,6 +67,13 @@ HIDDEN = -1
 """The style of a point that is not drawn (a test point while test points are hidden)."""
 MAX_EDITED_POINTS = 64
 """When more points than this change at once, the points' picture is redrawn whole."""
+NORMAL_PEN_WIDTH = 2.5
+NORMAL_MAX_SHARE = 0.3
+"""The normal vector w is drawn to scale unless longer than this share of the view."""
+NORMAL_HEAD_SHARE = 0.035  # length of the arrow's head, as a share of the view
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+SELECTION_RING_SIZE = 22
+SELECTION_RING_WIDTH = 2.5
 
 
 def point_styles(labels: np.ndarray, is_test: np.ndarray, show_test: bool) -> np.ndarray:
@@ -117,6 +140,64 @@ def point_sprites(ratio: float) -> list[QImage]:
     return sprites
 
 
+def draw_point_vectors(painter: QPainter, device: np.ndarray, styles: np.ndarray) -> None:
+    """The points at ``device`` positions (m, 2) as vector discs and rings, in the sprites'
+    look (for SVG, where a pixmap per point would be neither sharp nor editable)."""
+    radius = POINT_SIZE / 2
+    for (x, y), style in zip(device.tolist(), styles.tolist()):
+        if style == HIDDEN:
+            continue
+        color = QColor(CLASS_COLORS[style // 2])
+        if style % 2:  # a test point: a ring
+            painter.setPen(pg.mkPen(color.darker(115), width=TEST_PEN_WIDTH, cosmetic=False))
+            painter.setBrush(pg.mkBrush(TEST_FILL))
+        else:
+            painter.setPen(pg.mkPen(color.darker(170), width=1, cosmetic=False))
+            painter.setBrush(pg.mkBrush(color))
+        painter.drawEllipse(QPointF(x, y), radius, radius)
+
+
+def _magnification(viewport: QWidget) -> float:
+    """How much the view showing ``viewport`` magnifies its scene (presentation mode): the
+    points grow with it."""
+    view = viewport.parentWidget()
+    return view.transform().m11() if isinstance(view, QGraphicsView) else 1.0
+
+
+def _normal_vector(net: MLP, x_range, y_range) -> tuple[np.ndarray, np.ndarray] | None:
+    """For a single sigmoid neuron, where w is drawn: from the point of the line
+    wᵀx + b = 0 nearest the view's centre, to scale unless longer than NORMAL_MAX_SHARE of
+    the view (then shortened); None for any other network or w = 0."""
+    if net.depth != 1 or net.layer_sizes[-1] != 1:
+        return None
+    w, b = net.weights[0][0].astype(np.float64), float(net.biases[0][0])
+    length = float(np.hypot(*w))
+    if not (math.isfinite(length) and length > 0 and math.isfinite(b)):
+        return None
+    centre = np.array([sum(x_range) / 2, sum(y_range) / 2])
+    foot = centre - (w @ centre + b) / length**2 * w
+    longest = NORMAL_MAX_SHARE * min(x_range[1] - x_range[0], y_range[1] - y_range[0])
+    return foot, foot + w * min(1.0, longest / length)
+
+
+def _rotated(vector: np.ndarray, angle: float) -> np.ndarray:
+    cos, sin = math.cos(angle), math.sin(angle)
+    return np.array([cos * vector[0] - sin * vector[1], sin * vector[0] + cos * vector[1]])
+
+
+def _map_caption(layer: int, j: int, activation: str, level: float, limit: float) -> str:
+    """What the background shows, in the lecture's notation, and how to leave it."""
+    name = f"a{j}".translate(SUBSCRIPTS) + f"<sup>[{layer}]</sup>"
+    kind = ACTIVATION_LABELS.get(activation, activation)
+    low, high = f"{level - limit:g}", f"{level + limit:g}"
+    return (
+        f"<b>{name}</b>: neuron {j} of layer {layer} ({kind})<br>"
+        f"<span style='color:{NEGATIVE_COLOR}'>■</span> {low} · white {level:g} (line) · "
+        f"<span style='color:{POSITIVE_COLOR}'>■</span> {high}<br>"
+        "<i>Click it again or press Esc: decision regions</i>"
+    )
+
+
 def _to_device(transform: QTransform, positions: np.ndarray) -> np.ndarray:
     """``positions`` (n, 2) mapped by the affine ``transform``."""
     matrix = np.array([[transform.m11(), transform.m12()], [transform.m21(), transform.m22()]])
@@ -181,7 +262,9 @@ class _PointsLayer(pg.GraphicsObject):
         transform = painter.transform()
         painter.save()
         painter.resetTransform()
-        if widget is None:  # an export: drawn at its own resolution, not kept
+        if widget is None and painter.paintEngine().type() == QPaintEngine.Type.SVG:
+            draw_point_vectors(painter, _to_device(transform, self._positions), self._styles)
+        elif widget is None:  # an export: drawn at its own resolution, not kept
             self._use_ratio(painter.device().devicePixelRatioF())
             scale = self._exportOpts.get("resolutionScale", 1.0) if self._exportOpts else 1.0
             device = painter.device()
@@ -219,7 +302,8 @@ class _PointsLayer(pg.GraphicsObject):
     def _picture_for(self, transform: QTransform, widget: QWidget) -> QImage:
         """The picture of the points on ``widget``, redrawn whole when the view, the widget
         or the points' list changed beyond recognition, else only around the changes."""
-        self._use_ratio(widget.devicePixelRatioF())
+        magnified = _magnification(widget)
+        self._use_ratio(widget.devicePixelRatioF() * magnified)  # sprites sharp at their size
         key = (
             transform.m11(),
             transform.m12(),
@@ -230,47 +314,53 @@ class _PointsLayer(pg.GraphicsObject):
             widget.width(),
             widget.height(),
             self._ratio,
+            magnified,
         )
         if self._redraw_all or key != self._picture_key:
-            self._picture = self._whole_picture(transform, widget.width(), widget.height())
+            size = (widget.width(), widget.height(), widget.devicePixelRatioF())
+            self._picture = self._whole_picture(transform, *size, magnified)
             self._picture_key = key
         elif self._changed:
-            self._redraw_around(transform, np.concatenate(self._changed))
+            self._redraw_around(transform, np.concatenate(self._changed), magnified)
         self._redraw_all = False
         self._changed.clear()
         return self._picture
 
-    def _whole_picture(self, transform: QTransform, width: int, height: int) -> QImage:
-        """Every point, drawn on a transparent picture of ``width`` × ``height`` pixels."""
+    def _whole_picture(
+        self, transform: QTransform, width: int, height: int, ratio: float, scale: float
+    ) -> QImage:
+        """Every point, ``scale`` times its size, on a transparent picture of ``width`` ×
+        ``height`` pixels at ``ratio`` device pixels per pixel."""
         picture = QImage(
-            math.ceil(width * self._ratio),
-            math.ceil(height * self._ratio),
+            math.ceil(width * ratio),
+            math.ceil(height * ratio),
             QImage.Format.Format_ARGB32_Premultiplied,
         )
-        picture.setDevicePixelRatio(self._ratio)
+        picture.setDevicePixelRatio(ratio)
         picture.fill(Qt.GlobalColor.transparent)
         painter = QPainter(picture)
         area = QRectF(0, 0, width, height)
-        self._draw(painter, _to_device(transform, self._positions), area, 1.0)
+        self._draw(painter, _to_device(transform, self._positions), area, scale)
         painter.end()
         return picture
 
-    def _redraw_around(self, transform: QTransform, changed: np.ndarray) -> None:
-        """Clear the pixels the sprites at the ``changed`` positions cover, and draw again,
-        in order, every point that reaches into them."""
+    def _redraw_around(self, transform: QTransform, changed: np.ndarray, scale: float) -> None:
+        """Clear the pixels the sprites (``scale`` times their size) at the ``changed``
+        positions cover, and draw again, in order, every point that reaches into them."""
         device = _to_device(transform, self._positions)
-        side = math.ceil(2 * self._reach)
+        reach = self._reach * scale
+        side = math.ceil(2 * reach)
         seen = QRectF(self._picture.rect()).adjusted(-side, -side, side, side)
         painter = QPainter(self._picture)
         for x, y in _to_device(transform, changed).tolist():
             if not seen.contains(x, y):  # far out of the view (and of QRect's int range)
                 continue
-            area = QRect(math.floor(x - self._reach), math.floor(y - self._reach), side, side)
+            area = QRect(math.floor(x - reach), math.floor(y - reach), side, side)
             painter.setClipRect(area)
             painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
             painter.fillRect(area, Qt.GlobalColor.transparent)
             painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
-            self._draw(painter, device, QRectF(area), 1.0)
+            self._draw(painter, device, QRectF(area), scale)
         painter.end()
 
     def _draw(self, painter: QPainter, device: np.ndarray, area: QRectF, scale: float) -> None:
@@ -311,6 +401,23 @@ class _RegionsItem(pg.ImageItem):
         painter.restore()
 
 
+class _SelectionRing(pg.ScatterPlotItem):
+    """The ring around the selected point (Ctrl+click); clicks go through to the view box."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            size=SELECTION_RING_SIZE,
+            symbol="o",
+            pen=pg.mkPen(FOREGROUND, width=SELECTION_RING_WIDTH),
+            brush=pg.mkBrush(None),
+            pxMode=True,
+        )
+
+    def mouseClickEvent(self, ev) -> None:
+        """Ignore clicks: a click on the ring still adds a point or selects."""
+        ev.ignore()
+
+
 class _EditingViewBox(pg.ViewBox):
     """A ViewBox whose left and right buttons edit in draw mode; other buttons pan and zoom.
 
@@ -320,6 +427,7 @@ class _EditingViewBox(pg.ViewBox):
     add_requested = Signal(QPointF)
     removal_requested = Signal(QPointF)
     brush_requested = Signal(QPointF, bool)  # position, True on the first event of a drag
+    select_requested = Signal(QPointF)
 
     def __init__(self) -> None:
         super().__init__()
@@ -332,9 +440,16 @@ class _EditingViewBox(pg.ViewBox):
         self.setMenuEnabled(not enabled)
 
     def mouseClickEvent(self, ev) -> None:
-        """Left click asks for a point, right click for a removal; others as usual."""
+        """Left click asks for a point, right click for a removal, Ctrl+left click (in both
+        modes) selects the nearest point; others as usual."""
         # Axes forward their clicks here too; only clicks inside the plot area edit.
-        if self.draw_mode and self._is_inside(ev.scenePos()):
+        inside = self._is_inside(ev.scenePos())
+        control = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if inside and control and ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.select_requested.emit(self.mapSceneToView(ev.scenePos()))
+            return
+        if self.draw_mode and inside:
             if ev.button() == Qt.MouseButton.LeftButton:
                 ev.accept()
                 self.add_requested.emit(self.mapSceneToView(ev.scenePos()))
@@ -365,12 +480,15 @@ class DataPlane(pg.PlotWidget):
 
     In draw mode (the default) a left click adds a point of the current class, a left drag
     paints points with a brush, a right click removes the nearest point; the middle button
-    pans and the wheel zooms. Edits are emitted as requests, never applied here.
+    pans and the wheel zooms. Ctrl+click selects the nearest point (the backprop inspector
+    follows it), drawn ringed. Edits and selections are emitted as requests, never applied here.
     """
 
     points_requested = Signal(object, int, int)  # points (k, 2) float64, label, stroke id
     point_removal_requested = Signal(int)  # index of the point in the dataset
+    selection_requested = Signal(object)  # index of the point in the dataset
     cursor_moved = Signal(float, float)  # data coordinates under the mouse
+    view_range_changed = Signal(object, object)  # (x0, x1), (y0, y1) shown
 
     def __init__(self, parent=None) -> None:
         self._view_box = _EditingViewBox()
@@ -379,7 +497,8 @@ class DataPlane(pg.PlotWidget):
         self.setAccessibleName("Data plane")
         self.setAccessibleDescription(
             "Left click adds a point of the current class, left drag paints points, right click "
-            "removes a point; the wheel zooms and the middle button pans."
+            "removes a point, Ctrl+click selects a point to follow through the network; the "
+            "wheel zooms and the middle button pans."
         )
         remove_export_menu(self)
         self._dataset = Dataset.empty()
@@ -389,6 +508,8 @@ class DataPlane(pg.PlotWidget):
         self._show_test_points = True
         self._current_class = 0
         self._snapshot: Snapshot | None = None
+        self._selection: int | None = None
+        self._ring_position: tuple[float, float] | None = None
         self._grid_key: tuple[float, ...] | None = None
         self._grid = np.empty((0, 2))
         self._stroke_ids = itertools.count(1)
@@ -396,6 +517,10 @@ class DataPlane(pg.PlotWidget):
         self._last_spray: tuple[QPointF, float] | None = None
         self._rng = np.random.default_rng()
         self._region_palette = class_rgb()
+        self._map_palette = diverging_rgb()
+        self._neuron: tuple[int, int] | None = None  # (layer, j) whose map is shown
+        self._neuron_values: np.ndarray | None = None
+        self._normal: tuple[np.ndarray, np.ndarray] | None = None
         self._build_plot()
         self._build_items()
         self._connect_view()
@@ -425,6 +550,7 @@ class DataPlane(pg.PlotWidget):
         self._boundary.setZValue(-5)
         self._boundary_segments = np.empty((0, 4))
         self.addItem(self._boundary, ignoreBounds=True)
+        self._build_neuron_items()
         self._points = _PointsLayer(point_sprites)
         self._points.setZValue(10)
         # The regions behind change every frame while training; the axes do not. Cached as
@@ -434,6 +560,27 @@ class DataPlane(pg.PlotWidget):
             axis = self.getPlotItem().getAxis(side)
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.addItem(self._points, ignoreBounds=True)
+        self._selection_ring = _SelectionRing()
+        self._selection_ring.setZValue(20)
+        self.addItem(self._selection_ring, ignoreBounds=True)
+
+    def _build_neuron_items(self) -> None:
+        """The single neuron's normal vector w, and the caption of a neuron's map."""
+        pen = pg.mkPen(FOREGROUND, width=NORMAL_PEN_WIDTH)
+        self._normal_arrow = pg.PlotCurveItem(pen=pen, connect="pairs")
+        self._normal_arrow.setZValue(-4)
+        self.addItem(self._normal_arrow, ignoreBounds=True)
+        self._normal_label = pg.TextItem(anchor=(0.5, 0.5))
+        self._normal_label.setHtml(f"<b style='color:{FOREGROUND}; font-size:13pt'><i>w</i></b>")
+        self._normal_label.setZValue(-4)
+        self.addItem(self._normal_label, ignoreBounds=True)
+        # In the view box's own pixels, not in data coordinates: it stays in the corner.
+        self.map_caption = pg.TextItem(color=FOREGROUND, fill=pg.mkBrush(255, 255, 255, 215))
+        self.map_caption.setParentItem(self._view_box)
+        self.map_caption.setPos(4, 4)
+        self.map_caption.setZValue(20)
+        self.map_caption.setVisible(False)
+        self._show_normal(None)
 
     def _connect_view(self) -> None:
         # One recompute per burst of range changes (a wheel zoom emits several).
@@ -445,6 +592,7 @@ class DataPlane(pg.PlotWidget):
         self._view_box.add_requested.connect(self._on_add_requested)
         self._view_box.removal_requested.connect(self._on_removal_requested)
         self._view_box.brush_requested.connect(self._on_brush_requested)
+        self._view_box.select_requested.connect(self._on_select_requested)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     # --- public slots ------------------------------------------------------------------
@@ -461,6 +609,10 @@ class DataPlane(pg.PlotWidget):
         """Show or hide the test points (hidden points cannot be removed by right click)."""
         self._show_test_points = bool(show)
         self._draw_points()
+
+    def shows_test_points(self) -> bool:
+        """Whether the test points are shown."""
+        return self._show_test_points
 
     def set_current_class(self, k: int) -> None:
         """The class (0…7) that clicks and the brush add."""
@@ -487,6 +639,22 @@ class DataPlane(pg.PlotWidget):
             self.set_dataset(frame.dataset, frame.test_mask)
         if frame.snapshot is not self._snapshot:
             self.show_snapshot(frame.snapshot)
+        self._show_selection(frame.selection)
+
+    def _show_selection(self, index: int | None) -> None:
+        """Ring the point ``index`` of the dataset drawn (nothing for None)."""
+        self._selection = index
+        position = None if index is None else tuple(self._dataset.X[index].tolist())
+        if position == self._ring_position:
+            return
+        self._ring_position = position
+        xs, ys = ([], []) if position is None else ([position[0]], [position[1]])
+        self._selection_ring.setData(xs, ys)
+
+    @property
+    def selection(self) -> int | None:
+        """The index of the ringed point in the frame's dataset, or None."""
+        return self._selection
 
     def clear_regions(self) -> None:
         """Remove the decision regions (there is no network to show)."""
@@ -494,6 +662,42 @@ class DataPlane(pg.PlotWidget):
         self._region_image.setVisible(False)
         self._boundary_segments = np.empty((0, 4))
         self._boundary.setData([], [])
+        self._show_normal(None)
+        self.map_caption.setVisible(False)
+
+    def show_neuron_map(self, neuron: tuple[int, int] | None) -> None:
+        """Show the map of neuron j of hidden layer l, ``neuron = (l, j)`` numbered from 1,
+        as the background instead of the decision regions; None shows the regions again.
+        A neuron the network does not have shows the regions."""
+        self._neuron = None if neuron is None else (int(neuron[0]), int(neuron[1]))
+        self._draw_regions()
+
+    @property
+    def shown_neuron(self) -> tuple[int, int] | None:
+        """The (layer, j) whose map is the background, or None for the decision regions."""
+        return self._neuron if self._neuron_values is not None else None
+
+    @property
+    def neuron_values(self) -> np.ndarray | None:
+        """The shown neuron's activation on the background's grid (cells, cells), row 0 at
+        the bottom; None while the background shows the decision regions."""
+        return self._neuron_values
+
+    @property
+    def background_image(self) -> np.ndarray | None:
+        """The background's RGB image (cells, cells, 3), row 0 at the bottom."""
+        return self._region_image.image if self._region_image.isVisible() else None
+
+    @property
+    def normal_vector(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The single neuron's normal vector as drawn: its foot on the line wᵀx + b = 0 and
+        its tip, each (2,); None when the network is not a single sigmoid neuron."""
+        return self._normal
+
+    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The rectangle shown, ``(x0, x1), (y0, y1)``."""
+        (x0, x1), (y0, y1) = self._view_box.viewRange()
+        return (x0, x1), (y0, y1)
 
     def fit_view(self) -> None:
         """Show all points, or the default box [−BOX, BOX]² when there are none."""
@@ -536,8 +740,10 @@ class DataPlane(pg.PlotWidget):
         shown = styles != HIDDEN
         return positions[shown], styles[shown] // 2, styles[shown] % 2 == 1
 
-    def _nearest_visible_point(self, position: QPointF) -> int | None:
-        """Dataset index of the visible point within REMOVE_RADIUS_PX pixels, else None."""
+    def _nearest_visible_point(
+        self, position: QPointF, radius_px: float = REMOVE_RADIUS_PX
+    ) -> int | None:
+        """Dataset index of the nearest visible point within ``radius_px`` pixels, else None."""
         if self._visible_indices.size == 0:
             return None
         pixel_w, pixel_h = self._view_box.viewPixelSize()
@@ -546,12 +752,13 @@ class DataPlane(pg.PlotWidget):
             (points[:, 0] - position.x()) / pixel_w, (points[:, 1] - position.y()) / pixel_h
         )
         best = int(np.argmin(distances))
-        if distances[best] > REMOVE_RADIUS_PX:
+        if distances[best] > radius_px:
             return None
         return int(self._visible_indices[best])
 
     # --- decision regions --------------------------------------------------------------
     def _on_view_range_changed(self) -> None:
+        self.view_range_changed.emit(*self.view_range())
         if self._snapshot is not None:
             self._region_timer.start()
 
@@ -560,13 +767,58 @@ class DataPlane(pg.PlotWidget):
             return
         (x0, x1), (y0, y1) = self._view_box.viewRange()
         grid = self._grid_for(x0, x1, y0, y1)
-        output = unsure_where_undefined(self._region_net.predict_proba(grid))
-        output = output.reshape(GRID_CELLS, GRID_CELLS, -1)
-        colors = region_image(output, self._region_palette)
+        net = self._region_net
+        if self._has_neuron(net):
+            colors = self._draw_neuron_map(net, grid, (x0, x1), (y0, y1))
+        else:
+            self._neuron_values = None
+            self.map_caption.setVisible(False)
+            output = unsure_where_undefined(net.predict_proba(grid))
+            output = output.reshape(GRID_CELLS, GRID_CELLS, -1)
+            colors = region_image(output, self._region_palette)
+            self._draw_boundaries(output, (x0, x1), (y0, y1))
         self._region_image.setImage(colors, levels=(0, 255))
         self._region_image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self._region_image.setVisible(True)
-        self._draw_boundaries(output, (x0, x1), (y0, y1))
+        self._show_normal(_normal_vector(self._snapshot.net, (x0, x1), (y0, y1)))
+
+    def _has_neuron(self, net: MLP) -> bool:
+        if self._neuron is None:
+            return False
+        layer, j = self._neuron
+        return 1 <= layer < net.depth and 1 <= j <= net.layer_sizes[layer]
+
+    def _draw_neuron_map(self, net: MLP, grid: np.ndarray, x_range, y_range) -> np.ndarray:
+        """The shown neuron's activation as colours, on its layer's shared scale, and its
+        level line a = g(0) where w_jᵀa^{[l−1]} + b_j = 0."""
+        layer, j = self._neuron
+        activation = net.activations[layer - 1]
+        layer_values = hidden_activations(net, grid, layer)[-1]
+        values = self._neuron_values = layer_values[:, j - 1].reshape(GRID_CELLS, GRID_CELLS)
+        level = activation_level(activation)
+        limit = color_limit(layer_values, activation)
+        xs, ys = cell_centres(x_range, GRID_CELLS), cell_centres(y_range, GRID_CELLS)
+        segments = self._boundary_segments = marching_squares(values - level, xs, ys)
+        self._boundary.setData(segments[:, [0, 2]].ravel(), segments[:, [1, 3]].ravel())
+        self.map_caption.setHtml(_map_caption(layer, j, activation, level, limit))
+        self.map_caption.setVisible(True)
+        return activation_colors(values, level, limit, *self._map_palette)
+
+    def _show_normal(self, normal: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """Draw the single neuron's w from ``normal = (foot, tip)``, or hide it (None)."""
+        self._normal = normal
+        self._normal_label.setVisible(normal is not None)
+        if normal is None:
+            self._normal_arrow.setData([], [])
+            return
+        foot, tip = normal
+        (x0, x1), (y0, y1) = self._view_box.viewRange()
+        head = NORMAL_HEAD_SHARE * min(x1 - x0, y1 - y0)
+        back = (foot - tip) / max(float(np.hypot(*(foot - tip))), 1e-12) * head
+        wings = [_rotated(back, angle) for angle in (0.45, -0.45)]
+        points = np.array([foot, tip, tip, tip + wings[0], tip, tip + wings[1]])
+        self._normal_arrow.setData(points[:, 0], points[:, 1])
+        self._normal_label.setPos(*(tip - 1.3 * back))
 
     def _draw_boundaries(self, output: np.ndarray, x_range, y_range) -> None:
         """The boundaries between every pair of regions (ŷ = 0.5 for one sigmoid output)."""
@@ -596,6 +848,11 @@ class DataPlane(pg.PlotWidget):
         index = self._nearest_visible_point(position)
         if index is not None:
             self.point_removal_requested.emit(index)
+
+    def _on_select_requested(self, position: QPointF) -> None:
+        index = self._nearest_visible_point(position, math.inf)
+        if index is not None:
+            self.selection_requested.emit(index)
 
     def _on_brush_requested(self, position: QPointF, is_start: bool) -> None:
         now = time.perf_counter()

@@ -11,11 +11,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from mlpviz.core.frame import Frame
+from mlpviz.core.datasets import Dataset
+from mlpviz.core.frame import Frame, follow_selection
 from mlpviz.core.snapshot import Snapshot
 
 from .app_state import AppState
@@ -87,6 +89,7 @@ class FrameDirector(QObject):
         self._live: Snapshot | None = None
         self._frame: Frame | None = None
         self._following = True
+        state.selection_changed.connect(self._on_selection_changed)
 
     @property
     def live_snapshot(self) -> Snapshot | None:
@@ -120,7 +123,7 @@ class FrameDirector(QObject):
 
     def _live_frame(self) -> Frame:
         state = self._state
-        return Frame(self._live, state.dataset, state.test_mask)
+        return Frame(self._live, state.dataset, state.test_mask, state.selection)
 
     def show_live(self) -> None:
         """Follow the live run again (and draw it now)."""
@@ -137,7 +140,24 @@ class FrameDirector(QObject):
             timeline_size = len(self._worker.session.timeline)
             index = min(index, timeline_size - 1)
             snapshot, data = self._worker.session.checkpoint_snapshot(index)
-        self._draw(Frame(snapshot, data.dataset, data.test_mask, checkpoint=index))
+        selection = self._selection_in(data.dataset)
+        self._draw(Frame(snapshot, data.dataset, data.test_mask, selection, checkpoint=index))
+
+    # --- the selection ------------------------------------------------------------------
+    def _selection_in(self, dataset: Dataset) -> int | None:
+        """The selected point's index in ``dataset`` (a checkpoint's version of the data)."""
+        return follow_selection(self._state.dataset, self._state.selection, dataset)
+
+    @Slot(object)
+    def _on_selection_changed(self, _index: int | None) -> None:
+        """Draw the frame shown again, with the new selection."""
+        frame = self._frame
+        if frame is None:
+            return
+        if frame.is_live and self._live is not None:
+            self._draw(self._live_frame())
+        else:
+            self._draw(replace(frame, selection=self._selection_in(frame.dataset)))
 
     # --- drawing ---------------------------------------------------------------------------
     def _draw(self, frame: Frame, throttle: bool = False) -> None:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QSizeF, Qt, Slot
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QGraphicsWidget, QWidget
 
 from mlpviz.core.frame import Frame
@@ -24,6 +24,7 @@ CURVE_WIDTH = 2
 READOUT_SIZE = "10pt"
 MAX_POINTS_WITH_MARKERS = 40
 MARKER_SIZE = 5
+AXIS_GAPS = 18  # pixels: tick marks, text offset and margins beside the y axis labels
 MIN_WIDTH_FOR_FULL_CHANCE_LABEL = 480  # pixels
 
 
@@ -55,6 +56,14 @@ class CostAxis(pg.AxisItem):
     def _pixels_per_decade(self) -> float:
         decades = abs(self.range[1] - self.range[0]) or 1.0
         return self.geometry().height() / decades
+
+
+def _left_axis_width(tick_font: QFont) -> int:
+    """The y axes' width: the widest tick label, the rotated axis label and the gaps."""
+    label_font = QFont()
+    label_font.setPointSizeF(float(LABEL_SIZE.removesuffix("pt")))
+    ticks = QFontMetricsF(tick_font).horizontalAdvance("100%")
+    return math.ceil(ticks + QFontMetricsF(label_font).height() + AXIS_GAPS)
 
 
 def _labelled_mantissas(pixels_per_decade: float) -> tuple[int, ...]:
@@ -178,7 +187,9 @@ class LossPlot(pg.GraphicsLayoutWidget):
             plot.getAxis(name).setStyle(tickFont=tick_font)
             # Blitted from a pixmap while its range is unchanged instead of re-rendered.
             plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        plot.getAxis("left").setWidth(56)  # same width in both plots keeps the x axes aligned
+        # The same width in both plots keeps the x axes aligned; room for "100%" beside the
+        # rotated label, which would otherwise run into it.
+        plot.getAxis("left").setWidth(_left_axis_width(tick_font))
         return plot
 
     def _configure_accuracy_plot(self) -> None:

@@ -15,8 +15,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph.exporters
-from PySide6.QtCore import QByteArray, QEvent, QMimeData, QObject, QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QMimeData,
+    QObject,
+    QPoint,
+    QRect,
+    QSettings,
+    Qt,
+    QTimer,
+    Slot,
+)
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -39,10 +49,13 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
+    QSplitter,
     QStatusBar,
+    QToolButton,
     QWidget,
 )
 
+from mlpviz.core.atomic import write_text_atomically
 from mlpviz.core.config import NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import (
     Dataset,
@@ -53,27 +66,37 @@ from mlpviz.core.datasets import (
 )
 from mlpviz.core.divergence import Divergence
 from mlpviz.core.errors import MlpvizError
-from mlpviz.core.frame import Frame
+from mlpviz.core.frame import Frame, follow_selection
 from mlpviz.core.model_io import load_model, save_model
+from mlpviz.core.pytorch_script import save_pytorch_script
 from mlpviz.core.session import Session
 from mlpviz.core.snapshot import Snapshot
+from mlpviz.render_animation import timeline_frames, write_animation
 
+from . import figures
+from .animation import AnimationDialog, AnimationExport, AnimationSettings
 from .app_state import SPLIT_SEED, AppState
 from .autosave import Autosave, left_by_a_crash
+from .backprop_inspector import BackpropInspector
 from .data_plane import DataPlane
 from .dataset_panel import DatasetPanel
 from .feature_space_plot import FeatureSpaceView
+from .figure_menu import CornerButton, ExportFigureDialog, offer_export
 from .frames import FrameDirector
+from .gradient_norm_plot import GradientNormPlot
 from .loss_plot import LossPlot
 from .network_diagram import NetworkDiagram
 from .network_editor import NetworkEditor
+from .presentation import PresentationMode
 from .recovery_bar import RecoveryBar
+from .single_neuron_panel import SingleNeuronPanel
 from .style import configure_pyqtgraph
 from .timeline_bar import TimelineBar
 from .training_toolbar import TrainingToolbar
 from .weights_plot import WeightsPlot
 from .worker import start_worker, stop_worker
 
+BACKPROP_HEIGHT_SHARE = 0.58  # of the window's height, for the inspector when a point is selected
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 SESSION_FILTER = "mlpviz sessions (*.mlpviz)"
 MAX_RECENT_FILES = 8
@@ -84,10 +107,14 @@ OTHER_KEYS = [  # keys that belong to no action, for Help ▸ Keyboard shortcuts
     ("0 … 7", "Choose the class new points get"),
     ("Left click, drag", "Add a point of that class; paint a spray of points"),
     ("Right click", "Remove the nearest point"),
+    ("Ctrl+click", "Select the nearest point: the backprop inspector follows it"),
     ("Wheel, middle drag", "Zoom, pan the plane"),
     ("Enter or Esc in a field", "Commit or undo the typing; the keys go back to the app"),
+    ("Click a hidden neuron", "Show its map on the data plane"),
+    ("Esc", "Show the decision regions again (after a neuron's map)"),
 ]
 STARTING_PRESET = {"name": "linear", "n": 100, "noise": 0.1, "seed": 0, "n_classes": 2}
+FIGURE_FILTERS = {".png": "PNG images (*.png)", ".svg": "SVG images (*.svg)"}
 
 
 class DatasetEditCommand(QUndoCommand):
@@ -146,7 +173,10 @@ class MainWindow(QMainWindow):
         self._problem = ""  # the status bar's message about why training could not go on
         self._last_iteration = 0
         self._undo_stack = QUndoStack(self)
+        self._presentation: PresentationMode | None = None  # made with the View menu
+        self._animation: AnimationExport | None = None  # the export running, if any
         self._create_panels()
+        self._data_name = self.dataset_panel.preset_arguments()["name"]  # for figure titles
         self._create_docks()
         self._create_status_bar()
         self._create_actions()
@@ -159,17 +189,25 @@ class MainWindow(QMainWindow):
             views=[
                 self.data_plane,
                 self.network_diagram,
+                self.single_neuron_panel,
                 self.toolbar,
                 self.timeline_bar,
                 _ReadoutOf(self.loss_plot),
             ],
-            slow_views=[self.loss_plot, self.weights_plot, self.feature_space],
+            slow_views=[
+                self.loss_plot,
+                self.weights_plot,
+                self.feature_space,
+                self.gradient_norm_plot,
+                self.backprop_inspector,
+            ],
             parent=self,
         )
         self._autosave = Autosave(self._worker, self)
         self._connect_panels()
         self._connect_state()
         self._connect_worker()
+        self._connect_neuron_maps()
         self._show_state_in_panels()
         self._show_title()
         self._worker.set_speed(self.state.speed)
@@ -232,8 +270,10 @@ class MainWindow(QMainWindow):
         self.dataset_panel = DatasetPanel()
         self.network_editor = NetworkEditor()
         self.network_diagram = NetworkDiagram()
+        self.single_neuron_panel = SingleNeuronPanel()
         self.loss_plot = LossPlot()
         self.weights_plot = WeightsPlot()
+        self.gradient_norm_plot = GradientNormPlot()
         self.toolbar = TrainingToolbar()
         self.timeline_bar = TimelineBar()
         self.recovery_bar = RecoveryBar()
@@ -253,14 +293,37 @@ class MainWindow(QMainWindow):
         left, right = Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea
         data = self._dock("Data", "dataDock", self._scrolled(self.dataset_panel), left)
         self._dock("Network", "networkDock", self._scrolled(self.network_editor), left)
-        diagram = self._dock("Diagram", "diagramDock", self.network_diagram, right)
+        diagram = self._dock("Diagram", "diagramDock", self._diagram_area(), right)
         loss = self._dock("Loss", "lossDock", self.loss_plot, right)
         weights = self._dock("Weights", "weightsDock", self._scrolled(self.weights_plot), right)
         self.tabifyDockWidget(diagram, weights)
         self._create_feature_space_dock(beside=weights)
+        self._build_backprop_dock(diagram)
         diagram.raise_()
+        self._build_gradient_norm_dock(loss)
+        self.resizeDocks([diagram, loss], [1, 1], Qt.Vertical)  # as tall as each other
         self._columns = (data, loss)
         self._share_width()
+
+    def _diagram_area(self) -> QSplitter:
+        """The diagram, and under it the single neuron's panel, shown in place when the
+        network is a single neuron (its diagram then needs little room)."""
+        splitter = QSplitter(Qt.Vertical)
+        splitter.setObjectName("diagramSplitter")
+        splitter.addWidget(self.network_diagram)
+        splitter.addWidget(self.single_neuron_panel)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setChildrenCollapsible(False)
+        return splitter
+
+    def _build_gradient_norm_dock(self, loss: QDockWidget) -> None:
+        """‖∂J/∂W^[l]‖ and ‖W^[l]‖ in a tab beside the loss plot (the loss stays in front)."""
+        dock = self._dock(
+            "Gradients", "gradientNormDock", self.gradient_norm_plot, Qt.RightDockWidgetArea
+        )
+        self.tabifyDockWidget(loss, dock)
+        loss.raise_()
 
     def _create_feature_space_dock(self, beside: QDockWidget) -> None:
         """The last hidden layer's feature space, in a tab beside ``beside``."""
@@ -268,6 +331,36 @@ class MainWindow(QMainWindow):
         right = Qt.RightDockWidgetArea
         dock = self._dock("Feature space", "featureSpaceDock", self.feature_space, right)
         self.tabifyDockWidget(beside, dock)
+
+    def _build_backprop_dock(self, beside: QDockWidget) -> None:
+        """The backprop inspector, a tab beside ``beside``; raised when a point is selected."""
+        self.backprop_inspector = BackpropInspector()
+        area = Qt.RightDockWidgetArea
+        self._backprop_dock = self._dock("Backprop", "backpropDock", self.backprop_inspector, area)
+        self.tabifyDockWidget(beside, self._backprop_dock)
+        # Hidden, it skips frames; its tab brought to the front, it draws the last one.
+        self._backprop_dock.visibilityChanged.connect(self.backprop_inspector.catch_up)
+
+    @Slot(object)
+    def _on_selection_requested(self, index: int | None) -> None:
+        """A view asks to select point ``index`` of the dataset it draws (the Frame's, maybe
+        an older version on the timeline): the state selects that point in its own."""
+        frame = self.frame
+        if frame is not None and index is not None:
+            index = follow_selection(frame.dataset, index, self.state.dataset)
+        self.state.set_selection(index)
+
+    @Slot(object)
+    def _on_selection_changed(self, index: int | None) -> None:
+        """A selected point: show the inspector, with most of its column's height."""
+        dock = self._backprop_dock
+        # A dock tabbed behind another counts as visible: what shows is its visible region.
+        if index is not None and (dock.isHidden() or dock.visibleRegion().isEmpty()):
+            dock.show()
+            dock.raise_()
+            below = self.findChild(QDockWidget, "lossDock")
+            share = [BACKPROP_HEIGHT_SHARE, 1.0 - BACKPROP_HEIGHT_SHARE]
+            self.resizeDocks([dock, below], [round(f * self.height()) for f in share], Qt.Vertical)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Keep the data plane the largest view whatever the window's width."""
@@ -279,8 +372,10 @@ class MainWindow(QMainWindow):
         """The side columns get their usual width, but never more than a share of the
         window: the plane in the centre keeps the most room."""
         width = self.width()
-        left = min(LEFT_COLUMN_WIDTH, round(LEFT_COLUMN_SHARE * width))
-        right = min(RIGHT_COLUMN_WIDTH, round(RIGHT_COLUMN_SHARE * width))
+        # Magnified views (presentation mode) need wider columns for the same content.
+        scale = self._presentation.scale if self._presentation is not None else 1.0
+        left = round(min(LEFT_COLUMN_WIDTH * scale, LEFT_COLUMN_SHARE * width))
+        right = round(min(RIGHT_COLUMN_WIDTH * scale, RIGHT_COLUMN_SHARE * width))
         docks = [dock for dock in self._columns if not dock.isFloating()]
         sizes = [
             left if self.dockWidgetArea(dock) == Qt.LeftDockWidgetArea else right for dock in docks
@@ -332,24 +427,9 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "Open mo&del…", None, self._open_model)
         self._add_action(file_menu, "Save &model…", "Ctrl+Alt+S", self._save_model)
         file_menu.addSeparator()
-        self._add_action(
-            file_menu,
-            "Export data plane as PNG…",
-            "Ctrl+E",
-            lambda: self._export_png(self.data_plane, "data-plane.png"),
-        )
-        self._add_action(
-            file_menu,
-            "Export loss plot as PNG…",
-            "Ctrl+Shift+E",
-            lambda: self._export_png(self.loss_plot, "loss.png"),
-        )
-        self._add_action(
-            file_menu,
-            "Export weights as PNG…",
-            None,
-            lambda: self._export_png(self.weights_plot, "weights.png"),
-        )
+        self._create_figure_actions(file_menu)
+        self._add_action(file_menu, "Export &animation…", None, self._export_animation)
+        self._add_action(file_menu, "Export model as &PyTorch…", None, self._export_pytorch_script)
         file_menu.addSeparator()
         self._add_action(file_menu, "&Quit", QKeySequence.Quit, self.quit)
 
@@ -372,6 +452,7 @@ class MainWindow(QMainWindow):
         )
         self._draw_action.setCheckable(True)
         self._draw_action.setChecked(True)
+        self._create_presentation_action(view_menu)
         view_menu.addSeparator()
         for dock in self.findChildren(QDockWidget):
             view_menu.addAction(dock.toggleViewAction())
@@ -404,6 +485,10 @@ class MainWindow(QMainWindow):
         plane.points_requested.connect(self._on_points_requested)
         plane.point_removal_requested.connect(self._on_point_removal_requested)
         plane.cursor_moved.connect(self._on_cursor_moved)
+        plane.selection_requested.connect(self._on_selection_requested)
+        self.feature_space.plot.sample_clicked.connect(self._on_selection_requested)
+        self.backprop_inspector.selection_requested.connect(self._on_selection_requested)
+        state.selection_changed.connect(self._on_selection_changed)
         panel.current_class_changed.connect(plane.set_current_class)
         panel.preset_requested.connect(self._on_preset_requested)
         panel.clear_requested.connect(self._clear_points)
@@ -461,6 +546,24 @@ class MainWindow(QMainWindow):
         worker.rewound.connect(self._on_rewound)
         self._frames.frame_shown.connect(self._on_frame_shown)
         self._frames.new_run_started.connect(self.loss_plot.clear)
+
+    def _connect_neuron_maps(self) -> None:
+        """A click on a hidden neuron shows its map on the data plane; Esc, a second click
+        or a new architecture shows the decision regions again. The maps in the diagram
+        cover what the data plane shows."""
+        plane, diagram = self.data_plane, self.network_diagram
+        plane.view_range_changed.connect(diagram.set_plane_range)
+        diagram.set_plane_range(*plane.view_range())
+        diagram.neuron_map_requested.connect(self._on_neuron_map_requested)
+        self.state.network_config_changed.connect(self._show_decision_regions)
+
+    @Slot(object)
+    def _on_neuron_map_requested(self, neuron: tuple[int, int] | None) -> None:
+        self.data_plane.show_neuron_map(neuron)
+        self.network_diagram.set_shown_neuron(neuron)
+
+    def _show_decision_regions(self) -> None:
+        self._on_neuron_map_requested(None)
 
     def _show_state_in_panels(self) -> None:
         """The panels show the state's dataset (their settings were restored before)."""
@@ -532,6 +635,7 @@ class MainWindow(QMainWindow):
             self._show_error("Cannot generate this dataset", str(error))
             return
         self._edit_dataset(dataset, f"Generate {name}", new_run=True)
+        self._data_name = name
         self.data_plane.fit_view()
 
     def _clear_points(self) -> None:
@@ -647,6 +751,7 @@ class MainWindow(QMainWindow):
             self._show_error("Cannot open the dataset", str(error))
             return False
         self._edit_dataset(dataset, f"Open {Path(path).name}", new_run=True)
+        self._data_name = Path(path).name
         self.data_plane.fit_view()
         self._remember_directory(path)
         return True
@@ -673,6 +778,7 @@ class MainWindow(QMainWindow):
             self._show_error("Cannot open the session", str(error))
             return False
         self._adopt_session(session)
+        self._data_name = Path(path).name
         self.state.set_path(Path(path))
         self.state.mark_saved()
         self._remember_recent(path)
@@ -824,7 +930,25 @@ class MainWindow(QMainWindow):
             and watched.window() is self
         ):
             QTimer.singleShot(0, self._focus_data_plane)
-        return False
+        return self._escape_neuron_map(watched, event)
+
+    def _escape_neuron_map(self, watched: QObject, event: QEvent) -> bool:
+        """Esc outside a text field, while a neuron's map is shown, shows the decision
+        regions again and goes no further. Not a shortcut: a shortcut would take Esc from
+        the fields, where it undoes the typing. Only the first delivery of the key (to the
+        focus widget) counts, not its propagation to the parents."""
+        if (
+            event.type() != QEvent.KeyPress
+            or event.key() != Qt.Key_Escape
+            or event.modifiers() != Qt.NoModifier
+            or watched is not (QApplication.focusWidget() or self)
+            or isinstance(watched, (QLineEdit, QAbstractSpinBox))
+            or watched.window() is not self
+            or self.data_plane.shown_neuron is None
+        ):
+            return False
+        self._show_decision_regions()
+        return True
 
     def _focus_data_plane(self) -> None:
         if self.isVisible():
@@ -898,18 +1022,167 @@ class MainWindow(QMainWindow):
         if path:
             self._write_file(lambda: save_model(snapshot.net, path), path)
 
-    def export_png(self, view: QWidget, path: str | Path, width: int = 1600) -> None:
-        """Write ``view`` (a pyqtgraph view) as a PNG ``width`` pixels wide."""
-        scene_item = view.plotItem if hasattr(view, "plotItem") else view.scene()
-        exporter = pyqtgraph.exporters.ImageExporter(scene_item)
-        exporter.parameters()["width"] = width
-        if exporter.export(str(path)) is False:  # QImage.save reports failure, it never raises
-            raise OSError(f"could not write {path}")
+    # --- figures and presentation ----------------------------------------------------------
+    def _create_figure_actions(self, file_menu) -> None:
+        """File ▸ Export figure / sheet / loss record; Export… on each view; the data plane's
+        export button (its right click removes points)."""
+        self._add_action(file_menu, "Export &figure…", "Ctrl+E", self._ask_figure)
+        self._add_action(file_menu, "Export s&heet…", "Ctrl+Shift+E", self._ask_sheet)
+        self._add_action(file_menu, "Export &loss record as CSV…", None, self._ask_loss_csv)
+        for name in figures.FIGURE_VIEWS:
+            view = self._view_named(name)
+            if view is not None and view is not self.data_plane:
+                action = QAction("Export…", view)
+                action.setObjectName(f"{name}ExportAction")
+                action.triggered.connect(lambda _checked=False, n=name: self._ask_figure(n))
+                offer_export(view, action)
+        button = QToolButton(objectName="exportDataPlaneButton", text="Export…")
+        button.setToolTip("Export the data plane as a figure (PNG or SVG)")
+        button.clicked.connect(lambda: self._ask_figure("dataPlane"))
+        CornerButton(self.data_plane, button)
 
-    def _export_png(self, view: QWidget, default_name: str) -> None:
-        path = self._ask_save_path("Export PNG", default_name, "PNG images (*.png)")
+    def _create_presentation_action(self, view_menu) -> None:
+        """View ▸ Presentation mode (F11): full screen, large type, editing panels hidden."""
+        views = [
+            plot
+            for name in figures.FIGURE_VIEWS
+            for plot in figures.graphics_views(self.findChild(QWidget, name))
+        ]
+        bars = [self.menuBar(), self.toolbar, self.timeline_bar]
+        docks = [self.findChild(QDockWidget, name) for name in ("dataDock", "networkDock")]
+        # Not the status bar: its line of numbers would then hold the window wider than a
+        # small projector (the loss plot's readout shows them, larger).
+        self._presentation = PresentationMode(
+            self, [v for v in views if v is not None], bars, docks
+        )
+        action = self._add_action(
+            view_menu, "&Presentation mode", "F11", self._presentation.set_active
+        )
+        action.setObjectName("presentationModeAction")
+        action.setCheckable(True)
+        self._presentation.active_changed.connect(self._share_width)
+
+    def export_view(
+        self, name: str, path: str | Path, *, width: int | None = None, height: int | None = None
+    ) -> None:
+        """Write the view ``name`` (its objectName: ``dataPlane``, ``lossPlot``, …) drawing
+        the current Frame to ``path``, a PNG or an SVG by its suffix, however the view is
+        shown on screen (hidden, tabbed, tiny). ``width`` and ``height`` are in pixels; given
+        one, the other keeps the view's aspect on screen; given none, a slide's size at 2×.
+
+        Raises ValueError (a bad name, size or suffix, nothing to draw yet) or OSError, with
+        a one-line message."""
+        figures.check_target(path)
+        size = self._figure_size(name, width, height)
+        figures.write_figure(
+            name,
+            self._frame_to_export(),
+            path,
+            size,
+            scale=self._presentation.scale,
+            configure=lambda fresh: figures.copy_options(name, self._view_named(name), fresh),
+        )
+
+    def export_sheet(
+        self, path: str | Path, *, width: int | None = None, height: int | None = None
+    ) -> None:
+        """Write every view of the current Frame into one PNG or SVG, under a title line
+        naming the data, the network, the optimiser and α, the iteration, J and accuracy."""
+        figures.check_target(path)
+        frame = self._frame_to_export()
+        size = None if width is None and height is None else _sheet_size(width, height)
+        title = figures.sheet_title(self._data_name, frame, self._training_of(frame))
+        figures.write_sheet(
+            frame,
+            path,
+            title,
+            size,
+            scale=self._presentation.scale,
+            configure=lambda name, fresh: figures.copy_options(name, self._view_named(name), fresh),
+        )
+
+    def export_loss_csv(self, path: str | Path) -> None:
+        """Write the loss record up to the Frame shown as ``iteration,train_loss,test_loss,
+        train_accuracy,test_accuracy`` (empty where not measured)."""
+        frame = self._frame_to_export()
+        record = frame.snapshot.history.until(frame.snapshot.iteration)
+        write_text_atomically(path, record.to_csv())
+
+    def _view_named(self, name: str) -> QWidget | None:
+        """The view on screen whose objectName is ``name``."""
+        return self.findChild(QWidget, name)
+
+    def _frame_to_export(self) -> Frame:
+        if self.frame is None:
+            raise ValueError("there is nothing to export yet")
+        return self.frame
+
+    def _figure_size(self, name: str, width: int | None, height: int | None) -> tuple[int, int]:
+        """The size asked for; one side missing follows the view's aspect on screen."""
+        spec = figures.view_spec(name)
+        if width is None and height is None:
+            return spec.size
+        view = self._view_named(name)
+        if view is not None and self._on_screen(view):
+            aspect = view.width() / view.height()
+        else:  # not on screen: the aspect of its default size
+            aspect = spec.size[0] / spec.size[1]
+        if height is None:
+            return width, max(1, round(width / aspect))
+        if width is None:
+            return max(1, round(height * aspect)), height
+        return width, height
+
+    def _on_screen(self, view: QWidget) -> bool:
+        """Whether ``view`` shows in the window: a dock behind another's tab is "visible",
+        moved out of the window."""
+        place = QRect(view.mapTo(self, QPoint(0, 0)), view.size())
+        return view.isVisible() and not view.size().isEmpty() and self.rect().intersects(place)
+
+    def _training_of(self, frame: Frame) -> TrainingConfig:
+        """The training settings the frame's state was reached with."""
+        if frame.checkpoint is not None:
+            with self._worker.lock:
+                timeline = self._worker.session.timeline
+                if frame.checkpoint < len(timeline):
+                    return timeline[frame.checkpoint].training
+        return self.state.training_config
+
+    def _ask_figure(self, name: str | None = None) -> None:
+        """File ▸ Export figure…: choose the view, the size and the format, then the file."""
+        views = {n: spec.title for n, spec in figures.FIGURE_VIEWS.items() if self._shows(n)}
+        if not views:
+            self._show_error("Cannot export a figure", "There is nothing to export yet.")
+            return
+        dialog = ExportFigureDialog(views, self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        if name is not None:
+            dialog.select_view(name)
+        dialog.export_requested.connect(self._on_figure_requested)
+        dialog.open()
+
+    def _shows(self, name: str) -> bool:
+        frame = self.frame
+        return frame is not None and figures.can_draw(name, frame)
+
+    @Slot(str, int, int, str)
+    def _on_figure_requested(self, name: str, width: int, height: int, suffix: str) -> None:
+        default = f"{figures.view_spec(name).file_name}{suffix}"
+        path = self._ask_save_path("Export figure", default, FIGURE_FILTERS[suffix])
         if path:
-            self._write_file(lambda: self.export_png(view, path), path)
+            path = _with_suffix(path, suffix)
+            self._write_file(lambda: self.export_view(name, path, width=width, height=height), path)
+
+    def _ask_sheet(self) -> None:
+        path = self._ask_save_path("Export sheet", "sheet.png", ";;".join(FIGURE_FILTERS.values()))
+        if path:
+            self._write_file(lambda: self.export_sheet(path), path)
+
+    def _ask_loss_csv(self) -> None:
+        path = self._ask_save_path("Export loss record", "loss.csv", "CSV files (*.csv)")
+        if path:
+            path = _with_suffix(path, ".csv")
+            self._write_file(lambda: self.export_loss_csv(path), path)
 
     def _ask_save_path(self, title: str, default_name: str, file_filter: str) -> str:
         start = str(Path(self._directory()) / default_name)
@@ -917,13 +1190,88 @@ class MainWindow(QMainWindow):
         return path
 
     def _write_file(self, write, path: str) -> None:
+        QApplication.setOverrideCursor(Qt.WaitCursor)  # a sheet takes a second or two
         try:
             write()
-        except (MlpvizError, OSError) as error:
+        except (MlpvizError, OSError, ValueError) as error:
             self._show_error("Cannot write the file", str(error))
             return
+        finally:
+            QApplication.restoreOverrideCursor()
         self._remember_directory(path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    # --- animation and PyTorch script ----------------------------------------------------
+    def export_animation(
+        self,
+        path: str | Path,
+        *,
+        views: tuple[str, ...] = ("dataPlane",),
+        seconds: float | None = None,
+        size: int | None = None,
+    ) -> None:
+        """Write the run's timeline as an animated GIF or an MP4 video (by the suffix):
+        ``views`` side by side over the checkpoints, ``seconds`` long (default 10 to 30 s),
+        each view ``size`` pixels square. Returns when the file is complete; raises
+        AnimationError (an MlpvizError) for a format, length or view that cannot be made.
+        """
+        frames = self._timeline_frames(seconds)
+        write_animation(path, frames, views=views, seconds=seconds, size=size)
+
+    def _timeline_frames(self, seconds: float | None) -> list[Frame]:
+        """The frames of an animation ``seconds`` long of the run as it is now."""
+        with self._worker.lock:
+            return timeline_frames(self._worker.session, seconds=seconds)
+
+    def _export_animation(self) -> None:
+        """File ▸ Export animation…: the settings, then the file, then a progress dialog.
+        One export at a time: while one runs, its progress dialog comes forward."""
+        if self._animation is not None and self._animation.is_running():
+            self._animation.dialog.raise_()
+            return
+        with self._worker.lock:
+            checkpoints = len(self._worker.session.timeline)
+        dialog = AnimationDialog(checkpoints, self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._ask_animation_path(dialog.settings()))
+        dialog.open()
+
+    def _ask_animation_path(self, settings: AnimationSettings) -> None:
+        kind = "Animated GIF (*.gif)" if settings.suffix == ".gif" else "MP4 video (*.mp4)"
+        path = self._ask_save_path("Export animation", f"animation{settings.suffix}", kind)
+        if not path:
+            return
+        path = _with_suffix(path, settings.suffix)
+        frames = self._timeline_frames(settings.seconds)
+        export = AnimationExport(path, frames, settings, self)
+        export.finished.connect(lambda written: self._on_file_written(written))
+        export.failed.connect(
+            lambda reason: self._show_error("Cannot export the animation", reason)
+        )
+        export.cancelled.connect(
+            lambda: self.statusBar().showMessage("Animation cancelled: no file written.", 5000)
+        )
+        self._animation = export
+        export.start()
+
+    def _on_file_written(self, path: str) -> None:
+        self._remember_directory(path)
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+
+    def export_pytorch_script(self, path: str | Path) -> None:
+        """Write the network of the frame shown as a standalone PyTorch script (see
+        mlpviz.core.pytorch_script); ModelError if its weights are not finite."""
+        snapshot = self.frame.snapshot if self.frame is not None else self.last_snapshot
+        description = f"Iteration {snapshot.iteration:,}, J = {snapshot.train_loss:.4g}."
+        save_pytorch_script(snapshot.net, path, description)
+
+    def _export_pytorch_script(self) -> None:
+        if self.last_snapshot is None:
+            return
+        path = self._ask_save_path("Export model as PyTorch", "model.py", "Python scripts (*.py)")
+        if path:
+            path = _with_suffix(path, ".py")
+            self._write_file(lambda: self.export_pytorch_script(path), path)
 
     def _directory(self) -> str:
         return str(self._settings.value("files/directory", str(Path.home())))
@@ -1040,6 +1388,8 @@ class MainWindow(QMainWindow):
         self._save_settings()
         QApplication.instance().removeEventFilter(self)
         self.hide()
+        if self._animation is not None:
+            self._animation.stop()
         stop_worker(self._thread, self._worker)
         self._autosave.discard()
         super().closeEvent(event)
@@ -1091,6 +1441,16 @@ def _added_text(count: int, label: int) -> str:
     """``Add a point of class 2`` / ``Add 4,407 points of class 2`` (the undo menu's text)."""
     points = "a point" if count == 1 else f"{count:,} points"
     return f"Add {points} of class {label}"
+
+
+def _sheet_size(width: int | None, height: int | None) -> tuple[int, int]:
+    """The sheet's size; one side missing keeps the sheet's 16:9."""
+    default_width, default_height = figures.SHEET_SIZE
+    if width is None:
+        return round(height * default_width / default_height), height
+    if height is None:
+        return width, round(width * default_height / default_width)
+    return width, height
 
 
 def _with_suffix(path: str, suffix: str) -> str:

@@ -3,6 +3,10 @@
 Drawn up to 60 times a second while training, so the items are built once per architecture
 and later frames only swap pens and brushes; weights are quantised into a few levels so that
 a frame touches only the links whose look actually changed.
+
+Each hidden neuron shows its map: its activation over the data plane's rectangle, a small
+picture on the layer's shared colour scale (``mlpviz.core.neurons``). Clicking a hidden
+neuron asks for its map as the data plane's background.
 """
 
 from __future__ import annotations
@@ -13,23 +17,26 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
     QFontMetricsF,
     QHelpEvent,
+    QImage,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPen,
     QResizeEvent,
     QTextOption,
+    QTransform,
 )
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsEllipseItem,
+    QGraphicsItem,
     QGraphicsLineItem,
     QGraphicsScene,
     QGraphicsSimpleTextItem,
@@ -39,17 +46,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mlpviz.core.datasets import BOX
 from mlpviz.core.frame import Frame
 from mlpviz.core.network import MLP
+from mlpviz.core.neurons import NeuronMaps, activation_colors, neuron_maps
 from mlpviz.core.snapshot import Snapshot
 from mlpviz.gui import style
 from mlpviz.gui.style import ACTIVATION_LABELS
 
 LEVELS = 24  # |w| / max|w| is drawn with this many widths and opacities
+# A neuron with more inputs shows only its strongest links: 64 × 64 links of a wide layer
+# are a grey wall that takes a third of a second to paint; its 8 strongest per neuron say
+# what matters and paint in a few milliseconds.
+LINKS_PER_NEURON = 8
 BIAS_LEVELS = 16  # per sign
 LINK_Z = 0.0  # links lie under the neurons; stronger links above weaker ones
 NODE_Z = 2.0
 LABEL_Z = 3.0
+MAP_Z = NODE_Z - 0.1  # under the neurons' outlines, over the links ending at them
+MAP_MAX_RADIUS = 18.0
+MIN_MAP_RADIUS = 6.0  # px: smaller neurons show no map (a few pixels would say nothing)
+MAP_INTERVAL_SECONDS = 0.25  # while training, the maps are redrawn at most 4 times a second
+SHOWN_NEURON_PEN = 3.0
 FAST_FRAME_SECONDS = 0.015  # a frame cheaper than this is drawn at once, whatever the rate
 HIT_DISTANCE = 4.0  # px around a link or a neuron that still counts as hovering it
 MARGIN = 10.0
@@ -63,20 +81,67 @@ SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 @dataclass(frozen=True)
 class _Frame:
-    """What one show_network call asks to draw: private copies of the parameters."""
+    """What one show_network call asks to draw: private copies of the parameters, and a
+    private copy of the network for its neuron maps."""
 
     architecture: tuple[tuple[int, ...], tuple[str, ...]]
     weights: list[np.ndarray]
     biases: list[np.ndarray]
+    net: MLP
+    running: bool
 
     @classmethod
-    def of(cls, net: MLP) -> _Frame:
+    def of(cls, net: MLP, running: bool) -> _Frame:
         """Copy what the diagram needs from ``net``."""
         return cls(
             (tuple(net.layer_sizes), tuple(net.activations)),
             [np.array(W) for W in net.weights],
             [np.array(b) for b in net.biases],
+            net.copy(),
+            running,
         )
+
+
+class _MapsItem(QGraphicsItem):
+    """The hidden neurons' maps, each painted as a disc textured with its picture.
+
+    One item for all of them: a few hundred neurons are then one paint call, not a few
+    hundred items to index and repaint one by one.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setZValue(MAP_Z)
+        self._discs: list[tuple[QRectF, QBrush]] = []
+        self._bounds = QRectF()
+
+    def set_discs(self, discs: list[tuple[QRectF, QImage]]) -> None:
+        """Paint each image (any size, row 0 at the top) into the disc inscribed in its rect."""
+        self.prepareGeometryChange()
+        self._discs = []
+        bounds = QRectF()
+        for rect, image in discs:
+            brush = QBrush(image)
+            scale = QTransform.fromScale(
+                rect.width() / image.width(), rect.height() / image.height()
+            )
+            brush.setTransform(scale * QTransform.fromTranslate(rect.left(), rect.top()))
+            self._discs.append((rect, brush))
+            bounds = bounds.united(rect)
+        self._bounds = bounds
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        """The rectangle around every disc."""
+        return self._bounds
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        """Every disc, antialiased, its picture smoothly scaled."""
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.setPen(Qt.PenStyle.NoPen)
+        for rect, brush in self._discs:
+            painter.setBrush(brush)
+            painter.drawEllipse(rect)
 
 
 @dataclass(frozen=True)
@@ -138,9 +203,13 @@ class NetworkDiagram(QGraphicsView):
     """The network of a snapshot: inputs x, neurons, outputs ŷ and the weighted links.
 
     Links are red for w > 0 and blue for w < 0, thicker and more opaque as |w| approaches
-    the largest |w| of the network; neuron fills show the bias b. Hovering a link or a
-    neuron shows its value in the lecture's notation, kept up to date while training.
+    the largest |w| of the network; neuron fills show the bias b, and hidden neurons large
+    enough show their map instead. Hovering a link or a neuron shows its value in the
+    lecture's notation, kept up to date while training. Clicking a hidden neuron emits
+    ``neuron_map_requested((l, j))`` (numbered from 1), or None when its map is the one shown.
     """
+
+    neuron_map_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -150,6 +219,16 @@ class NetworkDiagram(QGraphicsView):
         self._architecture: tuple[tuple[int, ...], tuple[str, ...]] | None = None
         self._weights: list[np.ndarray] = []
         self._biases: list[np.ndarray] = []
+        self._net: MLP | None = None
+        self._plane_range: tuple[tuple[float, float], tuple[float, float]] = (
+            (-BOX, BOX),
+            (-BOX, BOX),
+        )
+        self._shown_neuron: tuple[int, int] | None = None
+        self._maps: NeuronMaps | None = None
+        self._map_images: dict[tuple[int, int], np.ndarray] = {}
+        self._maps_drawn_at = -np.inf
+        self._map_palette = style.diverging_rgb()
         self._clear_items()
         self._hovered: _Target | None = None
         self._tooltip_target: _Target | None = None
@@ -177,11 +256,14 @@ class NetworkDiagram(QGraphicsView):
 
     def _clear_items(self) -> None:
         self.scene().clear()
+        self._maps_item = _MapsItem()
+        self.scene().addItem(self._maps_item)
         self._nodes: list[list[QGraphicsEllipseItem]] = []
         self._links: list[list[QGraphicsLineItem]] = []  # block l: W[l].ravel() order
         self._link_styles: list[_LinkStyle] = []
         self._link_pens: list[list[QPen]] = []
         self._link_keys: list[np.ndarray] = []
+        self._links_shown: list[np.ndarray] = []  # per block, W.ravel() order
         self._node_keys: list[np.ndarray] = []
         self._node_labels: list[list[QGraphicsSimpleTextItem | None]] = []
         self._captions: list[QGraphicsTextItem] = []
@@ -216,21 +298,50 @@ class NetworkDiagram(QGraphicsView):
         n_in = self._architecture[0][layer - 1]
         return self._links[layer - 1][(j - 1) * n_in + (k - 1)]
 
+    @property
+    def neuron_maps(self) -> NeuronMaps | None:
+        """The hidden neurons' maps drawn, or None when the neurons are too small to show
+        them (or the network has no hidden layer)."""
+        return self._maps
+
+    def map_image(self, layer: int, j: int) -> np.ndarray:
+        """The RGB picture (cells, cells, 3) of neuron j of hidden layer ``layer`` (from 1)
+        as drawn, row 0 at the bottom (lowest x₂) as on the data plane."""
+        return self._map_images[(layer, j)]
+
+    def set_plane_range(self, x_range: tuple[float, float], y_range: tuple[float, float]):
+        """The rectangle of the input plane the neurons' maps cover (the data plane's view)."""
+        self._plane_range = (
+            (float(x_range[0]), float(x_range[1])),
+            (float(y_range[0]), float(y_range[1])),
+        )
+        self._update_maps(running=False)
+
+    def set_shown_neuron(self, neuron: tuple[int, int] | None) -> None:
+        """Ring the neuron (l, j) whose map the data plane shows; None rings none."""
+        previous, self._shown_neuron = self._shown_neuron, neuron
+        for target in (previous, neuron):
+            if target is not None and self._has_hidden_neuron(*target):
+                layer, j = target
+                self._nodes[layer][j - 1].setPen(self._node_outline(layer, j - 1))
+        self._apply_hover_highlight()
+
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Draw the network of ``snapshot``."""
-        self.show_network(snapshot.net)
+        self.show_network(snapshot.net, snapshot.running)
 
     def show_frame(self, frame: Frame) -> None:
         """Draw the frame's network."""
-        self.show_network(frame.snapshot.net)
+        self.show_network(frame.snapshot.net, frame.snapshot.running)
 
-    def show_network(self, net: MLP) -> None:
+    def show_network(self, net: MLP, running: bool = False) -> None:
         """Draw ``net``; items are rebuilt only when its layer sizes or activations change.
 
         A network so large that drawing it takes a noticeable time is redrawn less often,
-        so that the diagram never takes more than a third of the window's time.
+        so that the diagram never takes more than a third of the window's time; while
+        ``running`` (training), the neuron maps are redrawn a few times a second.
         """
-        self._pending = _Frame.of(net)
+        self._pending = _Frame.of(net, running)
         if self._throttle_timer.isActive():
             return
         delay = self._throttle_delay_ms()
@@ -249,10 +360,14 @@ class NetworkDiagram(QGraphicsView):
         frame, self._pending = self._pending, None
         if frame is None:
             return
-        if frame.architecture != self._architecture:
-            self._rebuild(frame.architecture)
-        start = time.perf_counter()
         self._weights, self._biases = frame.weights, frame.biases
+        self._net = frame.net
+        rebuilt = frame.architecture != self._architecture
+        if rebuilt:
+            self._rebuild(frame.architecture)  # draws the new network's maps too
+        start = time.perf_counter()
+        if not rebuilt:
+            self._update_maps(frame.running)
         self._update_link_pens()
         self._update_node_brushes()
         self._apply_hover_highlight()
@@ -292,6 +407,7 @@ class NetworkDiagram(QGraphicsView):
         self._link_styles.append(link_style)
         self._link_pens.append(link_style.pens())
         self._link_keys.append(np.full(n_in * n_out, -1))
+        self._links_shown.append(np.ones(n_in * n_out, dtype=bool))
 
     def _add_layer_nodes(self, layer: int, size: int) -> None:
         scene = self.scene()
@@ -308,7 +424,10 @@ class NetworkDiagram(QGraphicsView):
         self._node_labels.append([self._unit_label(layer, j) for j in range(size)])
 
     def _node_outline(self, layer: int, j: int) -> QPen:
-        """Outputs get a thicker ring, softmax ones in their class's colour as in the data plane."""
+        """Outputs get a thicker ring, softmax ones in their class's colour as in the data plane;
+        the neuron whose map the data plane shows a thick dark ring."""
+        if self._shown_neuron == (layer, j + 1):
+            return QPen(QColor(style.FOREGROUND), SHOWN_NEURON_PEN)
         if not self._is_output(layer):
             return QPen(QColor(NODE_OUTLINE), 1.0)
         n_out = self._architecture[0][-1]
@@ -362,7 +481,10 @@ class NetworkDiagram(QGraphicsView):
             self._layout_items()
 
     def _layout_items(self) -> None:
-        width, height = self.viewport().width(), self.viewport().height()
+        # In scene units: a magnified view (presentation mode) lays out a smaller room.
+        magnification = self.transform().m11()
+        width = round(self.viewport().width() / magnification)
+        height = round(self.viewport().height() / magnification)
         self.scene().setSceneRect(0, 0, width, height)
         caption_height = self._fit_captions(self._column_spacing(width))
         top, bottom = MARGIN, max(height - MARGIN - caption_height, MARGIN + 1)
@@ -370,9 +492,13 @@ class NetworkDiagram(QGraphicsView):
         sizes = self._architecture[0]
         column_gap = (xs[1] - xs[0]) if len(xs) > 1 else width
         self._centres, self._radii = [], []
-        for x, size in zip(xs, sizes):
+        for layer, (x, size) in enumerate(zip(xs, sizes)):
             spacing = min((bottom - top) / size, MAX_NODE_SPACING)
-            radius = float(np.clip(0.36 * spacing, MIN_RADIUS, min(MAX_RADIUS, 0.2 * column_gap)))
+            # hidden neurons carry their maps: a little larger where there is room
+            share, largest = (
+                (0.4, MAP_MAX_RADIUS) if 0 < layer < len(sizes) - 1 else (0.36, MAX_RADIUS)
+            )
+            radius = float(np.clip(share * spacing, MIN_RADIUS, min(largest, 0.2 * column_gap)))
             offsets = (np.arange(size) - (size - 1) / 2) * spacing
             ys = (top + bottom) / 2 + offsets
             self._centres.append(np.column_stack([np.full(size, x), ys]))
@@ -380,6 +506,7 @@ class NetworkDiagram(QGraphicsView):
         self._place_nodes()
         self._place_links()
         self._place_captions(xs, height - MARGIN / 2 - caption_height)
+        self._update_maps(running=False)
 
     def _label_widths(self) -> tuple[float, float]:
         def widest(labels: list[QGraphicsSimpleTextItem | None]) -> float:
@@ -447,6 +574,56 @@ class NetworkDiagram(QGraphicsView):
         for caption, x in zip(self._captions, xs):
             caption.setPos(x - caption.textWidth() / 2, top)
 
+    # --- neuron maps ------------------------------------------------------------------
+    def _has_hidden_neuron(self, layer: int, j: int) -> bool:
+        """Whether the network drawn has neuron j (from 1) in hidden layer ``layer``."""
+        if self._architecture is None:
+            return False
+        sizes = self._architecture[0]
+        return 1 <= layer < len(sizes) - 1 and 1 <= j <= sizes[layer]
+
+    def _layer_shows_maps(self, layer: int) -> bool:
+        """Whether hidden layer ``layer``'s neurons are large enough to show their maps."""
+        return (
+            self._maps is not None
+            and 0 < layer < len(self._radii) - 1
+            and self._radii[layer] >= MIN_MAP_RADIUS
+        )
+
+    def _update_maps(self, running: bool) -> None:
+        """Compute and draw every hidden neuron's map, unless none is large enough to show
+        (then nothing is computed) or, while training, the last maps are recent enough."""
+        sizes = self._architecture[0] if self._architecture else ()
+        shown = self._net is not None and any(r >= MIN_MAP_RADIUS for r in self._radii[1:-1])
+        if not shown or self._net.layer_sizes != sizes:
+            if self._maps is not None:
+                self._maps, self._map_images = None, {}
+                self._maps_item.set_discs([])
+                self._update_node_brushes()
+            return
+        now = time.perf_counter()
+        if running and now - self._maps_drawn_at < MAP_INTERVAL_SECONDS:
+            return
+        self._maps_drawn_at = now
+        self._maps = neuron_maps(self._net, *self._plane_range)
+        self._draw_maps()
+        self._update_node_brushes()
+
+    def _draw_maps(self) -> None:
+        maps, discs, images = self._maps, [], {}
+        for layer, layer_maps in enumerate(maps.maps, start=1):
+            level, limit = maps.levels[layer - 1], maps.limits[layer - 1]
+            colors = activation_colors(layer_maps, level, limit, *self._map_palette)
+            radius = self._radii[layer]
+            for j, rgb in enumerate(colors, start=1):
+                images[(layer, j)] = rgb
+                if self._layer_shows_maps(layer):
+                    x, y = self._centres[layer][j - 1]
+                    rect = QRectF(x - radius, y - radius, 2 * radius, 2 * radius)
+                    discs.append((rect, _image_of(rgb)))
+        self._map_images = images
+        self._maps_item.set_discs(discs)
+
     # --- colours --------------------------------------------------------------------
     def _weight_scale(self) -> float:
         """The largest |w| of the network: the weight drawn thickest."""
@@ -460,6 +637,17 @@ class NetworkDiagram(QGraphicsView):
             for index in np.flatnonzero(keys != self._link_keys[block]):
                 self._set_link_look(block, int(index), int(keys[index]))
             self._link_keys[block] = keys
+            shown = _strongest_in_each_row(W, LINKS_PER_NEURON).ravel()
+            items = self._links[block]
+            for index in np.flatnonzero(shown != self._links_shown[block]):
+                items[index].setVisible(bool(shown[index]))
+            self._links_shown[block] = shown
+
+    def link_shown(self, layer: int, j: int, k: int) -> bool:
+        """Whether the link of w_{j,k}^{[layer]} is drawn (from 1): a neuron with more than
+        LINKS_PER_NEURON inputs shows its strongest links only."""
+        n_in = self._architecture[0][layer - 1]
+        return bool(self._links_shown[layer - 1][(j - 1) * n_in + (k - 1)])
 
     def _set_link_look(self, block: int, index: int, key: int) -> None:
         item = self._links[block][index]
@@ -472,6 +660,8 @@ class NetworkDiagram(QGraphicsView):
         brushes = _bias_brushes()
         for layer, b in enumerate(self._biases, start=1):
             keys = np.rint(b / scale * BIAS_LEVELS).astype(np.int64) + BIAS_LEVELS
+            if self._layer_shows_maps(layer):  # the map shows through the neuron
+                keys[:] = len(brushes) - 1
             items = self._nodes[layer]
             for j in np.flatnonzero(keys != self._node_keys[layer]):
                 items[j].setBrush(brushes[keys[j]])
@@ -484,6 +674,22 @@ class NetworkDiagram(QGraphicsView):
         target = self._target_at(event.position())
         if target != self._hovered:
             self._set_hovered(target)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """A left click on a hidden neuron asks for its map on the data plane (or, on the
+        neuron whose map is shown, for the decision regions again)."""
+        target = self._target_at(event.position())
+        if (
+            event.button() == Qt.MouseButton.LeftButton
+            and target is not None
+            and target.k is None
+            and self._has_hidden_neuron(target.layer, target.j + 1)
+        ):
+            neuron = (target.layer, target.j + 1)
+            self.neuron_map_requested.emit(None if neuron == self._shown_neuron else neuron)
+            event.accept()
+            return
+        super().mousePressEvent(event)
 
     def leaveEvent(self, event: QEvent) -> None:
         """Nothing is hovered once the pointer has left."""
@@ -553,6 +759,7 @@ class NetworkDiagram(QGraphicsView):
         """The neuron or, failing that, the nearest link within HIT_DISTANCE of ``position``."""
         if self._architecture is None or not self._weights:
             return None
+        position = self.transform().inverted()[0].map(position)  # scene units
         point = np.array([position.x(), position.y()])
         return self._node_at(point) or self._link_at(point)
 
@@ -573,6 +780,7 @@ class NetworkDiagram(QGraphicsView):
             starts = np.tile(sources, (n_out, 1))  # W.ravel() order: j major, k minor
             ends = np.repeat(targets, n_in, axis=0)
             distances = _distances_to_segments(point, starts, ends)
+            distances[~self._links_shown[block]] = np.inf  # what is not drawn is not hovered
             nearest = float(distances.min())
             if nearest <= HIT_DISTANCE:
                 # where links cross, the one drawn on top (the strongest) is the one seen
@@ -604,7 +812,14 @@ class NetworkDiagram(QGraphicsView):
         else:
             kind = ACTIVATION_LABELS.get(activations[layer - 1], activations[layer - 1])
         b = self._biases[layer - 1][j]
-        return f"b<sub>{j + 1}</sub><sup>[{layer}]</sup> = {b:.4g}<br>{name}, {kind}"
+        text = f"b<sub>{j + 1}</sub><sup>[{layer}]</sup> = {b:.4g}<br>{name}, {kind}"
+        n_in = sizes[layer - 1]
+        if n_in > LINKS_PER_NEURON:
+            text += f"<br>its {LINKS_PER_NEURON} strongest of {n_in} incoming links are drawn"
+        if self._is_output(layer):
+            return text
+        action = "hide its map" if self._shown_neuron == (layer, j + 1) else "show its map"
+        return f"{text}<br><i>Click: {action} on the data plane</i>"
 
     def _unit_name(self, layer: int, j: int) -> str:
         sizes = self._architecture[0]
@@ -613,6 +828,13 @@ class NetworkDiagram(QGraphicsView):
         if self._is_output(layer):
             return "ŷ" if sizes[-1] == 1 else f"ŷ<sub>{j + 1}</sub>"
         return f"neuron {j + 1} of layer {layer}"
+
+
+def _image_of(rgb: np.ndarray) -> QImage:
+    """A QImage owning a copy of ``rgb`` (rows, cols, 3) uint8, row 0 at the bottom."""
+    flipped = np.ascontiguousarray(rgb[::-1])
+    rows, cols, _ = flipped.shape
+    return QImage(flipped.data, cols, rows, 3 * cols, QImage.Format.Format_RGB888).copy()
 
 
 def _distances_to_segments(point: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -624,6 +846,16 @@ def _distances_to_segments(point: np.ndarray, starts: np.ndarray, ends: np.ndarr
     return np.hypot(*(nearest - point).T)
 
 
+def _strongest_in_each_row(W: np.ndarray, count: int) -> np.ndarray:
+    """A mask of W's shape: the ``count`` largest |w| of each row (all when a row is short)."""
+    if W.shape[1] <= count:
+        return np.ones(W.shape, dtype=bool)
+    mask = np.zeros(W.shape, dtype=bool)
+    strongest = np.argpartition(-np.abs(W), count - 1, axis=1)[:, :count]
+    np.put_along_axis(mask, strongest, True, axis=1)
+    return mask
+
+
 def _link_keys(weights: np.ndarray, scale: float) -> np.ndarray:
     """Pen index of each weight: ``LEVELS`` negative strengths, then ``LEVELS`` positive ones."""
     levels = np.minimum(np.rint(np.abs(weights) / scale * (LEVELS - 1)), LEVELS - 1)
@@ -632,7 +864,8 @@ def _link_keys(weights: np.ndarray, scale: float) -> np.ndarray:
 
 @functools.cache
 def _bias_brushes() -> tuple[QBrush, ...]:
-    """2·BIAS_LEVELS + 1 light fills from blue (b < 0) through white to red (b > 0)."""
+    """2·BIAS_LEVELS + 1 light fills from blue (b < 0) through white to red (b > 0), then
+    no fill at all (for a neuron whose map shows through)."""
     colormap = style.diverging_colormap()
     brushes = []
     for key in range(2 * BIAS_LEVELS + 1):
@@ -640,4 +873,5 @@ def _bias_brushes() -> tuple[QBrush, ...]:
         # lightened so that the outline and the links stay the loudest things on screen
         light = QColor.fromRgbF(*(0.45 + 0.55 * c for c in color.getRgbF()[:3]))
         brushes.append(QBrush(light))
+    brushes.append(QBrush(Qt.BrushStyle.NoBrush))  # the last: a neuron showing its map
     return tuple(brushes)

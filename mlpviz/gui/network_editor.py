@@ -497,9 +497,17 @@ class NetworkEditor(QWidget):
 
     # --- hidden layers --------------------------------------------------------------
     def _rebuild_rows(self, selected: int | None) -> None:
+        for index in range(self._layer_list.count()):
+            # The old rows are deleted later: their names must not outlive them.
+            old = self._layer_list.itemWidget(self._layer_list.item(index))
+            old.size_input.setObjectName("")
+            old.activation_input.setObjectName("")
         self._layer_list.clear()
         for index, layer in enumerate(self._layers):
             row = _LayerRow(index + 1, layer)
+            # Named by position, so after a move the names follow the rows' new order.
+            row.size_input.setObjectName(f"hiddenLayerSize{index}")
+            row.activation_input.setObjectName(f"hiddenLayerActivation{index}")
             row.size_input.valueChanged.connect(partial(self._on_layer_size_changed, index))
             row.activation_input.currentIndexChanged.connect(
                 partial(self._on_layer_activation_changed, index, row.activation_input)

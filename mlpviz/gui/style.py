@@ -45,6 +45,14 @@ def diverging_colormap() -> pg.ColorMap:
     return pg.ColorMap([0.0, 0.5, 1.0], [NEGATIVE_COLOR, "#F7F7F7", POSITIVE_COLOR])
 
 
+def diverging_rgb() -> tuple[np.ndarray, np.ndarray]:
+    """The negative and positive colours as RGB arrays (3,) in 0…1 (for neuron maps)."""
+    return tuple(
+        np.array(pg.mkColor(c).getRgbF()[:3], dtype=np.float32)
+        for c in (NEGATIVE_COLOR, POSITIVE_COLOR)
+    )
+
+
 def configure_pyqtgraph() -> None:
     """White backgrounds and antialiasing: plots paste cleanly into reports and slides."""
     pg.setConfigOptions(antialias=True, background=BACKGROUND, foreground=FOREGROUND)

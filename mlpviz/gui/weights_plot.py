@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.GraphicsScene.mouseEvents import HoverEvent
-from PySide6.QtCore import QRectF, Slot
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QRectF, Qt, Slot
+from PySide6.QtGui import QFont, QPaintEngine, QPainter
 from PySide6.QtWidgets import QWidget
 
 from mlpviz.core.frame import Frame
@@ -32,6 +32,7 @@ MIN_HEATMAP_WIDTH = 80  # never narrower: the title and axes alone take about th
 MIN_HEATMAP_SIZE = 40  # the minimum the layout is told (see _make_heatmap)
 MIN_LABELLED_WIDTH = 165  # below this per heatmap, titles shrink to "W[l]" …
 MIN_LABELLED_HEIGHT = 130  # … and the axis labels go
+SVG_CELL_PIXELS = 16  # an exported SVG's heatmap: each weight a block of this many pixels
 
 
 # Colour scale limits grow through these multiples of powers of ten, so the scale reads
@@ -42,6 +43,24 @@ class WeightImage(pg.ImageItem):
     def __init__(self, layer: int) -> None:
         super().__init__(axisOrder="row-major")
         self.layer = layer
+
+    def paint(self, painter: QPainter, *args) -> None:
+        """Cells with sharp edges in an SVG too: its viewers smooth a scaled image, so the
+        image embedded is the matrix enlarged SVG_CELL_PIXELS times, cell by cell."""
+        if painter.paintEngine().type() != QPaintEngine.Type.SVG:
+            super().paint(painter, *args)
+            return
+        pixmap = self.getPixmap()
+        if pixmap is None or pixmap.isNull():
+            return
+        columns, rows = pixmap.width(), pixmap.height()
+        cells = pixmap.scaled(
+            columns * SVG_CELL_PIXELS,
+            rows * SVG_CELL_PIXELS,
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.FastTransformation,  # nearest neighbour: blocks stay blocks
+        )
+        painter.drawPixmap(QRectF(0, 0, columns, rows), cells, QRectF(cells.rect()))
 
     def hoverEvent(self, event: HoverEvent) -> None:
         """Tooltip with the hovered weight, indices from 1 as in the lecture."""

@@ -96,10 +96,11 @@ class TrainingWorker(QObject):
         super().__init__()
         # Playing, training runs in another process, on another core (see training_process).
         self._process = TrainingProcess() if separate_process else None
-        self._turn = threading.Condition()  # guards the three fields below and lock.waiting
+        self._turn = threading.Condition()  # guards the four fields below and lock.waiting
         self._gui_busy = False  # the GUI thread is handling events
         self._frame_out_since: float | None = None  # a published frame is not drawn yet
         self._gui_draws_frames = False  # published frames are the GUI's turn (``GuiTurns``)
+        self._absorbing = False  # taking the training process's checkpoints: no GUI turn
         self._session_lock = threading.RLock()
         self.lock = SessionLock(self._session_lock, self._turn)
         self._session = session if session is not None else Session()
@@ -215,6 +216,8 @@ class TrainingWorker(QObject):
         timeout, until the turn ends (see the module docstring).
         """
         with self._turn:
+            if busy:  # not in the middle of absorbing checkpoints (a few milliseconds)
+                self._turn.wait_for(lambda: not self._absorbing)
             self._gui_busy = busy
             self._turn.notify_all()
 
@@ -414,9 +417,7 @@ class TrainingWorker(QObject):
         ``publish``."""
         session = self._session
         before = session.iteration
-        for message in messages:
-            live = message.live if isinstance(message, Stopped) else None
-            session.absorb(message.records, live)
+        self._absorb_outside_gui_turns(messages)
         self._rate_steps += session.iteration - before
         ended = messages[-1] if isinstance(messages[-1], Stopped) else None
         if ended is not None and ended.divergence is not None:
@@ -428,6 +429,25 @@ class TrainingWorker(QObject):
             self._publish()
         elif publish and self._playing and self._commands.empty():
             self._publish()  # (a waiting command, a pause say, is applied first)
+
+    def _absorb_outside_gui_turns(self, messages: list) -> None:
+        """``Session.absorb`` the messages once the GUI's turn is over, keeping the next turn
+        from beginning until they are taken: the two threads never share the interpreter
+        while a frame is drawn. (When the GUI waits for ``lock`` its turn is on hold: go on.)
+        """
+        with self._turn:
+            self._turn.wait_for(
+                lambda: not self._gui_has_turn() or self._stop.is_set() or self.lock.waiting > 0
+            )
+            self._absorbing = True
+        try:
+            for message in messages:
+                live = message.live if isinstance(message, Stopped) else None
+                self._session.absorb(message.records, live)
+        finally:
+            with self._turn:
+                self._absorbing = False
+                self._turn.notify_all()
 
     def _frame_done(self) -> bool:
         return self._frame_iterations_left == 0 or time.monotonic() >= self._frame_end
@@ -528,9 +548,8 @@ class TrainingWorker(QObject):
         self._session.apply(**changes)
         if self._playing and self._session.training_problem is not None:
             self._refuse_if_cannot_train()
-        # Training settings change no picture: only the other changes are published.
-        if any(value for key, value in changes.items() if key != "training"):
-            self._publish_if_paused()
+        # Training settings change the update the backprop inspector shows: published too.
+        self._publish_if_paused()
 
     def _apply_rewind(self, index: int, learning_rate: float | None) -> None:
         self._set_playing(False)

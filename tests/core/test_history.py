@@ -50,3 +50,17 @@ def test_clear_forgets_everything():
 def test_capacity_must_hold_a_curve():
     with pytest.raises(ValueError):
         TrainingHistory(capacity=2)
+
+
+def test_the_record_as_csv_reads_back_exactly_and_stops_where_asked():
+    history = TrainingHistory()
+    history.record(0, 0.7)
+    history.record(1, 0.1 + 0.2, 0.65, 0.5, 0.4)
+    history.record(2, 0.5, 0.55, 0.75, 0.5)
+    lines = history.arrays().until(1).to_csv().splitlines()
+    assert lines == [
+        "iteration,train_loss,test_loss,train_accuracy,test_accuracy",
+        "0,0.7,,,",  # not measured: empty
+        "1,0.30000000000000004,0.65,0.5,0.4",  # the shortest text of the same float
+    ]
+    assert float(lines[2].split(",")[1]) == 0.1 + 0.2

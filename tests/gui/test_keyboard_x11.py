@@ -26,7 +26,7 @@ CHILD = textwrap.dedent(
     import json, sys, time
     from PySide6.QtCore import QSettings, Qt, qInstallMessageHandler
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication, QDockWidget, QMessageBox
     from mlpviz.gui import MainWindow
 
     warnings = []
@@ -80,10 +80,16 @@ CHILD = textwrap.dedent(
     results["key 2 chooses class 2"] = window.data_plane.current_class() == 2
     results["alpha kept"] = window.state.training_config.learning_rate
 
+    data_dock = window.findChild(QDockWidget, "dataDock")
+    QTest.keyClick(window, Qt.Key_F11)
+    results["f11 presents"] = until(lambda: window.isFullScreen() and not data_dock.isVisible())
+    QTest.keyClick(window, Qt.Key_F11)
+    results["f11 again leaves"] = until(lambda: not window.isFullScreen() and data_dock.isVisible())
+
     QTest.keyClick(window, Qt.Key_F1)
     box = window.findChild(QMessageBox, "shortcutsDialog")
     results["shortcuts listed"] = box is not None and all(
-        key in box.text() for key in ("Ctrl+Shift+Z", "Ctrl+Y", "Space", "0 … 7")
+        key in box.text() for key in ("Ctrl+Shift+Z", "Ctrl+Y", "Space", "0 … 7", "F11")
     )
     results["ambiguous"] = [text for text in warnings if "Ambiguous" in text]
     print(json.dumps(results), flush=True)
@@ -117,6 +123,8 @@ def test_keys_work_under_x11(tmp_path):
         "right steps": True,
         "key 2 chooses class 2": True,
         "alpha kept": 0.5,
+        "f11 presents": True,
+        "f11 again leaves": True,
         "shortcuts listed": True,
         "ambiguous": [],
     }

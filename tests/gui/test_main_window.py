@@ -199,13 +199,6 @@ def test_loading_a_malformed_csv_changes_nothing(qtbot, window, tmp_path):
     box.close()
 
 
-@pytest.mark.parametrize("name", ["data_plane", "loss_plot", "weights_plot"])
-def test_plots_export_as_png(window, tmp_path, name):
-    path = tmp_path / f"{name}.png"
-    window.export_png(getattr(window, name), path, width=800)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
 def test_corrupt_settings_give_the_defaults(qtbot, settings):
     from mlpviz.gui import MainWindow
 
@@ -216,13 +209,6 @@ def test_corrupt_settings_give_the_defaults(qtbot, settings):
     qtbot.addWidget(main)
     assert main.network_editor.network_config().hidden == ()
     main.close()
-
-
-def test_a_failed_png_export_says_so(qtbot, window, tmp_path):
-    target = tmp_path / "missing-folder" / "plane.png"
-    with pytest.raises(OSError, match="could not write"):
-        window.export_png(window.data_plane, target)
-    assert not target.exists()
 
 
 def test_each_test_starts_from_default_settings_a(qtbot):

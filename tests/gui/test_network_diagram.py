@@ -185,3 +185,27 @@ def test_screenshot(qtbot, diagram, sizes, activation, name):
     image = diagram.grab().toImage()
     assert image.save(str(SHOTS / f"{name}.png"))
     assert image.pixelColor(2, 2).name() == "#ffffff"  # white background, as the plots
+
+
+def test_a_wide_layer_draws_only_each_neurons_strongest_links(qtbot):
+    """64 inputs a neuron: its LINKS_PER_NEURON strongest links are drawn, the others hidden
+    (and not hovered); a narrow layer draws every link."""
+    from mlpviz.gui.network_diagram import LINKS_PER_NEURON
+
+    diagram = NetworkDiagram()
+    qtbot.addWidget(diagram)
+    diagram.resize(500, 400)
+    net = MLP([2, 64, 64, 1], seed=0)
+    diagram.show_network(net)
+    W = net.weights[1]
+    for j in range(64):
+        shown = [k for k in range(64) if diagram.link_shown(2, j + 1, k + 1)]
+        strongest = np.argsort(-np.abs(W[j]))[:LINKS_PER_NEURON]
+        assert sorted(shown) == sorted(strongest.tolist())
+        visible = [diagram.link_item(2, j + 1, k + 1).isVisible() for k in range(64)]
+        assert visible == [k in shown for k in range(64)]
+    assert all(diagram.link_shown(1, j, k) for j in range(1, 65) for k in (1, 2))
+    net.weights[1][0, :] = 0.0
+    net.weights[1][0, 5] = 3.0  # now the strongest link into neuron 1 of layer 2
+    diagram.show_network(net)  # drawn at once or, the diagram being large, a little later
+    qtbot.waitUntil(lambda: diagram.link_shown(2, 1, 6))

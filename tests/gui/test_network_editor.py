@@ -402,3 +402,23 @@ def test_choosing_a_learning_rate_preset_from_code_applies_it(qtbot):
     with qtbot.waitSignal(editor.training_config_changed) as blocker:
         combo.setCurrentIndex(combo.findText("10"))
     assert blocker.args[0].learning_rate == 10.0
+
+
+def test_layer_fields_are_named_by_their_row_and_follow_a_reorder(qtbot, editor):
+    editor.set_network_config(TWO_LAYERS)
+    size0 = editor.findChild(QSpinBox, "hiddenLayerSize0")
+    activation1 = editor.findChild(QComboBox, "hiddenLayerActivation1")
+    assert size0.value() == 8 and activation1.currentData() == "relu"
+    with qtbot.waitSignal(editor.network_config_changed) as signal:
+        size0.setValue(5)  # as the arrows or Enter would
+    assert hidden(signal.args[0]) == [(5, "tanh"), (3, "relu")]
+    with qtbot.waitSignal(editor.network_config_changed) as signal:
+        activation1.setCurrentIndex(activation1.findData("sigmoid"))
+    assert hidden(signal.args[0]) == [(5, "tanh"), (3, "sigmoid")]
+    click_row(qtbot, editor, 1)
+    qtbot.mouseClick(button(editor, "moveLayerUpButton"), Qt.LeftButton)
+    assert hidden(editor.network_config()) == [(3, "sigmoid"), (5, "tanh")]
+    assert editor.findChild(QSpinBox, "hiddenLayerSize0").value() == 3
+    assert editor.findChild(QComboBox, "hiddenLayerActivation0").currentData() == "sigmoid"
+    assert editor.findChild(QSpinBox, "hiddenLayerSize1").value() == 5
+    assert editor.findChild(QSpinBox, "hiddenLayerSize2") is None

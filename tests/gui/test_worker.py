@@ -94,7 +94,7 @@ def test_snapshot_keeps_its_own_copy_of_the_network(qtbot, worker):
 
 
 def test_step_epoch_does_one_pass_over_the_training_set(qtbot, worker):
-    worker.set_training(TrainingConfig(batch_size=10))
+    publish_after(qtbot, worker, worker.set_training, TrainingConfig(batch_size=10))
     snapshot = publish_after(qtbot, worker, worker.step_epoch)
     assert (snapshot.iteration, snapshot.epoch) == (4, 1)  # 40 points, batches of 10
 
@@ -151,7 +151,9 @@ def test_learning_rate_change_keeps_the_weights(qtbot, worker):
     X, y = session.dataset.X[~session.test_mask], session.dataset.y[~session.test_mask]
     assert len(y) == 40
     before = publish_after(qtbot, worker, worker.step, 3)
-    worker.set_training(TrainingConfig(learning_rate=0.5))
+    # The change is published (the backprop inspector shows the next update with it).
+    changed = publish_after(qtbot, worker, worker.set_training, TrainingConfig(learning_rate=0.5))
+    assert changed.training == TrainingConfig(learning_rate=0.5)
     after = publish_after(qtbot, worker, worker.step)
     assert after.iteration == before.iteration + 1
     # One full-batch gradient step with α = 0.5 from the weights reached, not from new ones.
@@ -163,7 +165,9 @@ def test_learning_rate_change_keeps_the_weights(qtbot, worker):
 
 def test_optimiser_change_keeps_the_iteration_count(qtbot, worker):
     publish_after(qtbot, worker, worker.step, 3)
-    worker.set_training(TrainingConfig(optimizer="adam", learning_rate=0.01))
+    publish_after(
+        qtbot, worker, worker.set_training, TrainingConfig(optimizer="adam", learning_rate=0.01)
+    )
     assert publish_after(qtbot, worker, worker.step).iteration == 4
 
 
@@ -266,3 +270,43 @@ def test_stop_worker_ends_the_thread_while_playing_a_big_network(qtbot, started)
         worker.play()
     assert stop_worker(thread, worker)
     assert thread.isFinished()
+
+
+def test_a_training_process_that_dies_is_reported_and_the_next_play_starts_another(qtbot, worker):
+    problems, running = [], []
+    worker.problem_occurred.connect(problems.append)
+    worker.running_changed.connect(running.append)
+    worker.set_speed(None)
+    worker.play()
+    wait_for_latest(qtbot, worker, lambda snapshot: snapshot.running and snapshot.iteration > 0)
+    child = worker._process._process
+    child.kill()
+    qtbot.waitUntil(lambda: bool(problems), timeout=TIMEOUT_MS)
+    assert "training process ended" in problems[-1]
+    qtbot.waitUntil(lambda: running[-1] is False, timeout=TIMEOUT_MS)
+    with worker.lock:
+        reached = worker.session.iteration
+        assert worker.session.timeline.iterations[-1] == reached  # consistent where it stopped
+    worker.play()
+    wait_for_latest(qtbot, worker, lambda snapshot: snapshot.iteration > reached + 100)
+    assert worker._process._process is not child
+
+
+def test_playing_trains_in_the_worker_thread_when_the_training_process_cannot_start(
+    qtbot, worker, monkeypatch
+):
+    """A child that dies before it is ready (here: its entry point raises) leaves training
+    in the worker's thread, with the same numbers."""
+    from mlpviz.core import training_process
+
+    monkeypatch.setattr(training_process, "serve", _dies_at_once)
+    worker.set_speed(None)
+    worker.play()
+    wait_for_latest(qtbot, worker, lambda snapshot: snapshot.running and snapshot.iteration > 50)
+    assert worker._process is None  # given up: the thread trains
+    worker.pause()
+    wait_for_latest(qtbot, worker, lambda snapshot: not snapshot.running)
+
+
+def _dies_at_once(connection, halt):
+    raise SystemExit(3)
