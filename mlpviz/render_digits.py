@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QImage, QLinearGradient, QPaint
 from mlpviz.core.atomic import write_atomically
 from mlpviz.core.digit_views import Misclassified, WeightTiles, grid_shape
 from mlpviz.gui.style import FOREGROUND, NEGATIVE_COLOR, POSITIVE_COLOR
-from mlpviz.render import _encode_png, _ensure_application, _font
+from mlpviz.render import _font, encode_png, ensure_application
 
 ZERO_COLOR = "#F7F7F7"  # the middle of the weights' diverging colour map (gui.style)
 TILE_PIXELS = 64  # a tile is scaled up by a whole factor to about this size
@@ -87,7 +87,7 @@ def _render_grid(
 ) -> None:
     """Pictures (all of one size) in an about 1.6:1 grid with their captions under them, a
     title and a subtitle above and, given ``legend``, a colour bar ±legend below."""
-    _ensure_application()
+    ensure_application()
     side = pictures[0].width() if pictures else TILE_PIXELS
     scale = max(1, round(TILE_PIXELS / side))
     tile = side * scale
@@ -117,7 +117,7 @@ def _render_grid(
             _paint_legend(painter, legend, width, height - LEGEND_HEIGHT)
     finally:
         painter.end()
-    png = _encode_png(image)
+    png = encode_png(image)
     write_atomically(path, lambda handle: handle.write(png))
 
 
