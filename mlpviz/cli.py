@@ -16,6 +16,7 @@
                                 network as a PyTorch script)
     --gif                       (train, export) also write boundary.gif: the decision
                                 regions over the run's timeline, an animated GIF
+    mlpviz digits … --out DIR   train on handwritten digits (mlpviz/cli_digits.py)
 
 Qt is imported only when it is needed (the app, or the PNG at the very end of a training
 run), so ``mlpviz train --help`` and argument errors answer at once.
@@ -83,8 +84,10 @@ EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 MAX_ITERATIONS = 10_000_000
 MAX_TEST_RATIO = 0.9
-# Every result file of a run: a new run replaces all of those in DIR at once (see _publish).
-# boundary.gif is written with --gif, model.py by `mlpviz export`.
+# The result files of `mlpviz train` and `mlpviz export`, and of every command
+# (RESULT_FILES): a new run replaces all of those in DIR at once (see _publish), so that DIR
+# never mixes two runs' results. boundary.gif is written with --gif, model.py by
+# `mlpviz export`.
 # The figures of views `mlpviz export` writes, by file name: the view's objectName in
 # mlpviz.gui.figures.FIGURE_VIEWS. A view that is not registered there (yet), or has nothing
 # to show for the run (the feature space of a net without a hidden layer), is skipped: the
@@ -106,6 +109,8 @@ OUTPUT_FILES = (
     "boundary.gif",
     "model.py",
 )
+DIGITS_OUTPUT_FILES = ("confusion.csv", "weights.png", "misclassified.png")
+RESULT_FILES = tuple(dict.fromkeys(OUTPUT_FILES + DIGITS_OUTPUT_FILES))
 GIF_MAX_SIDE = 480  # boundary.gif: as large as boundary.png, up to this many pixels a side
 STAGING_PREFIX = ".mlpviz-new-"  # a folder in DIR where the new results are written
 BACKUP_PREFIX = ".mlpviz-old-"  # a folder in DIR holding the previous results while swapping
@@ -164,7 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_and_print(args: argparse.Namespace) -> int:
     """``mlpviz train`` or ``mlpviz export``, up to its summary line having reached stdout."""
-    command = _export_command if args.command == "export" else _train_command
+    if args.command == "digits":
+        from mlpviz.cli_digits import digits_command as command
+    else:
+        command = _export_command if args.command == "export" else _train_command
     try:
         status = command(args)
         sys.stdout.flush()  # a closed pipe or a full disk shows here, not at exit
@@ -200,7 +208,7 @@ def _discard_stdout() -> None:
 def _stopped_message(stop: KeyboardInterrupt, args: argparse.Namespace) -> str:
     """The one line for Ctrl-C or SIGTERM; for ``mlpviz train`` it says what became of DIR."""
     what = "terminated" if isinstance(stop, _Terminated) else "interrupted"
-    if args.command not in ("train", "export"):
+    if args.command not in ("train", "export", "digits"):
         return what
     return f"{what}; {_what_dir_holds(args.out)}"
 
@@ -304,7 +312,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 def _with_command(argv: list[str]) -> list[str]:
     """No command means the app: ``mlpviz`` and ``mlpviz FILE`` are ``mlpviz gui …``."""
-    if not argv or argv[0] not in {"gui", "train", "export", "-h", "--help", "--version"}:
+    if not argv or argv[0] not in {"gui", "train", "export", "digits", "-h", "--help", "--version"}:
         return ["gui", *argv]
     return argv
 
@@ -352,7 +360,7 @@ def _parser() -> argparse.ArgumentParser:
         "session; 'mlpviz train --help' explains headless training.",
     )
     parser.add_argument("--version", action="version", version=f"mlpviz {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{gui,train,export}")
+    commands = parser.add_subparsers(dest="command", metavar="{gui,train,export,digits}")
     gui = commands.add_parser("gui", help="open the app (the default)", description="Open the app.")
     gui.add_argument(
         "file", nargs="?", metavar="FILE", help="a dataset (.csv) or a saved session (.mlpviz)"
@@ -395,6 +403,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the iteration to export (default: the newest state of the session)",
     )
     _add_output_arguments(export)
+    from mlpviz import cli_digits  # it builds on this module
+
+    cli_digits.add_parser(commands)
     return parser
 
 
@@ -481,29 +492,7 @@ def _add_network_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _add_training_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("training")
-    group.add_argument(
-        "--optimizer", default="sgd", choices=OPTIMIZERS, help="optimiser (default: %(default)s)"
-    )
-    group.add_argument(
-        "--lr",
-        type=_number,
-        default=0.1,
-        metavar="F",
-        help="learning rate α (default: %(default)s)",
-    )
-    group.add_argument(
-        "--batch-size",
-        type=_whole_number,
-        metavar="N",
-        help="samples per update (default: the full set)",
-    )
-    group.add_argument(
-        "--l2",
-        type=_number,
-        default=0.0,
-        metavar="F",
-        help="L2 coefficient λ (default: %(default)s)",
-    )
+    add_optimizer_arguments(group, "sgd", 0.1, None)
     group.add_argument(
         "--iterations",
         type=_whole_number,
@@ -517,6 +506,41 @@ def _add_training_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         metavar="S",
         help="seed of the preset, the split, the weights and the batches (default: %(default)s)",
+    )
+
+
+def add_optimizer_arguments(
+    group: argparse._ArgumentGroup, optimizer: str, lr: float, batch_size: int | None
+) -> None:
+    """--optimizer, --lr, --batch-size (None: the full set) and --l2, with these defaults."""
+    group.add_argument(
+        "--optimizer",
+        default=optimizer,
+        choices=OPTIMIZERS,
+        help="optimiser (default: %(default)s)",
+    )
+    group.add_argument(
+        "--lr",
+        type=_number,
+        default=lr,
+        metavar="F",
+        help="learning rate α (default: %(default)s)",
+    )
+    group.add_argument(
+        "--batch-size",
+        type=_whole_number,
+        default=batch_size,
+        metavar="N",
+        help="samples per update (default: %(default)s)"
+        if batch_size
+        else "samples per update (default: the full set)",
+    )
+    group.add_argument(
+        "--l2",
+        type=_number,
+        default=0.0,
+        metavar="F",
+        help="L2 coefficient λ (default: %(default)s)",
     )
 
 
@@ -598,17 +622,7 @@ def _settings(args: argparse.Namespace) -> _Settings:
         raise ConfigError(f"--lr must be a positive number, got {args.lr}")
     if args.batch_size is not None:
         _check_range("--batch-size", args.batch_size, 1, None)
-    sizes = _layer_sizes(args.layers)
-    hidden = tuple(
-        HiddenLayer(size, name) for size, name in zip(sizes, _activations(args.activation, sizes))
-    )
-    training = TrainingConfig(
-        optimizer=args.optimizer,
-        learning_rate=args.lr,
-        batch_size=args.batch_size,
-        l2=args.l2,
-        shuffle_seed=args.seed,
-    )
+    hidden, training = _hidden_and_training(args)
     return _Settings(
         network=NetworkConfig(hidden, init=args.init, seed=args.seed),
         training=training,
@@ -620,22 +634,42 @@ def _settings(args: argparse.Namespace) -> _Settings:
     )
 
 
+def _hidden_and_training(
+    args: argparse.Namespace, max_size: int = MAX_NEURONS
+) -> tuple[tuple[HiddenLayer, ...], TrainingConfig]:
+    """The hidden layers (--layers, at most ``max_size`` wide, --activation) and the training
+    settings (--optimizer, --lr, --batch-size, --l2, --seed) asked for; ConfigError."""
+    sizes = _layer_sizes(args.layers, max_size)
+    hidden = tuple(
+        HiddenLayer(size, name) for size, name in zip(sizes, _activations(args.activation, sizes))
+    )
+    training = TrainingConfig(
+        optimizer=args.optimizer,
+        learning_rate=args.lr,
+        batch_size=args.batch_size,
+        l2=args.l2,
+        shuffle_seed=args.seed,
+    )
+    return hidden, training
+
+
 def _check_range(option: str, value: int, low: int, high: int | None) -> None:
     if value < low or (high is not None and value > high):
         bound = f"at least {low}" if high is None else f"between {low} and {high:,}"
         raise ConfigError(f"{option} must be {bound}, got {value}")
 
 
-def _layer_sizes(text: str) -> list[int]:
-    """``"8,8"`` → [8, 8]; ``""`` and ``"0"`` → [] (no hidden layer: the single neuron)."""
+def _layer_sizes(text: str, max_size: int = MAX_NEURONS) -> list[int]:
+    """``"8,8"`` → [8, 8]; ``""`` and ``"0"`` → [] (no hidden layer: the single neuron);
+    ConfigError for a size outside 1…``max_size``."""
     if text.strip() in ("", "0"):
         return []
     sizes = []
     for part in text.split(","):
         size = _parse_integer(part)
-        if size is None or not 1 <= size <= MAX_NEURONS:
+        if size is None or not 1 <= size <= max_size:
             raise ConfigError(
-                f"--layers {text!r}: {part.strip()!r} is not a layer size 1…{MAX_NEURONS}; "
+                f"--layers {text!r}: {part.strip()!r} is not a layer size 1…{max_size}; "
                 "give sizes like 8,8, or '' for no hidden layer"
             )
         sizes.append(size)
@@ -683,11 +717,11 @@ def _image_size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def _output_directory(text: str) -> Path:
+def _output_directory(text: str, names: Iterable[str] = OUTPUT_FILES) -> Path:
     """``--out`` as an absolute path, checked before training so that a mistake costs none.
 
     DIR must be a folder (or not exist yet) that a file can be created in, and none of its
-    entries named like a result file may be a folder. Nothing is created yet: a run that
+    entries named like a result file (``names``) may be a folder. Nothing is created yet: a run that
     fails later leaves no empty folder behind.
     """
     if not text:
@@ -696,7 +730,7 @@ def _output_directory(text: str) -> Path:
         raise ConfigError(f"--out {text!r}: not a valid file name")
     try:
         out = Path(text).expanduser().absolute()
-        _check_output_folder(out, text)
+        _check_output_folder(out, text, names)
     except (OSError, RuntimeError) as error:  # RuntimeError: ~nobody has no home
         raise ConfigError(f"--out {text}: {_reason(error)}") from None
     return out
@@ -712,7 +746,7 @@ def _is_file_name(text: str) -> bool:
     return "\0" not in text
 
 
-def _check_output_folder(out: Path, text: str) -> None:
+def _check_output_folder(out: Path, text: str, names: Iterable[str]) -> None:
     """Raise ConfigError if the results could not be written into ``out``; see above."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {text}: is a file, not a directory")
@@ -725,7 +759,7 @@ def _check_output_folder(out: Path, text: str) -> None:
     # folders (/sys, FUSE mounts) still refuse new files.
     with tempfile.TemporaryFile(dir=existing, prefix=".mlpviz-check."):
         pass
-    folder = _folder_among(out, OUTPUT_FILES)
+    folder = _folder_among(out, names)
     if folder is not None:
         raise ConfigError(f"--out {text}: {folder} is a folder; a result file needs that name")
 
@@ -982,8 +1016,6 @@ class _Progress:
 def _metrics(run: _Run, settings: _Settings, source: dict) -> dict:
     """The content of metrics.json: final measurements, then every setting used."""
     mask = run.test_mask
-    training = settings.training
-    hidden = settings.network.hidden
     measured = {
         "train_loss": run.metrics.train_loss,
         "test_loss": run.metrics.test_loss,
@@ -997,19 +1029,26 @@ def _metrics(run: _Run, settings: _Settings, source: dict) -> dict:
     }
     used = {
         **source,
-        "layers": [layer.size for layer in hidden],
-        "activation": [layer.activation for layer in hidden],
-        "init": settings.network.init,
-        "optimizer": training.optimizer,
-        "lr": training.learning_rate,
-        "batch_size": training.batch_size,
-        "l2": training.l2,
+        **settings_record(settings.network, settings.training),
         "test_ratio": settings.test_ratio,
         "seed": settings.seed,
         "layer_sizes": list(run.net.layer_sizes),
         "mlpviz_version": __version__,
     }
     return {key: _json_number(value) for key, value in (measured | used).items()}
+
+
+def settings_record(network: NetworkConfig, training: TrainingConfig) -> dict:
+    """The network and training settings as metrics.json lists them."""
+    return {
+        "layers": [layer.size for layer in network.hidden],
+        "activation": [layer.activation for layer in network.hidden],
+        "init": network.init,
+        "optimizer": training.optimizer,
+        "lr": training.learning_rate,
+        "batch_size": training.batch_size,
+        "l2": training.l2,
+    }
 
 
 def _json_number(value: object) -> object:
@@ -1226,11 +1265,11 @@ def _remove_empty(folders: list[Path]) -> None:
 def _swap_in(staging: Path, out: Path) -> None:
     """Move DIR's previous result files into a backup folder, then the staged ones into DIR.
 
-    The previous result files are all of OUTPUT_FILES, and any staged name, found in DIR:
+    The previous result files are all of RESULT_FILES, and any staged name, found in DIR:
     a result the new run does not write must not stay behind from the old one.
     """
     new = sorted(path.name for path in staging.iterdir())
-    old = [name for name in sorted({*OUTPUT_FILES, *new}) if os.path.lexists(out / name)]
+    old = [name for name in sorted({*RESULT_FILES, *new}) if os.path.lexists(out / name)]
     folder = _folder_among(out, old)
     if folder is not None:  # made after the check before training; never move it, nor delete
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(folder))

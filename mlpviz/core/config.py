@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import ClassVar
+
+import numpy as np
 
 from .activations import get_activation
 from .errors import ConfigError, shown
@@ -16,6 +19,11 @@ from .network import INITS, MLP
 from .optimizers import OPTIMIZERS, make_optimizer
 
 MAX_NEURONS = 64
+"""Widest hidden layer of the 2-D workspace (its editor and diagram)."""
+MAX_DIGITS_NEURONS = 512
+"""Widest hidden layer of the digits workspace, whose inputs are images."""
+WORKSPACE_MAX_NEURONS = {"2d": MAX_NEURONS, "digits": MAX_DIGITS_NEURONS}
+"""Each workspace's widest hidden layer."""
 MAX_HIDDEN_LAYERS = 8
 MAX_SEED = 2**32 - 1
 
@@ -30,7 +38,13 @@ class HiddenLayer:
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """The architecture: hidden layers, weight initialisation and its seed."""
+    """The architecture: hidden layers, weight initialisation and its seed.
+
+    Hidden layers have 1 to ``max_neurons`` neurons: MAX_NEURONS here, in the 2-D workspace;
+    ``DigitsNetworkConfig`` allows the digits workspace's wider layers.
+    """
+
+    max_neurons: ClassVar[int] = MAX_NEURONS
 
     hidden: tuple[HiddenLayer, ...] = ()
     init: str = "xavier"
@@ -40,11 +54,8 @@ class NetworkConfig:
         object.__setattr__(self, "hidden", tuple(self.hidden))
         if len(self.hidden) > MAX_HIDDEN_LAYERS:
             raise ConfigError(f"at most {MAX_HIDDEN_LAYERS} hidden layers")
+        self.check_fits(self.max_neurons)
         for layer in self.hidden:
-            if not 1 <= layer.size <= MAX_NEURONS:
-                raise ConfigError(
-                    f"a hidden layer has 1 to {MAX_NEURONS} neurons, not {layer.size}"
-                )
             get_activation(layer.activation)
         if self.init not in INITS:
             raise ConfigError(
@@ -53,16 +64,25 @@ class NetworkConfig:
         if not 0 <= self.seed <= MAX_SEED:
             raise ConfigError(f"seed must be between 0 and {MAX_SEED}")
 
+    def check_fits(self, max_neurons: int | str) -> None:
+        """ConfigError unless every hidden layer has 1 to ``max_neurons`` neurons (a number,
+        or a workspace's name: "2d" allows MAX_NEURONS, "digits" MAX_DIGITS_NEURONS)."""
+        limit = WORKSPACE_MAX_NEURONS[max_neurons] if isinstance(max_neurons, str) else max_neurons
+        for layer in self.hidden:
+            if not 1 <= layer.size <= limit:
+                raise ConfigError(f"a hidden layer has 1 to {limit} neurons, not {layer.size}")
+
     def layer_sizes(self, n_classes: int, n_inputs: int = 2) -> list[int]:
         """``[n_inputs, hidden…, n_out]`` with n_out = 1 for 2 classes, K for K ≥ 3."""
         n_out = 1 if n_classes <= 2 else n_classes
         return [n_inputs, *(layer.size for layer in self.hidden), n_out]
 
-    def build(self, n_classes: int, n_inputs: int = 2) -> MLP:
-        """A freshly initialised network for data with ``n_classes`` classes."""
+    def build(self, n_classes: int, n_inputs: int = 2, dtype: np.dtype | type = np.float64) -> MLP:
+        """A freshly initialised network for data with ``n_inputs`` features and ``n_classes``
+        classes, computing in ``dtype`` (the data's: float32 for images)."""
         activations = [layer.activation for layer in self.hidden]
         sizes = self.layer_sizes(n_classes, n_inputs)
-        return MLP(sizes, activations, init=self.init, seed=self.seed)
+        return MLP(sizes, activations, init=self.init, seed=self.seed, dtype=dtype)
 
     def to_dict(self) -> dict:
         """A JSON-ready dictionary."""
@@ -70,7 +90,7 @@ class NetworkConfig:
 
     @classmethod
     def of(cls, net: MLP, seed: int = 0) -> NetworkConfig:
-        """The architecture of ``net`` (an opened model); ConfigError beyond the app's limits."""
+        """The architecture of ``net`` (an opened model); ConfigError beyond the limits."""
         hidden = zip(net.layer_sizes[1:-1], net.activations)
         return cls(tuple(HiddenLayer(size, name) for size, name in hidden), net.init, seed)
 
@@ -85,6 +105,20 @@ class NetworkConfig:
             return cls(hidden, str(data.get("init", "xavier")), int(data.get("seed", 0)))
         except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as error:
             raise ConfigError(f"invalid network settings ({error})") from None
+
+
+@dataclass(frozen=True)
+class DigitsNetworkConfig(NetworkConfig):
+    """The architecture of a digits network: hidden layers up to MAX_DIGITS_NEURONS wide."""
+
+    max_neurons: ClassVar[int] = MAX_DIGITS_NEURONS
+
+
+NETWORK_CONFIGS: dict[str, type[NetworkConfig]] = {
+    "2d": NetworkConfig,
+    "digits": DigitsNetworkConfig,
+}
+"""The architecture type of each workspace."""
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import numpy as np
 
@@ -160,6 +160,9 @@ class Dataset:
     X: np.ndarray
     y: np.ndarray
 
+    workspace: ClassVar[str] = "2d"
+    """The workspace whose data this is (the digits' ImageDataset says "digits")."""
+
     def __post_init__(self) -> None:
         """Validate and freeze the arrays (copies, so the caller's arrays stay independent)."""
         X = _as_points(self.X)
@@ -188,6 +191,11 @@ class Dataset:
     def __repr__(self) -> str:
         """Short summary; the arrays themselves can be huge."""
         return f"Dataset(m={len(self)}, n_classes={self.n_classes})"
+
+    @property
+    def n_features(self) -> int:
+        """Number of inputs a network needs: the columns of ``X`` (2 for points)."""
+        return int(self.X.shape[1])
 
     @property
     def n_classes(self) -> int:

@@ -1,7 +1,9 @@
 """Saving and loading trained networks as ``.npz`` files (no pickle).
 
-The file holds ``format`` ("mlpviz-model"), ``version``, ``layer_sizes``, ``activations``,
-``init`` and one array per weight matrix and bias vector (``W1``, ``b1``, …).
+The file holds ``format`` ("mlpviz-model"), ``version``, ``workspace`` ("2d" for a network
+on points, "digits" for one on images; files without it are "2d"), ``layer_sizes`` (the
+first is the input size), ``activations``, ``init`` and one array per weight matrix and bias
+vector (``W1``, ``b1``, …), in the network's dtype (float32 for digits).
 
 A model file from a user is untrusted (see :mod:`mlpviz.core.archive`). The loader reads the
 small members first, checks the declared architecture against these limits, checks every
@@ -25,7 +27,7 @@ import numpy as np
 from .archive import UntrustedArchive
 from .atomic import write_atomically
 from .config import MAX_HIDDEN_LAYERS
-from .errors import ConfigError, ModelError
+from .errors import ConfigError, ModelError, shown
 from .network import MLP, parameter_count, validated_layer_sizes
 
 FORMAT = "mlpviz-model"
@@ -47,6 +49,7 @@ def save_model(net: MLP, path: str | os.PathLike) -> None:
     arrays: dict[str, np.ndarray] = {
         "format": np.array(FORMAT),
         "version": np.array(VERSION),
+        "workspace": np.array(model_workspace(net.layer_sizes[0])),
         "layer_sizes": np.array(net.layer_sizes, dtype=np.int64),
         "activations": np.array(net.activations, dtype=np.str_).reshape(-1),
         "init": np.array(net.init),
@@ -59,9 +62,16 @@ def save_model(net: MLP, path: str | os.PathLike) -> None:
     write_atomically(path, lambda handle: handle.write(buffer.getvalue()))
 
 
+def model_workspace(n_inputs: int) -> str:
+    """The workspace of a network with ``n_inputs`` inputs: "2d" for 2 (points), else
+    "digits" (images)."""
+    return "2d" if n_inputs == 2 else "digits"
+
+
 def load_model(path: str | os.PathLike, *, n_inputs: int | None = None) -> MLP:
     """Read a network saved by ``save_model``; ModelError for a bad, foreign or oversized file
-    (limits in the module docstring), and for a model without ``n_inputs`` inputs when given.
+    (limits in the module docstring), and for a model without ``n_inputs`` inputs when given
+    (a workspace's input size: 2 for points, 64 or 784 for images).
     """
     name = os.fspath(path)
     with UntrustedArchive(
@@ -73,9 +83,11 @@ def load_model(path: str | os.PathLike, *, n_inputs: int | None = None) -> MLP:
     ) as archive:
         _check_format(archive, name)
         sizes = _layer_sizes(archive, name)
+        workspace = _workspace(archive, name, sizes[0])
         if n_inputs is not None and sizes[0] != n_inputs:
             raise ModelError(
-                f"{name}: the model has {sizes[0]} inputs; this workspace needs {n_inputs}"
+                f"{name}: the model has {sizes[0]} inputs; this workspace needs {n_inputs} "
+                f"(a model of the {_WORKSPACE_NAMES[workspace]} workspace)"
             )
         activations = _read(archive, name, "activations", dtypes=_TEXT, shape=(len(sizes) - 2,))
         init = _read(archive, name, "init", dtypes=_TEXT, shape=())
@@ -105,6 +117,22 @@ def _check_format(archive: UntrustedArchive, name: str) -> None:
         raise ModelError(f"{name}: made by a newer mlpviz (format version {version})")
     if version < 1:
         raise ModelError(f"{name}: invalid format version {version}")
+
+
+_WORKSPACE_NAMES = {"2d": "2-D", "digits": "digits"}
+
+
+def _workspace(archive: UntrustedArchive, name: str, n_inputs: int) -> str:
+    """The workspace the file names (``2d`` for older files without one), which must be the
+    one its input size belongs to."""
+    workspace = "2d"
+    if archive.has("workspace.npy"):
+        workspace = str(_read(archive, name, "workspace", dtypes=_TEXT, shape=()))
+    if workspace != model_workspace(n_inputs):
+        raise ModelError(
+            f"{name}: a model of the workspace '{shown(workspace)}' cannot have {n_inputs} inputs"
+        )
+    return workspace
 
 
 def _layer_sizes(archive: UntrustedArchive, name: str) -> tuple[int, ...]:

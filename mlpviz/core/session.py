@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .config import NetworkConfig, TrainingConfig
+from .config import NETWORK_CONFIGS, NetworkConfig, TrainingConfig
 from .datasets import Dataset
 from .errors import ConfigError
 from .feature_space import FeatureAxes, derive_axes
@@ -86,7 +86,12 @@ class LiveState:
 
 
 class Session:
-    """One run of training on a 2-D dataset (see the module docstring for the rules)."""
+    """One run of training (see the module docstring for the rules).
+
+    The dataset decides the workspace: points (``Dataset``) make a "2d" session, images
+    (``digits.ImageDataset``) a "digits" one, whose network takes the images' pixels,
+    has ten outputs, computes in float32 and may have wider layers.
+    """
 
     def __init__(
         self,
@@ -101,6 +106,7 @@ class Session:
     ) -> None:
         self._dataset = Dataset.empty() if dataset is None else dataset
         self._network_config = network or NetworkConfig()
+        self._network_config.check_fits(self.workspace)
         self._training_config = training or TrainingConfig()
         self._test_ratio = float(test_ratio)
         self._split_seed = int(split_seed)
@@ -117,6 +123,11 @@ class Session:
     def dataset(self) -> Dataset:
         """All the points, training and test."""
         return self._dataset
+
+    @property
+    def workspace(self) -> str:
+        """ "2d" for points, "digits" for images: the data's workspace."""
+        return self._dataset.workspace
 
     @property
     def test_mask(self) -> np.ndarray:
@@ -454,6 +465,12 @@ class Session:
         optimiser, the batch size, L2, a few points more or less and the test share keep the
         weights and go on from where training is.
         """
+        if network is not None:
+            network.check_fits(self.workspace)
+        if dataset is not None and dataset.workspace != self.workspace:
+            raise ConfigError(
+                f"a {self.workspace} session cannot train on {dataset.workspace} data"
+            )
         changed = new_run
         if training is not None and training != self._training_config:
             self._apply_training(training)
@@ -489,8 +506,9 @@ class Session:
         Raises ConfigError, changing nothing, when ``net`` does not fit: another number of
         inputs or classes than the data, or layers beyond the app's limits.
         """
-        network = NetworkConfig.of(net, self._network_config.seed)
-        expected = tuple(network.layer_sizes(self._dataset.n_classes))
+        network = NETWORK_CONFIGS[self.workspace].of(net, self._network_config.seed)
+        dataset = self._dataset
+        expected = tuple(network.layer_sizes(dataset.n_classes, dataset.n_features))
         if net.layer_sizes != expected:
             units = "1 output unit" if expected[-1] == 1 else f"{expected[-1]} output units"
             raise ConfigError(
@@ -526,11 +544,12 @@ class Session:
         write_session(self, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Session:
-        """Read a session written by ``save``; a bad file raises SessionError."""
+    def load(cls, path: str | os.PathLike, workspace: str | None = "2d") -> Session:
+        """Read a session written by ``save``; a bad file, or one of another workspace than
+        ``workspace`` (None: any), raises SessionError."""
         from .session_file import read_session
 
-        return read_session(path)
+        return read_session(path, workspace)
 
     def _parts(self) -> SessionParts:
         """What this session is made of, for ``session_file`` (the live objects: read them,
@@ -580,7 +599,10 @@ class Session:
         return self._net.n_classes != dataset.n_classes
 
     def _start_run(self) -> None:
-        self._net = self._network_config.build(self._dataset.n_classes)
+        dataset = self._dataset
+        self._net = self._network_config.build(
+            dataset.n_classes, dataset.n_features, dataset.X.dtype
+        )
         self._optimizer = self._training_config.build_optimizer()
         self._trainer = self._new_trainer()
         self._timeline = Timeline(self._budget_bytes, self._schedule)

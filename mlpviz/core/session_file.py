@@ -3,26 +3,27 @@
 A zip archive (``archive.write_archive``) of ``manifest.json`` and a few ``.npy`` arrays:
 
 ``manifest.json``
-    ``format_version`` (1), ``app_version``, ``workspace`` ("2d"), ``split`` (``test_ratio``,
-    ``split_seed``), ``network`` and ``training`` (the settings in force, ``to_dict()``),
-    ``schedule`` (``dense``, ``per_octave``: the one a new run starts with), ``data``
-    (``version``: the current dataset's id, ``points``), ``trainer`` (the live trainer, null
-    before there is data to train on), ``timeline`` (``budget_bytes``, its possibly thinned
-    ``schedule``, ``last_is_transient``, ``trainings``: the distinct training settings,
-    ``data_versions``: ``id`` and ``points`` of each, ``checkpoints``: per checkpoint the
-    index of its training settings, its data version id, ``metrics``, ``weight_norms``,
-    ``gradient_norms``, ``largest_weight`` (the run's largest |w| so far) and ``trainer``;
-    ``feature_axes``: true when the arrays ``checkpoint_feature_*`` below are there — a file
-    without them, from an earlier mlpviz, gets them derived along its checkpoints),
-    ``history`` (``rows``, ``stride``, ``offered`` and the ``newest`` row shown beyond the
-    kept ones, or null) and ``view_settings`` (an object
-    the app keeps for itself). A trainer is ``iteration``, ``epoch``, ``rng`` (NumPy's PCG64
-    state), ``order`` (length of the epoch's sample order, null without one), ``position``,
-    ``optimizer_step`` and ``buffers`` (each optimiser buffer's name and its number of rows,
-    0 before the first update, else 1). A number that is not finite (not measured) is null.
+    ``format_version`` (1), ``app_version``, ``workspace`` ("2d" or "digits"), ``split``
+    (``test_ratio``, ``split_seed``), ``network`` and ``training`` (the settings in force,
+    ``to_dict()``), ``schedule`` (``dense``, ``per_octave``: the one a new run starts with),
+    ``data`` (``version``: the current dataset's id, ``points``, ``features``: the network's
+    inputs, 2 when missing), ``trainer`` (the live trainer, null before there is data to
+    train on), ``timeline`` (``budget_bytes``, its possibly thinned ``schedule``,
+    ``last_is_transient``, ``trainings``: the distinct training settings, ``data_versions``:
+    ``id`` and ``points`` of each, ``checkpoints``: per checkpoint the index of its training
+    settings, its data version id, ``metrics``, ``weight_norms``, ``gradient_norms``,
+    ``largest_weight`` (the run's largest |w| so far) and ``trainer``; ``feature_axes``: true
+    when the arrays ``checkpoint_feature_*`` below are there — a file without them, from an
+    earlier mlpviz, gets them derived along its checkpoints), ``history`` (``rows``,
+    ``stride``, ``offered`` and the ``newest`` row shown beyond the kept ones, or null) and
+    ``view_settings`` (an object the app keeps for itself). A trainer is ``iteration``,
+    ``epoch``, ``rng`` (NumPy's PCG64 state), ``order`` (length of the epoch's sample order,
+    null without one), ``position``, ``optimizer_step`` and ``buffers`` (each optimiser
+    buffer's name and its number of rows, 0 before the first update, else 1). A number that
+    is not finite (not measured) is null.
 
 arrays (P is the network's parameter count)
-    ``data_X`` (m, 2) float64, ``data_y`` (m,) int64, ``data_test_mask`` (m,) bool: the
+    ``data_X`` (m, features), ``data_y`` (m,) int64, ``data_test_mask`` (m,) bool: the
     current dataset and split; ``params`` (P,), ``optimizer_buffers`` (rows, P) and ``order``
     (n,) int64: the live network and trainer; ``checkpoint_params`` (checkpoints, P),
     ``checkpoint_buffers`` (rows, P) and ``checkpoint_orders`` (Σn,) int64: the checkpoints'
@@ -32,7 +33,8 @@ arrays (P is the network's parameter count)
     c: the number of checkpoints when n ≥ 3, else 0): ``checkpoint_feature_ranges``
     (checkpoints, 2, n) each neuron's lowest and highest activation so far (±inf before any
     sample), ``checkpoint_feature_centres`` (c, n), ``checkpoint_feature_bases`` (c, n, 2)
-    and ``checkpoint_feature_extents`` (c, 2).
+    and ``checkpoint_feature_extents`` (c, 2). Data, parameters and buffers are float64 in
+    the 2-D workspace, float32 in the digits one (images carry their own split: the mask).
 
 Reading trusts nothing: every value must have its type and range and fit the rest, and the
 shape of every array follows from the manifest and is checked against the array's header
@@ -52,8 +54,9 @@ import numpy as np
 
 from .. import __version__
 from .archive import MANIFEST, UntrustedArchive, write_archive
-from .config import MAX_SEED, NetworkConfig, TrainingConfig
+from .config import MAX_SEED, NETWORK_CONFIGS, TrainingConfig
 from .datasets import Dataset
+from .digits import IMAGE_SIDES, ImageDataset
 from .errors import ConfigError, DatasetError, SessionError, shown
 from .feature_space import FeatureAxes, derive_axes
 from .history import FIELDS, TrainingHistory
@@ -64,7 +67,10 @@ from .timeline import Checkpoint, DataVersion, Metrics, RecordSchedule, Timeline
 from .trainer import TrainerState
 
 FORMAT_VERSION = 1
-WORKSPACE = "2d"
+WORKSPACES = ("2d", "digits")
+# The inputs a workspace's network may have, and the dtype of its data and parameters.
+FEATURES = {"2d": (2,), "digits": tuple(side * side for side in IMAGE_SIDES)}
+FLOAT_DTYPES = {"2d": "<f8", "digits": "<f4"}
 MAX_MANIFEST_BYTES = 32 * 2**20  # a 10-million-iteration run's manifest takes about 1 MiB
 MAX_TEST_RATIO = 0.9  # as Dataset.test_mask
 MAX_COUNT = 2**62  # iterations, epochs, steps, ids, schedule sizes: far beyond any run
@@ -96,12 +102,16 @@ def _contents(parts: SessionParts) -> tuple[dict, dict[str, np.ndarray]]:
     manifest = {
         "format_version": FORMAT_VERSION,
         "app_version": __version__,
-        "workspace": WORKSPACE,
+        "workspace": parts.data.dataset.workspace,
         "split": {"test_ratio": parts.test_ratio, "split_seed": parts.split_seed},
         "network": parts.network.to_dict(),
         "training": parts.training.to_dict(),
         "schedule": asdict(parts.schedule),
-        "data": {"version": parts.data_version, "points": len(parts.data.dataset)},
+        "data": {
+            "version": parts.data_version,
+            "points": len(parts.data.dataset),
+            "features": parts.data.dataset.n_features,
+        },
         "trainer": None if parts.trainer is None else _trainer_entry(parts.trainer),
         "timeline": {
             "budget_bytes": timeline.budget_bytes,
@@ -191,7 +201,8 @@ def _buffer_rows(states: list[TrainerState], n_params: int) -> np.ndarray:
     rows = [
         array for state in states for arrays in state.optimizer.arrays.values() for array in arrays
     ]
-    return np.array(rows, dtype=np.float64).reshape(len(rows), n_params)
+    dtype = rows[0].dtype if rows else np.float64
+    return np.array(rows, dtype=dtype).reshape(len(rows), n_params)
 
 
 def _orders(states: list[TrainerState]) -> np.ndarray:
@@ -206,16 +217,17 @@ def _json_number(value: float) -> float | None:
 
 
 # --- reading ---------------------------------------------------------------------------------
-def read_session(path: str | os.PathLike) -> Session:
+def read_session(path: str | os.PathLike, workspace: str | None = None) -> Session:
     """The session saved in ``path`` by ``write_session``.
 
-    A bad file (missing, not a session, damaged, from a newer mlpviz, inconsistent) raises
-    SessionError with one line naming the file and the problem.
+    A bad file (missing, not a session, damaged, from a newer mlpviz, inconsistent), or a
+    session of another workspace than ``workspace`` (None: any), raises SessionError with
+    one line naming the file and the problem.
     """
     with UntrustedArchive(path, SessionError) as archive:
         manifest = archive.read_json(MANIFEST, max_bytes=MAX_MANIFEST_BYTES)
         try:
-            return _Reader(archive).session(manifest)
+            return _Reader(archive).session(manifest, workspace)
         except (_ContentError, ConfigError, DatasetError) as problem:
             message = shown(str(problem), MAX_PROBLEM_CHARS)
             raise SessionError(f"{os.fspath(path)}: {message}") from None
@@ -351,19 +363,22 @@ class _Reader:
         self._archive = archive
         self._rng_probe = np.random.PCG64()  # checks the saved generator states
 
-    def session(self, manifest: object) -> Session:
+    def session(self, manifest: object, workspace: str | None) -> Session:
         """The session described by ``manifest`` and the arrays."""
         top = _Object(manifest, "manifest")
-        _check_format(top)
+        self._workspace = _check_format(top, workspace)
+        self._float = FLOAT_DTYPES[self._workspace]
         split = top.object("split")
         test_ratio = split.number("test_ratio")
         if not 0.0 <= test_ratio <= MAX_TEST_RATIO:
             raise _ContentError(f"manifest.split.test_ratio must be from 0 to {MAX_TEST_RATIO}")
-        network = NetworkConfig.from_dict(top.field("network"))
+        network = NETWORK_CONFIGS[self._workspace].from_dict(top.field("network"))
         training = TrainingConfig.from_dict(top.field("training"))
         data_entry = top.object("data")
+        self._features = _features(data_entry, self._workspace)
         data = self._current_data(data_entry)
-        net = self._net = network.build(data.dataset.n_classes)
+        dataset = data.dataset
+        net = self._net = network.build(dataset.n_classes, dataset.n_features, dataset.X.dtype)
         self._n_params, self._depth, self._n_classes = net.parameter_count, net.depth, net.n_classes
         params = self._parameters("params", (self._n_params,))
         trainer = self._live_trainer(top.optional_object("trainer"), training)
@@ -391,7 +406,7 @@ class _Reader:
         return self._archive.read_array(f"{name}.npy", dtypes=(dtype,), shape=shape)
 
     def _parameters(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        array = self._array(name, "<f8", shape)
+        array = self._array(name, self._float, shape)
         if not np.isfinite(array).all():
             raise _ContentError(f"member '{name}.npy' holds NaN or infinite parameters")
         return array
@@ -412,7 +427,8 @@ class _Reader:
     def _trainer_states(
         self, entries: list[_TrainerEntry], buffers: str, orders: str
     ) -> list[TrainerState]:
-        rows = self._array(buffers, "<f8", (sum(entry.n_rows for entry in entries), self._n_params))
+        n_rows = sum(entry.n_rows for entry in entries)
+        rows = self._array(buffers, self._float, (n_rows, self._n_params))
         states, start = [], 0
         for entry, order in zip(entries, self._orders(orders, entries)):
             states.append(entry.state(rows[start : start + entry.n_rows], order))
@@ -422,13 +438,15 @@ class _Reader:
     def _data_versions(self, points: list[int], prefix: str) -> list[DataVersion]:
         """The datasets and splits of ``points`` points each, from the members ``prefix``_X, …"""
         total = sum(points)
-        X = self._array(f"{prefix}_X", "<f8", (total, 2))
+        X = self._array(f"{prefix}_X", self._float, (total, self._features))
         y = self._array(f"{prefix}_y", "<i8", (total,))
         mask = self._array(f"{prefix}_test_mask", "|b1", (total,))
         versions, start = [], 0
         for count in points:
             end = start + count
-            dataset = Dataset(X[start:end], y[start:end])  # copies, as the mask below
+            # Copies, as the mask below; images carry their split.
+            parts = (X[start:end], y[start:end], mask[start:end])
+            dataset = Dataset(*parts[:2]) if self._workspace == "2d" else ImageDataset(*parts)
             versions.append(DataVersion(dataset, mask[start:end].copy()))
             start = end
         return versions
@@ -588,8 +606,9 @@ def _derived_feature_axes(
     return derived
 
 
-def _check_format(top: _Object) -> None:
-    """Refuse a file of another format version or workspace before reading anything else."""
+def _check_format(top: _Object, expected: str | None) -> str:
+    """Refuse a file of another format version or workspace before reading anything else;
+    return the file's workspace."""
     version = top.field("format_version")
     if type(version) is not int:
         raise _ContentError("manifest.format_version must be a whole number")
@@ -597,8 +616,29 @@ def _check_format(top: _Object) -> None:
         raise _ContentError(f"made by a newer mlpviz (session format {version}); update mlpviz")
     if version != FORMAT_VERSION:
         raise _ContentError(f"unknown session format {version}")
-    if top.field("workspace") != WORKSPACE:
-        raise _ContentError("not a session of the 2-D workspace")
+    workspace = top.field("workspace")
+    known = workspace in WORKSPACES
+    if known and expected in (None, workspace):
+        return workspace
+    problem = f"of the {_WORKSPACE_NAMES[workspace]} one: open it there" if known else ""
+    problem = problem or f"of an unknown workspace '{shown(str(workspace))}'"
+    if expected is None:
+        raise _ContentError(f"a session {problem}")
+    raise _ContentError(
+        f"not a session of the {_WORKSPACE_NAMES[expected]} workspace but {problem}"
+    )
+
+
+_WORKSPACE_NAMES = {"2d": "2-D", "digits": "digits"}
+
+
+def _features(entry: _Object, workspace: str) -> int:
+    """The number of features of the data (the network's inputs), checked for ``workspace``."""
+    features = entry.integer("features") if "features" in entry.value else 2
+    if features not in FEATURES[workspace]:
+        allowed = " or ".join(str(n) for n in FEATURES[workspace])
+        raise _ContentError(f"{entry.where}.features must be {allowed} for {workspace} data")
+    return features
 
 
 def _schedule(entry: _Object) -> RecordSchedule:

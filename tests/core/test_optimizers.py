@@ -111,3 +111,21 @@ def test_make_optimizer_by_name():
     assert isinstance(make_optimizer("adam", 0.1), Adam)
     with pytest.raises(ConfigError, match="unknown optimizer"):
         make_optimizer("rmsprop", 0.1)
+
+
+@pytest.mark.parametrize("make", [lambda: Adam(1e-3), lambda: SGD(0.1, momentum=0.9)])
+def test_decaying_buffers_skip_the_slow_subnormal_numbers(make):
+    """A float32 buffer whose gradient stays 0 (a dead neuron) decays to exactly 0 without
+    lingering among the subnormal numbers, which x86 CPUs compute many times slower."""
+    optimizer = make()
+    params = [np.ones(4, dtype=np.float32)]
+    optimizer.step(params, [np.full(4, 1e-3, dtype=np.float32)])
+    zero = [np.zeros(4, dtype=np.float32)]
+    tiny = np.finfo(np.float32).tiny
+    subnormal_steps = 0
+    for _ in range(2000):
+        optimizer.step(params, zero)
+        buffers = next(iter(optimizer.state().arrays.values()))[0]
+        subnormal_steps += int(((buffers != 0) & (np.abs(buffers) < tiny)).any())
+    assert (next(iter(optimizer.state().arrays.values()))[0] == 0).all()
+    assert subnormal_steps <= 8
