@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication
 from mlpviz.core.atomic import write_atomically
 from mlpviz.core.contour import decision_boundaries
 from mlpviz.core.datasets import BOX, Dataset
+from mlpviz.core.feature_space import FeatureAxes, decision_probabilities_at, feature_space
 from mlpviz.core.network import MLP
 from mlpviz.core.regions import (
     cell_centres,
@@ -271,6 +272,56 @@ def _frame(
 
 
 # --- painting ----------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class PlaneFigure:
+    """What a plane figure shows: ``points`` (m, 2) in the plane's coordinates with their
+    ``labels`` (m,) and ``test_mask`` (m,), the network's output ``probabilities`` at any
+    (k, 2) positions (k, n_out), inside ``box`` ((centre x, centre y), (half x, half y)), the
+    two axes' names, and faint ``lines`` (k, 2; NaN rows between polylines) under the points."""
+
+    points: np.ndarray
+    labels: np.ndarray
+    test_mask: np.ndarray
+    probabilities: Callable[[np.ndarray], np.ndarray]
+    n_classes: int
+    box: tuple
+    axis_names: tuple[str, str] = ("x₁", "x₂")
+    lines: np.ndarray | None = None
+
+
+def data_plane_figure(net: MLP, dataset: Dataset, test_mask: np.ndarray) -> PlaneFigure:
+    """The data plane: the points, framed by the data, and the network's regions."""
+    return PlaneFigure(
+        dataset.X,
+        dataset.y,
+        test_mask,
+        net.predict_proba,
+        max(net.n_classes, dataset.n_classes),
+        _data_box(dataset.X),
+    )
+
+
+def feature_space_figure(
+    net: MLP, dataset: Dataset, test_mask: np.ndarray, axes: FeatureAxes | None
+) -> PlaneFigure:
+    """The last hidden layer's feature space (as ``featureSpacePlot`` draws it): the samples
+    mapped there, the output layer's decision in that plane, the input plane's grid bent."""
+    space = feature_space(net, dataset, axes)
+    (x_low, x_high), (y_low, y_high) = space.x_range, space.y_range
+    centre = (x_low / 2 + x_high / 2, y_low / 2 + y_high / 2)
+    box = (centre, (x_high / 2 - x_low / 2, y_high / 2 - y_low / 2))
+    return PlaneFigure(
+        space.points,
+        dataset.y,
+        test_mask,
+        lambda positions: decision_probabilities_at(space, positions),
+        max(net.n_classes, dataset.n_classes),
+        box,
+        (space.x_label, space.y_label),
+        space.grid_lines,
+    )
+
+
 def _paint_figure(
     painter: QPainter,
     net: MLP,
@@ -280,37 +331,48 @@ def _paint_figure(
     width: int,
     height: int,
 ) -> None:
+    paint_plane(painter, data_plane_figure(net, dataset, test_mask), title, width, height)
+
+
+def paint_plane(
+    painter: QPainter, figure: PlaneFigure, title: str | None, width: int, height: int
+) -> None:
+    """``figure`` painted into ``width`` × ``height`` pixels: regions, their boundaries,
+    faint lines, points, axes, legend and ``title`` (None: no title)."""
     scale = max(MIN_SCALE, min(width, height) / BASE_SIZE)
-    frame, x_ticks, y_ticks = _layout(width, height, scale, bool(title), _data_box(dataset.X))
+    frame, x_ticks, y_ticks = _layout(width, height, scale, bool(title), figure.box)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-    output, xs, ys = _grid_output(net, frame)
+    output, xs, ys = _grid_output(figure.probabilities, frame)
     # Bilinear filtering, as in the app's data plane: no staircase of grid cells.
     painter.drawImage(frame.plot, _region_image(output))
     painter.save()
     painter.setClipRect(frame.plot)
     _paint_boundaries(painter, frame, decision_boundaries(output, xs, ys), scale)
+    if figure.lines is not None and len(figure.lines):
+        _paint_faint_lines(painter, frame, figure.lines, scale)
     painter.restore()
-    _paint_points(painter, frame, dataset, test_mask, scale)  # unclipped: edge points stay whole
-    legend_row = _paint_axes(painter, frame, x_ticks, y_ticks, scale)
-    n_classes = max(net.n_classes, dataset.n_classes)
-    _paint_legend(painter, legend_row, n_classes, bool(test_mask.any()), scale)
+    _paint_points(painter, frame, figure, scale)  # unclipped: edge points stay whole
+    legend_row = _paint_axes(painter, frame, x_ticks, y_ticks, scale, figure.axis_names)
+    _paint_legend(painter, legend_row, figure.n_classes, bool(figure.test_mask.any()), scale)
     if title:
         _paint_title(painter, title, width, frame, scale)
 
 
-def _grid_output(net: MLP, frame: _Frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The network's output ŷ (n, n, n_out) on an n×n grid of cell centres, row 0 at the bottom.
+def _grid_output(
+    probabilities: Callable[[np.ndarray], np.ndarray], frame: _Frame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The output ŷ (n, n, n_out) on an n×n grid of cell centres, row 0 at the bottom.
 
-    Returns them with the centres' data coordinates on x₁ and x₂, (n,) each. The whole grid
-    goes through the network in one ``predict_proba`` call.
+    Returns them with the centres' coordinates on both axes, (n,) each. The whole grid goes
+    through ``probabilities`` in one call.
     """
     n = int(min(MAX_GRID, max(32, max(frame.plot.width(), frame.plot.height()) // 2)))
     # The unit square scaled, not grid_for_view(span, …): its cell width overflows for
     # spans beyond the largest float.
     unit = (-1.0, 1.0)
     with np.errstate(all="ignore"):  # far out, logits overflow and inf − inf is NaN
-        output = unsure_where_undefined(net.predict_proba(frame.data(grid_for_view(unit, unit, n))))
+        output = unsure_where_undefined(probabilities(frame.data(grid_for_view(unit, unit, n))))
     centres = frame.data(np.repeat(cell_centres(unit, n)[:, None], 2, axis=1))
     return output.reshape(n, n, -1), centres[:, 0], centres[:, 1]
 
@@ -340,14 +402,23 @@ def _point_radius(m: int, scale: float) -> float:
     return scale * float(np.clip(5.5 * math.sqrt(400 / max(m, 1)), 2.5, 5.5))
 
 
-def _paint_points(
-    painter: QPainter, frame: _Frame, dataset: Dataset, test_mask: np.ndarray, scale: float
-) -> None:
+def _paint_faint_lines(painter: QPainter, frame: _Frame, lines: np.ndarray, scale: float) -> None:
+    """Polylines (k, 2), NaN rows between them, thin and translucent."""
+    pen = QPen(QColor(0, 0, 0, 45), max(1.0, 1.0 * scale))
+    painter.setPen(pen)
+    xs, ys = frame.x_pixel(lines[:, 0]), frame.y_pixel(lines[:, 1])
+    finite = np.isfinite(xs) & np.isfinite(ys)
+    for start in range(len(lines) - 1):
+        if finite[start] and finite[start + 1]:
+            painter.drawLine(QLineF(xs[start], ys[start], xs[start + 1], ys[start + 1]))
+
+
+def _paint_points(painter: QPainter, frame: _Frame, figure: PlaneFigure, scale: float) -> None:
     """Training points as filled discs with a white rim; test points as hollow rings."""
-    radius = _point_radius(len(dataset), scale)
-    xs = frame.x_pixel(dataset.X[:, 0])
-    ys = frame.y_pixel(dataset.X[:, 1])
-    for x, y, label, is_test in zip(xs, ys, dataset.y, test_mask):
+    radius = _point_radius(len(figure.points), scale)
+    xs = frame.x_pixel(figure.points[:, 0])
+    ys = frame.y_pixel(figure.points[:, 1])
+    for x, y, label, is_test in zip(xs, ys, figure.labels, figure.test_mask):
         color = CLASS_COLORS[int(label) % len(CLASS_COLORS)]
         _paint_marker(painter, QPointF(float(x), float(y)), radius, color, bool(is_test), scale)
 
@@ -431,9 +502,14 @@ def _left_margin(ticks: _Ticks, scale: float) -> float:
 
 
 def _paint_axes(
-    painter: QPainter, frame: _Frame, x_ticks: _Ticks, y_ticks: _Ticks, scale: float
+    painter: QPainter,
+    frame: _Frame,
+    x_ticks: _Ticks,
+    y_ticks: _Ticks,
+    scale: float,
+    names: tuple[str, str] = ("x₁", "x₂"),
 ) -> QRectF:
-    """Frame, tick marks and labels on the bottom and left edges, and the x₁, x₂ labels.
+    """Frame, tick marks and labels on the bottom and left edges, and the axes' ``names``.
 
     Returns the row under the plot that holds the x₁ label, where the legend goes too.
     """
@@ -462,12 +538,22 @@ def _paint_axes(
     axis_metrics = QFontMetricsF(painter.font())
     row = plot.bottom() + tick + metrics.height() + 8 * scale
     x_label = QRectF(plot.left(), row, plot.width(), axis_metrics.height())
-    painter.drawText(x_label, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, "x₁")
+    painter.drawText(x_label, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, names[0])
     y_right = label_right - _widest_label(y_ticks, scale) - AXIS_LABEL_GAP * scale
-    y_label = QRectF(
-        0, plot.center().y() - axis_metrics.height() / 2, y_right, axis_metrics.height()
-    )
-    painter.drawText(y_label, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "x₂")
+    if len(names[1]) <= len("x₂"):
+        y_label = QRectF(
+            0, plot.center().y() - axis_metrics.height() / 2, y_right, axis_metrics.height()
+        )
+        right_middle = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(y_label, right_middle, names[1])
+    else:  # a longer name stands up along the axis, in the room "x₂" would take
+        painter.save()
+        painter.translate(y_right - axis_metrics.height() / 2, plot.center().y())
+        painter.rotate(-90)
+        tall = axis_metrics.height()
+        along = QRectF(-plot.height() / 2, -tall / 2, plot.height(), tall)
+        painter.drawText(along, Qt.AlignmentFlag.AlignCenter, names[1])
+        painter.restore()
     return x_label
 
 

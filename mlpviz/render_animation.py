@@ -33,6 +33,7 @@ from mlpviz.core.errors import MlpvizError
 from mlpviz.core.frame import Frame
 from mlpviz.core.session import Session
 from mlpviz.gui.style import CLASS_COLORS, FOREGROUND
+from mlpviz.render import PlaneFigure, data_plane_figure, feature_space_figure, paint_plane
 
 MAX_FRAMES = 300  # "a few hundred": long runs are thinned to this many checkpoints
 MAX_FRAME_RATE = 25  # frames per second at most: shorter GIF delays are not honoured
@@ -127,16 +128,27 @@ Renderer = Callable[[Frame, int, int], QImage]
 
 def render_data_plane(frame: Frame, width: int, height: int) -> QImage:
     """The data plane of ``frame``: decision regions, boundary, points, axes and legend."""
-    # The figure of boundary.png; the figures work makes it the data plane's export.
-    from mlpviz.render import _paint_figure
+    # Colours need no float64: float32 evaluates the grid about twice as fast (as the app's
+    # data plane does).
+    net = frame.snapshot.net.astype(np.float32)
+    return _plane_image(data_plane_figure(net, frame.dataset, frame.test_mask), width, height)
 
+
+def render_feature_space(frame: Frame, width: int, height: int) -> QImage:
+    """The last hidden layer's feature space of ``frame``, on the run's axes (stored in its
+    checkpoint): the samples there, the output's decision and the input grid bent."""
+    snapshot = frame.snapshot
+    figure = feature_space_figure(
+        snapshot.net, frame.dataset, frame.test_mask, snapshot.feature_axes
+    )
+    return _plane_image(figure, width, height)
+
+
+def _plane_image(figure: PlaneFigure, width: int, height: int) -> QImage:
     image = _white_image(width, height)
     painter = QPainter(image)
     try:
-        # Colours need no float64: float32 evaluates the grid about twice as fast (as the
-        # app's data plane does).
-        net = frame.snapshot.net.astype(np.float32)
-        _paint_figure(painter, net, frame.dataset, frame.test_mask, None, width, height)
+        paint_plane(painter, figure, None, width, height)
     finally:
         painter.end()
     return image
@@ -144,6 +156,7 @@ def render_data_plane(frame: Frame, width: int, height: int) -> QImage:
 
 VIEW_RENDERERS: dict[str, Renderer] = {
     "dataPlane": render_data_plane,
+    "featureSpacePlot": render_feature_space,
 }
 
 

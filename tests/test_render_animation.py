@@ -188,3 +188,26 @@ def test_a_cancelled_mp4_leaves_no_file(session, tmp_path):
             cancelled=lambda: len(done) >= 3,
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_feature_space_is_animated_beside_the_data_plane_on_the_runs_axes(session):
+    """Side by side: the left half is the data plane's frame, the right half the feature
+    space drawn on the axes stored in the checkpoint (a scrubbed frame, the same picture)."""
+    from mlpviz.core.feature_space import feature_space
+    from mlpviz.render import feature_space_figure
+
+    frames = timeline_frames(session)
+    both = rgb_array(render_frame(frames[30], ("dataPlane", "featureSpacePlot"), SIZE, 0.5))
+    alone = rgb_array(render_frame(frames[30], ("dataPlane",), SIZE, 0.5))
+    band = caption_height(SIZE)
+    assert both.shape[1] == 2 * alone.shape[1]
+    np.testing.assert_array_equal(both[band:, :SIZE], alone[band:, :SIZE])
+    right = both[band:, SIZE:]
+    assert len(np.unique(right.reshape(-1, 3), axis=0)) > 50  # regions, points, axes drawn
+    snapshot = frames[30].snapshot
+    figure = feature_space_figure(
+        snapshot.net, frames[30].dataset, frames[30].test_mask, snapshot.feature_axes
+    )
+    stored = feature_space(snapshot.net, frames[30].dataset, snapshot.feature_axes)
+    np.testing.assert_array_equal(figure.points, stored.points)
+    assert "featureSpacePlot" in VIEW_RENDERERS

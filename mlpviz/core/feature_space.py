@@ -380,7 +380,11 @@ def decision_probabilities(space: FeatureSpace, xs: np.ndarray, ys: np.ndarray) 
     """ŷ (len(ys), len(xs), n_out) of the output layer over the grid of view coordinates
     ``xs`` × ``ys`` (rows going up in y): σ of the logit, or the softmax."""
     grid_x, grid_y = np.meshgrid(xs, ys)
-    view = np.stack([grid_x, grid_y], axis=-1)
+    return decision_probabilities_at(space, np.stack([grid_x, grid_y], axis=-1))
+
+
+def decision_probabilities_at(space: FeatureSpace, view: np.ndarray) -> np.ndarray:
+    """ŷ (..., n_out) of the output layer at view coordinates ``view`` (..., 2)."""
     logits = view @ space.weights.T + space.bias
     if space.is_binary:
         with np.errstate(over="ignore"):

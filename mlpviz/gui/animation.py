@@ -36,7 +36,6 @@ from mlpviz.render_animation import (
     MIN_SECONDS,
     VIDEO_HINT,
     VIDEO_SIZES,
-    VIEW_RENDERERS,
     Cancelled,
     default_seconds,
     frame_indices,
@@ -44,7 +43,7 @@ from mlpviz.render_animation import (
     write_animation,
 )
 
-FEATURE_SPACE = "featureSpacePlot"  # drawn beside the data plane when a renderer exists
+FEATURE_SPACE = "featureSpacePlot"  # drawn beside the data plane when asked
 POLL_MS = 50  # how often the progress dialog follows the export's thread
 
 
@@ -102,9 +101,7 @@ class AnimationDialog(QDialog):
 
     def _feature_space_box(self) -> QCheckBox:
         box = QCheckBox("Feature space beside the data plane", objectName="animationFeatureSpace")
-        box.setEnabled(FEATURE_SPACE in VIEW_RENDERERS)
-        if not box.isEnabled():
-            box.setToolTip("The feature-space view cannot be animated yet")
+        box.setToolTip("The last hidden layer's feature space, on the run's own axes")
         return box
 
     def _lay_out(self) -> None:
@@ -144,7 +141,7 @@ class AnimationDialog(QDialog):
     def settings(self) -> AnimationSettings:
         """What the user chose."""
         views = ("dataPlane",)
-        if self.feature_space_box.isEnabled() and self.feature_space_box.isChecked():
+        if self.feature_space_box.isChecked():
             views += (FEATURE_SPACE,)
         return AnimationSettings(
             suffix=self.format_box.currentData(),

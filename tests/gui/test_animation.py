@@ -185,3 +185,25 @@ def test_export_model_as_pytorch_writes_the_weights_shown(qtbot, window, tmp_pat
     assert window.frame.snapshot.iteration == 20
     for W, text in zip(net.weights, weights):
         assert np.array_equal(np.array(text), W)
+
+
+def test_the_dialogs_feature_space_box_exports_both_views_side_by_side(
+    qtbot, window, tmp_path, monkeypatch
+):
+    play_until(qtbot, window, 25)
+    path = tmp_path / "both.gif"
+    answer_save_dialogs_with(monkeypatch, path)
+    dialog = open_animation_dialog(qtbot, window)
+    box = dialog.feature_space_box
+    assert box.isEnabled()
+    box.setChecked(True)
+    dialog.size_box.setCurrentIndex(0)
+    dialog.seconds_box.setValue(2.0)
+    settings = dialog.settings()
+    assert settings.views == ("dataPlane", "featureSpacePlot")
+    qtbot.mouseClick(find(dialog, QPushButton, "animationExportButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window._animation is not None, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: path.exists() and not window._animation.is_running(), timeout=60_000)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 26
+        assert gif.size[0] == 2 * settings.size
