@@ -22,6 +22,7 @@ TICK_POINT_SIZE = 10
 LABEL_SIZE = "11pt"
 CURVE_WIDTH = 2
 READOUT_SIZE = "10pt"
+COMPACT_HEIGHT = 230  # px: below, the accuracy plot is hidden (the labels would overlap)
 MAX_POINTS_WITH_MARKERS = 40
 MARKER_SIZE = 5
 AXIS_GAPS = 18  # pixels: tick marks, text offset and margins beside the y axis labels
@@ -314,9 +315,15 @@ class LossPlot(pg.GraphicsLayoutWidget):
 
     @Slot()
     def _on_view_resized(self) -> None:
-        """Keep the chance label fitting the width."""
+        """Keep the chance label fitting the width; a short plot (a small window) shows J
+        only: two plots in under COMPACT_HEIGHT pixels crowd their labels into each other
+        (the readout still gives the accuracy)."""
         if self._n_classes:
             self._label_chance_line()
+        compact = self.height() < COMPACT_HEIGHT
+        if self.accuracy_plot.isVisible() == compact:
+            self.accuracy_plot.setVisible(not compact)
+            self.ci.layout.setRowStretchFactor(2, 0 if compact else 1)
 
     def _place_chance_line(self) -> None:
         """Put the line at J = log K, in log₁₀ units when the axis is logarithmic."""

@@ -35,6 +35,7 @@ from PySide6.QtGui import (
     QIcon,
     QKeySequence,
     QResizeEvent,
+    QShowEvent,
     QUndoCommand,
     QUndoStack,
 )
@@ -102,6 +103,7 @@ SESSION_FILTER = "mlpviz sessions (*.mlpviz)"
 MAX_RECENT_FILES = 8
 FIELD_DONE_KEYS = (Qt.Key_Return, Qt.Key_Enter, Qt.Key_Escape)
 LEFT_COLUMN_WIDTH, LEFT_COLUMN_SHARE = 300, 0.24  # pixels, and at most this share of the width
+DIAGRAM_MIN_HEIGHT = 80  # px, the diagram and the single neuron's panel each
 RIGHT_COLUMN_WIDTH, RIGHT_COLUMN_SHARE = 440, 0.30
 OTHER_KEYS = [  # keys that belong to no action, for Help ▸ Keyboard shortcuts
     ("0 … 7", "Choose the class new points get"),
@@ -301,7 +303,7 @@ class MainWindow(QMainWindow):
         self._build_backprop_dock(diagram)
         diagram.raise_()
         self._build_gradient_norm_dock(loss)
-        self.resizeDocks([diagram, loss], [1, 1], Qt.Vertical)  # as tall as each other
+        self._right_column = (diagram, loss)  # as tall as each other (see showEvent)
         self._columns = (data, loss)
         self._share_width()
 
@@ -315,6 +317,9 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setChildrenCollapsible(False)
+        # Small enough that in a small window the loss plot below keeps room to be read.
+        self.network_diagram.setMinimumHeight(DIAGRAM_MIN_HEIGHT)
+        self.single_neuron_panel.setMinimumHeight(DIAGRAM_MIN_HEIGHT)
         return splitter
 
     def _build_gradient_norm_dock(self, loss: QDockWidget) -> None:
@@ -361,6 +366,19 @@ class MainWindow(QMainWindow):
             below = self.findChild(QDockWidget, "lossDock")
             share = [BACKPROP_HEIGHT_SHARE, 1.0 - BACKPROP_HEIGHT_SHARE]
             self.resizeDocks([dock, below], [round(f * self.height()) for f in share], Qt.Vertical)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Without a stored layout, the diagram and the loss share the right column equally
+        once the window has its size (before, Qt has no height to share: the diagram took
+        most of it and a small window's loss plot was a strip)."""
+        super().showEvent(event)
+        if self._balance_right_column:
+            self._balance_right_column = False
+            QTimer.singleShot(0, self._share_right_column)
+
+    def _share_right_column(self) -> None:
+        docks = [dock for dock in self._right_column if not dock.isFloating()]
+        self.resizeDocks(docks, [1] * len(docks), Qt.Vertical)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Keep the data plane the largest view whatever the window's width."""
@@ -1312,9 +1330,10 @@ class MainWindow(QMainWindow):
     # --- settings ---------------------------------------------------------------------
     def _restore_settings(self) -> None:
         settings = self._settings
-        if not self._restore_layout(
+        self._balance_right_column = not self._restore_layout(
             settings.value("window/geometry"), settings.value("window/state")
-        ):
+        )
+        if self._balance_right_column:
             self.resize(1366, 768)
         for key, apply, parse in (
             ("network/config", self.network_editor.set_network_config, NetworkConfig.from_dict),

@@ -314,3 +314,41 @@ def test_the_data_plane_stays_the_largest_view(qtbot, window, size):
     plane = window.data_plane.width()
     for name in ("dataDock", "networkDock", "diagramDock", "lossDock"):
         assert plane > window.findChild(QDockWidget, name).width(), name
+
+
+@pytest.mark.parametrize("size", [(800, 500), (1366, 768)])
+def test_a_first_window_shares_its_right_column_and_a_short_loss_plot_shows_j_only(
+    qtbot, settings, size
+):
+    """Without a stored layout, the diagram and the loss get about half the right column
+    each (a small window's loss plot was a strip under a tall diagram); a loss plot too
+    short for two plots hides the accuracy one rather than overlap their labels."""
+    from mlpviz.gui import MainWindow
+    from mlpviz.gui.loss_plot import COMPACT_HEIGHT
+
+    main = MainWindow(settings=settings)
+    qtbot.addWidget(main)
+    main.resize(*size)
+    main.show()
+    qtbot.waitExposed(main)
+    qtbot.wait(200)
+    diagram, loss = (main.findChild(QDockWidget, name) for name in ("diagramDock", "lossDock"))
+    assert loss.height() >= 0.4 * (diagram.height() + loss.height())
+    plot = main.loss_plot
+    assert plot.accuracy_plot.isVisible() == (plot.height() >= COMPACT_HEIGHT)
+    main.close()
+
+
+def test_the_loss_plot_hides_its_accuracy_plot_when_short_and_shows_it_again(qtbot):
+    from mlpviz.gui.loss_plot import COMPACT_HEIGHT, LossPlot
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(400, COMPACT_HEIGHT + 100)
+    plot.show()
+    qtbot.waitExposed(plot)
+    assert plot.accuracy_plot.isVisible()
+    plot.resize(400, COMPACT_HEIGHT - 60)
+    qtbot.waitUntil(lambda: not plot.accuracy_plot.isVisible())
+    plot.resize(400, COMPACT_HEIGHT + 100)
+    qtbot.waitUntil(plot.accuracy_plot.isVisible)
