@@ -618,8 +618,6 @@ def _settings(args: argparse.Namespace) -> _Settings:
         raise ConfigError(
             f"--test-ratio must be between 0 and {MAX_TEST_RATIO}, got {args.test_ratio}"
         )
-    if not (math.isfinite(args.lr) and args.lr > 0):
-        raise ConfigError(f"--lr must be a positive number, got {args.lr}")
     if args.batch_size is not None:
         _check_range("--batch-size", args.batch_size, 1, None)
     hidden, training = _hidden_and_training(args)
@@ -639,6 +637,8 @@ def _hidden_and_training(
 ) -> tuple[tuple[HiddenLayer, ...], TrainingConfig]:
     """The hidden layers (--layers, at most ``max_size`` wide, --activation) and the training
     settings (--optimizer, --lr, --batch-size, --l2, --seed) asked for; ConfigError."""
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise ConfigError(f"--lr must be a positive number, got {args.lr}")
     sizes = _layer_sizes(args.layers, max_size)
     hidden = tuple(
         HiddenLayer(size, name) for size, name in zip(sizes, _activations(args.activation, sizes))

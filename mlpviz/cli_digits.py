@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from dataclasses import dataclass
@@ -57,7 +56,6 @@ from mlpviz.core.digits import (
     timeline_options,
     training_subset,
 )
-from mlpviz.core.errors import ConfigError
 from mlpviz.core.model_io import save_model
 from mlpviz.core.network import INITS, MLP
 from mlpviz.core.session import Session
@@ -158,8 +156,6 @@ def _settings(args: argparse.Namespace) -> _Settings:
     _check_range("--batch-size", args.batch_size, 1, None)
     if args.subset is not None:
         _check_range("--subset", args.subset, 1, None)
-    if not (math.isfinite(args.lr) and args.lr > 0):
-        raise ConfigError(f"--lr must be a positive number, got {args.lr}")
     hidden, training = _hidden_and_training(args, MAX_DIGITS_NEURONS)
     return _Settings(
         network=DigitsNetworkConfig(hidden, init=args.init, seed=args.seed),

@@ -181,6 +181,28 @@ def playground_in_window(qtbot, window) -> None:
     window.toolbar.findChild(QComboBox, "speedCombo").setCurrentIndex(3)  # Max
 
 
+def watch_frames(window, monkeypatch, on_draw=lambda: None) -> threading.Event:
+    """An Event set from the start of each frame's draw (``on_draw`` is called first) until
+    the GUI's turn ends, its paints done."""
+    drawing = threading.Event()
+    frames = window._frames
+    draw, end_turn = frames._draw_pending, window._worker.set_gui_busy
+
+    def draw_pending():
+        on_draw()
+        drawing.set()
+        draw()
+
+    def set_gui_busy(busy):
+        if not busy:
+            drawing.clear()
+        end_turn(busy)
+
+    monkeypatch.setattr(frames, "_draw_pending", draw_pending)
+    monkeypatch.setattr(window._worker, "set_gui_busy", set_gui_busy)
+    return drawing
+
+
 @pytest.fixture
 def play_in_thread(monkeypatch):
     """The window's worker plays in its own thread, as when the training process cannot
@@ -195,24 +217,9 @@ def test_at_max_no_update_runs_while_a_frame_is_drawn_and_painted(
     take turns."""
     playground_in_window(qtbot, window)
     updates = UpdateCounter(monkeypatch)
-    frames = window._frames
-    drawing = threading.Event()  # from a frame's draw until the GUI's turn ends (paints done)
-    updates.busy = drawing.is_set
     draws_during_update = []
-    draw, end_turn = frames._draw_pending, window._worker.set_gui_busy
-
-    def draw_pending():
-        draws_during_update.append(updates.during)
-        drawing.set()
-        draw()
-
-    def set_gui_busy(busy):
-        if not busy:
-            drawing.clear()
-        end_turn(busy)
-
-    monkeypatch.setattr(frames, "_draw_pending", draw_pending)
-    monkeypatch.setattr(window._worker, "set_gui_busy", set_gui_busy)
+    drawing = watch_frames(window, monkeypatch, lambda: draws_during_update.append(updates.during))
+    updates.busy = drawing.is_set
     qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
     qtbot.waitUntil(lambda: len(draws_during_update) >= 20, timeout=TIMEOUT_MS)
     qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
@@ -229,27 +236,14 @@ def test_at_max_the_training_process_trains_and_the_worker_never_takes_a_frame_b
     and the worker brings the session up to date only between two frames."""
     playground_in_window(qtbot, window)
     updates = UpdateCounter(monkeypatch)
-    drawing = threading.Event()
+    drawing = watch_frames(window, monkeypatch)
     absorbed_while_drawing = []
-    frames = window._frames
-    draw, end_turn = frames._draw_pending, window._worker.set_gui_busy
     absorb = Session.absorb
-
-    def draw_pending():
-        drawing.set()
-        draw()
-
-    def set_gui_busy(busy):
-        if not busy:
-            drawing.clear()
-        end_turn(busy)
 
     def absorb_watched(session, *args, **kwargs):
         absorbed_while_drawing.append(drawing.is_set())
         return absorb(session, *args, **kwargs)
 
-    monkeypatch.setattr(frames, "_draw_pending", draw_pending)
-    monkeypatch.setattr(window._worker, "set_gui_busy", set_gui_busy)
     monkeypatch.setattr(Session, "absorb", absorb_watched)
     qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
     qtbot.waitUntil(lambda: window.last_snapshot.iteration > 2000, timeout=TIMEOUT_MS)
