@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QGraphicsWidget, QWidget
 from mlpviz.core.frame import Frame
 from mlpviz.core.snapshot import Snapshot
 
+from .paint_cost import PaintTimed
 from .style import FOREGROUND, remove_export_menu
 
 TRAIN_COLOR = "#1F3F7A"  # dark blue
@@ -108,7 +109,7 @@ class ReadoutLabel(pg.LabelItem):
         self.setMinimumWidth(0)
 
 
-class LossPlot(pg.GraphicsLayoutWidget):
+class LossPlot(PaintTimed, pg.GraphicsLayoutWidget):
     """Train and test cost J (top) and accuracy in % (bottom) against iteration.
 
     ``show_snapshot`` draws a snapshot's history; NaN entries (not measured) are skipped.

@@ -329,7 +329,7 @@ def test_speed_is_at_most_that_many_updates_per_frame(qtbot, bare_worker):
 
 
 def test_a_slow_view_is_drawn_less_often_while_playing(qtbot, monkeypatch):
-    """A view whose drawing is slow (the regions of a large network) takes at most a quarter
+    """A view whose drawing is slow (the regions of a large network) takes at most its share
     of the time while playing; a paused frame draws every view."""
     from mlpviz.gui import frames
     from mlpviz.gui.app_state import AppState
@@ -368,3 +368,72 @@ def test_a_slow_view_is_drawn_less_often_while_playing(qtbot, monkeypatch):
     drawn = slow.drawn
     director.receive(session.snapshot(running=False))
     qtbot.waitUntil(lambda: slow.drawn == drawn + 1, timeout=TIMEOUT_MS)
+
+
+def test_a_view_costly_to_paint_is_drawn_less_often_while_playing(qtbot, monkeypatch):
+    """What a view's paint costs (``take_paint_seconds``) counts with its show_frame: a
+    view quick to set but slow to paint takes at most its share of the time."""
+    from mlpviz.gui import frames
+    from mlpviz.gui.app_state import AppState
+
+    class Clock:
+        now = 0.0
+
+        def monotonic(self):
+            return self.now
+
+    class View:
+        def __init__(self, paint_cost):
+            self.paint_cost, self.drawn, self.painted, self.to_paint = paint_cost, 0, 0.0, False
+
+        def show_frame(self, frame):
+            self.drawn += 1
+            self.to_paint = True
+
+        def paint(self):  # what Qt does after the frame's views have been set
+            if self.to_paint:
+                clock.now += self.paint_cost
+                self.painted, self.to_paint = self.paint_cost, False
+
+        def take_paint_seconds(self):
+            painted, self.painted = self.painted, 0.0
+            return painted
+
+    clock = Clock()
+    monkeypatch.setattr(frames, "time", clock)
+    session = playground_session()
+    state = AppState(session.dataset, session.network_config, PLAYGROUND, 0.5)
+    cheap, costly = View(0.0), View(0.05)
+    director = frames.FrameDirector(state, None, views=[cheap, costly], slow_views=[])
+    running = session.snapshot(running=True)
+    for _ in range(200):
+        clock.now += 0.02
+        director.receive(running)
+        QCoreApplication.processEvents()
+        costly.paint()
+    assert cheap.drawn == 200
+    share, one_more = costly.drawn * costly.paint_cost / clock.now, costly.paint_cost / clock.now
+    assert frames.MAX_VIEW_SHARE / 2 <= share <= frames.MAX_VIEW_SHARE + one_more
+
+
+def test_a_view_in_a_tab_behind_costs_nothing_while_playing_and_catches_up_when_shown(
+    qtbot, window
+):
+    """The feature space, in a tab behind the diagram, is not drawn while playing; choosing
+    its tab draws the frame on screen."""
+    from PySide6.QtWidgets import QDockWidget
+
+    view = window.feature_space
+    drawn = []
+    show_frame = view.show_frame
+    view.show_frame = lambda frame: (drawn.append(frame), show_frame(frame))
+    playground_in_window(qtbot, window)
+    window.findChild(QDockWidget, "diagramDock").raise_()
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration > 1000, timeout=TIMEOUT_MS)
+    assert not any(frame.snapshot.running for frame in drawn)
+    window.findChild(QDockWidget, "featureSpaceDock").raise_()
+    qtbot.waitUntil(lambda: any(frame.snapshot.running for frame in drawn), timeout=TIMEOUT_MS)
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: not window.frame.snapshot.running, timeout=TIMEOUT_MS)
+    assert view.plot.frame is window.frame

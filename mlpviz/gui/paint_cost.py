@@ -1,0 +1,37 @@
+"""PaintTimed: a widget that measures its own paints, so that drawing it can be paced.
+
+Most of what a view costs the GUI thread is not its ``show_frame`` but the paint Qt runs
+afterwards (curves of thousands of points, thousands of links). The FrameDirector adds the
+paint cost a view reports to the time its ``show_frame`` took.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtGui import QPaintEvent
+
+
+class PaintTimed:
+    """Mixin, before the Qt widget class: times every paint.
+
+    ``last_paint_seconds`` is the newest paint's duration; ``take_paint_seconds`` the
+    longest since it was last called (a full repaint after a new frame, not the small
+    repaints of a label that follow it).
+    """
+
+    last_paint_seconds = 0.0
+    _longest_paint_seconds = 0.0
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Paint, timing it."""
+        start = time.perf_counter()
+        super().paintEvent(event)
+        took = time.perf_counter() - start
+        self.last_paint_seconds = took
+        self._longest_paint_seconds = max(self._longest_paint_seconds, took)
+
+    def take_paint_seconds(self) -> float:
+        """The longest paint since the last call; starts over."""
+        took, self._longest_paint_seconds = self._longest_paint_seconds, 0.0
+        return took
