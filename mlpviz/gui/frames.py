@@ -27,6 +27,8 @@ from .worker import TrainingWorker
 SLOW_VIEWS_INTERVAL_SECONDS = 0.1  # curves and heatmaps: 10 redraws a second while playing
 MAX_VIEW_SHARE = 0.4  # while playing, drawing one view takes at most this share of the time
 SLOW_VIEW_SHARE = 0.15  # … and one of the slow views at most this share
+FRAME_DRAW_BUDGET_SECONDS = 0.03  # views costlier than this together wait for the next frame
+CHEAP_VIEW_SECONDS = 0.003  # views this cheap (labels, buttons) never wait
 VIEW_COST_WEIGHT = 0.3  # weight of the newest draw in a view's measured cost
 
 
@@ -49,9 +51,11 @@ class _PacedView:
 
     def __init__(self, view: View, min_interval: float, share: float) -> None:
         self.view = view
-        self.stale = False
+        self.stale = False  # hidden while a frame went by
+        self.waiting = False  # due, but the frame's drawing budget was spent
         self._min_interval = min_interval
         self._share = share
+        self.slow = min_interval > 0.0  # a slow view: drawn after the views of every frame
         self._cost = 0.0  # seconds its show_frame and paint took, lately
         self._drawn_at = -math.inf
         self._drawn_for: float | None = None  # its show_frame's seconds, until painted
@@ -78,6 +82,11 @@ class _PacedView:
             return False
         dock = self.dock()
         return not widget.isVisible() or (dock is not None and dock.visibleRegion().isEmpty())
+
+    @property
+    def cost(self) -> float:
+        """Seconds drawing it took lately (its show_frame and paint)."""
+        return self._cost
 
     def due(self, now: float) -> bool:
         self._note_paint()
@@ -225,15 +234,29 @@ class FrameDirector(QObject):
     def _draw(self, frame: Frame, throttle: bool = False) -> None:
         """Hand ``frame`` to the views; ``throttle`` (a running frame) only to those due."""
         self._frame = frame
-        now = time.monotonic()
-        for view in self._views:
-            if not throttle:
+        if throttle:
+            self._draw_due(frame)
+        else:
+            for view in self._views:
                 view.draw(frame)
-            elif view.hidden():
+        self.frame_shown.emit(frame)
+
+    def _draw_due(self, frame: Frame) -> None:
+        """Draw the views due, within FRAME_DRAW_BUDGET_SECONDS: two costly views (a large
+        network's regions and its diagram) are drawn in two frames, not one long pass of the
+        event loop. A view waits one frame at most. The views of every frame go first, then the
+        slow ones; of each, those that waited go first."""
+        now, spent = time.monotonic(), 0.0
+        for view in sorted(self._views, key=lambda view: (view.slow, not view.waiting)):
+            if view.hidden():
                 view.stale = True
             elif view.due(now):
-                view.draw_timed(frame)
-        self.frame_shown.emit(frame)
+                over = spent + view.cost > FRAME_DRAW_BUDGET_SECONDS
+                costly = spent > CHEAP_VIEW_SECONDS and view.cost > CHEAP_VIEW_SECONDS
+                view.waiting = over and costly and not view.waiting
+                if not view.waiting:
+                    view.draw_timed(frame)
+                    spent += view.cost
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """A view shown again draws the frame it missed."""

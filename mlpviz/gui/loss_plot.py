@@ -265,7 +265,10 @@ class LossPlot(PaintTimed, pg.GraphicsLayoutWidget):
             marker.setVisible(not frame.is_live)
 
     def _set_readout(self, html: str) -> None:
-        self.readout.setText(html, color=FOREGROUND)
+        # A new text lays the label out and repaints it: none when the text is the same
+        # (a frame sets it twice: with the curves and with the line of newest values).
+        if html != self.readout.text:
+            self.readout.setText(html, color=FOREGROUND)
 
     @staticmethod
     def _set_curve(curve: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> bool:
