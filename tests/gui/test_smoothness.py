@@ -437,3 +437,43 @@ def test_a_view_in_a_tab_behind_costs_nothing_while_playing_and_catches_up_when_
     qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
     qtbot.waitUntil(lambda: not window.frame.snapshot.running, timeout=TIMEOUT_MS)
     assert view.plot.frame is window.frame
+
+
+def test_two_costly_views_are_drawn_in_two_frames_while_playing(qtbot, monkeypatch):
+    """Two views that together exceed a frame's drawing budget are drawn in turns (one
+    waits a frame, never more), not in one long pass of the event loop."""
+    from mlpviz.gui import frames
+    from mlpviz.gui.app_state import AppState
+
+    class Clock:
+        now = 0.0
+
+        def monotonic(self):
+            return self.now
+
+    class View:
+        def __init__(self, name, cost):
+            self.name, self.cost = name, cost
+
+        def show_frame(self, frame):
+            drawn[-1].append(self.name)
+            clock.now += self.cost
+
+    clock, drawn = Clock(), []
+    monkeypatch.setattr(frames, "time", clock)
+    session = playground_session()
+    state = AppState(session.dataset, session.network_config, PLAYGROUND, 0.5)
+    cost = 0.6 * frames.FRAME_DRAW_BUDGET_SECONDS
+    label, regions, diagram = View("label", 0.0001), View("regions", cost), View("diagram", cost)
+    director = frames.FrameDirector(state, None, views=[label, regions, diagram], slow_views=[])
+    running = session.snapshot(running=True)
+    for _ in range(40):
+        drawn.append([])
+        clock.now += 1.0  # long enough for every view to be due at every frame
+        director.receive(running)
+        QCoreApplication.processEvents()
+    assert all("label" in names for names in drawn)
+    costly = [[name for name in names if name != "label"] for names in drawn[2:]]
+    assert all(len(names) == 1 for names in costly)
+    assert all(names in (["regions"], ["diagram"]) for names in costly)
+    assert {"regions", "diagram"} == {name for names in costly[:2] for name in names}
