@@ -310,7 +310,7 @@ class FeatureSpaceView(QWidget):
         self._note.setText(self.plot.space.note + self.plot.sampling_note)
 
     def take_paint_seconds(self) -> float:
-        """The plot's longest paint since the last call (see PaintTimed)."""
+        """Seconds the plot painted since the last call (see PaintTimed)."""
         return self.plot.take_paint_seconds()
 
     def _show_choice(self, neurons: int) -> None:

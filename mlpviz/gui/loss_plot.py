@@ -261,7 +261,10 @@ class LossPlot(PaintTimed, pg.GraphicsLayoutWidget):
         curves are redrawn a few times a second."""
         self._set_readout(_readout_html(frame.snapshot))
         for marker in self.markers:
-            marker.setPos(frame.snapshot.iteration)
+            # Moving even a hidden marker repaints the curves around it (5 ms a frame while
+            # playing): a live frame, which hides it, leaves it where it is.
+            if not frame.is_live:
+                marker.setPos(frame.snapshot.iteration)
             marker.setVisible(not frame.is_live)
 
     def _set_readout(self, html: str) -> None:

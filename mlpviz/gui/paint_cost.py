@@ -15,23 +15,22 @@ from PySide6.QtGui import QPaintEvent
 class PaintTimed:
     """Mixin, before the Qt widget class: times every paint.
 
-    ``last_paint_seconds`` is the newest paint's duration; ``take_paint_seconds`` the
-    longest since it was last called (a full repaint after a new frame, not the small
-    repaints of a label that follow it).
+    ``last_paint_seconds`` is the newest paint's duration; ``take_paint_seconds`` what the
+    paints since it was last called took together (a new frame may repaint a widget in
+    several parts: pyqtgraph's two plots of the loss, say).
     """
 
     last_paint_seconds = 0.0
-    _longest_paint_seconds = 0.0
+    _paint_seconds = 0.0
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint, timing it."""
         start = time.perf_counter()
         super().paintEvent(event)
-        took = time.perf_counter() - start
-        self.last_paint_seconds = took
-        self._longest_paint_seconds = max(self._longest_paint_seconds, took)
+        self.last_paint_seconds = time.perf_counter() - start
+        self._paint_seconds += self.last_paint_seconds
 
     def take_paint_seconds(self) -> float:
-        """The longest paint since the last call; starts over."""
-        took, self._longest_paint_seconds = self._longest_paint_seconds, 0.0
+        """Seconds painted since the last call; starts over."""
+        took, self._paint_seconds = self._paint_seconds, 0.0
         return took
