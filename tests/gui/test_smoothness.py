@@ -328,19 +328,34 @@ def test_speed_is_at_most_that_many_updates_per_frame(qtbot, bare_worker):
     assert 0 < running[0] < 100
 
 
+class FakeClock:
+    """frames.py's time, advanced by a test's frames and by its views' drawing (which takes
+    the GUI thread's time)."""
+
+    now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+    thread_time = monotonic
+
+
+def director_on(monkeypatch, clock, views):
+    """A FrameDirector drawing ``views`` at every frame on ``clock``; and the playground
+    session whose snapshots a test gives it."""
+    from mlpviz.gui import frames
+    from mlpviz.gui.app_state import AppState
+
+    monkeypatch.setattr(frames, "time", clock)
+    session = playground_session()
+    state = AppState(session.dataset, session.network_config, PLAYGROUND, 0.5)
+    return frames.FrameDirector(state, None, views=views, slow_views=[]), session
+
+
 def test_a_slow_view_is_drawn_less_often_while_playing(qtbot, monkeypatch):
     """A view whose drawing is slow (the regions of a large network) takes at most its share
     of the time while playing; a paused frame draws every view."""
     from mlpviz.gui import frames
-    from mlpviz.gui.app_state import AppState
-
-    class Clock:  # frames.py's time: advanced by the frames and by the views' drawing
-        now = 0.0
-
-        def monotonic(self):
-            return self.now
-
-        thread_time = monotonic  # the views' drawing takes the GUI thread's time
 
     class View:
         def __init__(self, cost):
@@ -350,12 +365,9 @@ def test_a_slow_view_is_drawn_less_often_while_playing(qtbot, monkeypatch):
             self.drawn += 1
             clock.now += self.cost
 
-    clock = Clock()
-    monkeypatch.setattr(frames, "time", clock)
-    session = playground_session()
-    state = AppState(session.dataset, session.network_config, PLAYGROUND, 0.5)
+    clock = FakeClock()
     cheap, slow = View(0.002), View(1.0)  # a new dataset of many points: slow, once
-    director = frames.FrameDirector(state, None, views=[cheap, slow], slow_views=[])
+    director, session = director_on(monkeypatch, clock, [cheap, slow])
     director.receive(session.snapshot(running=False))
     qtbot.waitUntil(lambda: slow.drawn == 1, timeout=TIMEOUT_MS)
     slow.cost, slow.drawn, cheap.drawn, clock.now = 0.05, 0, 0, 0.0
@@ -376,15 +388,6 @@ def test_a_view_costly_to_paint_is_drawn_less_often_while_playing(qtbot, monkeyp
     """What a view's paint costs (``take_paint_seconds``) counts with its show_frame: a
     view quick to set but slow to paint takes at most its share of the time."""
     from mlpviz.gui import frames
-    from mlpviz.gui.app_state import AppState
-
-    class Clock:
-        now = 0.0
-
-        def monotonic(self):
-            return self.now
-
-        thread_time = monotonic  # the views' drawing takes the GUI thread's time
 
     class View:
         def __init__(self, paint_cost):
@@ -403,12 +406,9 @@ def test_a_view_costly_to_paint_is_drawn_less_often_while_playing(qtbot, monkeyp
             painted, self.painted = self.painted, 0.0
             return painted
 
-    clock = Clock()
-    monkeypatch.setattr(frames, "time", clock)
-    session = playground_session()
-    state = AppState(session.dataset, session.network_config, PLAYGROUND, 0.5)
+    clock = FakeClock()
     cheap, costly = View(0.0), View(0.05)
-    director = frames.FrameDirector(state, None, views=[cheap, costly], slow_views=[])
+    director, session = director_on(monkeypatch, clock, [cheap, costly])
     running = session.snapshot(running=True)
     for _ in range(200):
         clock.now += 0.02
@@ -447,15 +447,6 @@ def test_two_costly_views_are_drawn_in_two_frames_while_playing(qtbot, monkeypat
     """Two views that together exceed a frame's drawing budget are drawn in turns (one
     waits a frame, never more), not in one long pass of the event loop."""
     from mlpviz.gui import frames
-    from mlpviz.gui.app_state import AppState
-
-    class Clock:
-        now = 0.0
-
-        def monotonic(self):
-            return self.now
-
-        thread_time = monotonic  # the views' drawing takes the GUI thread's time
 
     class View:
         def __init__(self, name, cost):
@@ -465,13 +456,10 @@ def test_two_costly_views_are_drawn_in_two_frames_while_playing(qtbot, monkeypat
             drawn[-1].append(self.name)
             clock.now += self.cost
 
-    clock, drawn = Clock(), []
-    monkeypatch.setattr(frames, "time", clock)
-    session = playground_session()
-    state = AppState(session.dataset, session.network_config, PLAYGROUND, 0.5)
+    clock, drawn = FakeClock(), []
     cost = 0.6 * frames.FRAME_DRAW_BUDGET_SECONDS
     label, regions, diagram = View("label", 0.0001), View("regions", cost), View("diagram", cost)
-    director = frames.FrameDirector(state, None, views=[label, regions, diagram], slow_views=[])
+    director, session = director_on(monkeypatch, clock, [label, regions, diagram])
     running = session.snapshot(running=True)
     for _ in range(40):
         drawn.append([])
