@@ -37,6 +37,7 @@ from mlpviz.core.regions import (
     unsure_where_undefined,
 )
 from mlpviz.core.snapshot import Snapshot
+from mlpviz.gui.paint_cost import PaintTimed
 from mlpviz.gui.style import (
     ACTIVATION_LABELS,
     CLASS_COLORS,
@@ -475,7 +476,7 @@ class _EditingViewBox(pg.ViewBox):
         return self.sceneBoundingRect().contains(scene_pos)
 
 
-class DataPlane(pg.PlotWidget):
+class DataPlane(PaintTimed, pg.PlotWidget):
     """The dataset as coloured points over the decision regions of the current network.
 
     In draw mode (the default) a left click adds a point of the current class, a left drag

@@ -29,6 +29,7 @@ from mlpviz.core.frame import Frame
 from mlpviz.core.regions import cell_centres, region_image, unsure_where_undefined
 
 from .data_plane import POINT_SIZE, TEST_FILL, TEST_PEN_WIDTH, _RegionsItem
+from .paint_cost import PaintTimed
 from .style import CLASS_COLORS, FOREGROUND, class_rgb, remove_export_menu
 
 REGION_CELLS = 120
@@ -42,7 +43,7 @@ CLICK_RADIUS_PX = 8.0
 MAX_DRAWN_POINTS = 20_000
 
 
-class FeatureSpacePlot(pg.PlotWidget):
+class FeatureSpacePlot(PaintTimed, pg.PlotWidget):
     """The Frame's samples in the last hidden layer's space, with the output's decision.
 
     Clicking near a point emits ``sample_clicked`` with its index in the dataset; the
@@ -307,6 +308,10 @@ class FeatureSpaceView(QWidget):
         self._show_choice(net.layer_sizes[-2] if net.depth > 1 else 0)
         self.plot.show_frame(frame)
         self._note.setText(self.plot.space.note + self.plot.sampling_note)
+
+    def take_paint_seconds(self) -> float:
+        """Seconds the plot painted since the last call (see PaintTimed)."""
+        return self.plot.take_paint_seconds()
 
     def _show_choice(self, neurons: int) -> None:
         """The axes' choice exists with 3 or more neurons; the neuron numbers only for two

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
+from PySide6.QtWidgets import QDockWidget, QWidget
 
 from mlpviz.core.datasets import Dataset
 from mlpviz.core.frame import Frame, follow_selection
@@ -24,7 +25,10 @@ from .app_state import AppState
 from .worker import TrainingWorker
 
 SLOW_VIEWS_INTERVAL_SECONDS = 0.1  # curves and heatmaps: 10 redraws a second while playing
-MAX_VIEW_SHARE = 0.25  # while playing, drawing one view takes at most this share of the time
+MAX_VIEW_SHARE = 0.4  # while playing, drawing one view takes at most this share of the time
+SLOW_VIEW_SHARE = 0.15  # … and one of the slow views at most this share
+FRAME_DRAW_BUDGET_SECONDS = 0.03  # views costlier than this together wait for the next frame
+CHEAP_VIEW_SECONDS = 0.003  # views this cheap (labels, buttons) never wait
 VIEW_COST_WEIGHT = 0.3  # weight of the newest draw in a view's measured cost
 
 
@@ -37,26 +41,87 @@ class View(Protocol):
 
 class _PacedView:
     """A view and how often it is drawn while playing: at most every ``min_interval`` s, and
-    less often when drawing it is slow, so that it takes at most MAX_VIEW_SHARE of the time
-    (the decision regions of a large network take tens of milliseconds). Only the frames of a
-    running run are timed: a new dataset, drawn once, says nothing about the next frames."""
+    less often when drawing it is slow, so that it takes at most ``share`` of the time (the
+    decision regions of a large network take tens of milliseconds). Drawing it means its
+    ``show_frame`` and the paint that follows, which a view reports with
+    ``take_paint_seconds`` (``PaintTimed``): curves and links cost more to paint than to set.
+    Only the frames of a running run are timed: a new dataset, drawn once, says nothing about
+    the next frames. A view that is a hidden widget (a closed dock, a tab behind another) is
+    not drawn while playing: it is ``stale`` until shown."""
 
-    def __init__(self, view: View, min_interval: float) -> None:
+    def __init__(self, view: View, min_interval: float, share: float) -> None:
         self.view = view
+        self.stale = False  # hidden while a frame went by
+        self.waiting = False  # due, but the frame's drawing budget was spent
         self._min_interval = min_interval
-        self._cost = 0.0  # seconds its show_frame took, lately
+        self._share = share
+        self.slow = min_interval > 0.0  # a slow view: drawn after the views of every frame
+        self._cost = 0.0  # seconds its show_frame and paint took, lately
         self._drawn_at = -math.inf
+        self._drawn_for: float | None = None  # its show_frame's seconds, until painted
+        self._take_paint_seconds = getattr(view, "take_paint_seconds", None)
+
+    @property
+    def widget(self) -> QWidget | None:
+        """The view as a widget, if it is one."""
+        return self.view if isinstance(self.view, QWidget) else None
+
+    def dock(self) -> QDockWidget | None:
+        """The dock the view is in, if any."""
+        widget = self.widget
+        while widget is not None and not isinstance(widget, QDockWidget):
+            widget = widget.parentWidget()
+        return widget
+
+    def hidden(self) -> bool:
+        """Whether the view is a widget nobody can see now: hidden, or in a dock whose tab is
+        behind another (a dock's title bar is uncovered whenever the dock is seen; the view
+        itself, covered by its own viewport, never is)."""
+        widget = self.widget
+        if widget is None:
+            return False
+        dock = self.dock()
+        return not widget.isVisible() or (dock is not None and dock.visibleRegion().isEmpty())
+
+    @property
+    def cost(self) -> float:
+        """Seconds drawing it took lately (its show_frame and paint)."""
+        return self._cost
 
     def due(self, now: float) -> bool:
-        return now - self._drawn_at >= max(self._min_interval, self._cost / MAX_VIEW_SHARE)
+        self._note_paint()
+        return now - self._drawn_at >= max(self._min_interval, self._cost / self._share)
+
+    def draw(self, frame: Frame) -> None:
+        self.stale = False
+        self.view.show_frame(frame)
 
     def draw_timed(self, frame: Frame) -> None:
-        started = time.monotonic()
-        self.view.show_frame(frame)
-        took = time.monotonic() - started
-        first = self._drawn_at == -math.inf
-        self._cost = took if first else self._cost + VIEW_COST_WEIGHT * (took - self._cost)
+        if self._take_paint_seconds is not None:
+            self._take_paint_seconds()  # paints since the last frame are not this one's
+        started, cpu_started = time.monotonic(), time.thread_time()
+        self.draw(frame)
+        # The GUI thread's own time: a draw interrupted by another process (or waiting for
+        # the GIL) costs no more than one that was not.
+        took = time.thread_time() - cpu_started
+        if self._take_paint_seconds is None:
+            self._add_cost(took)
+        else:
+            self._drawn_for = took  # the cost is known once painted
         self._drawn_at = started
+
+    def _note_paint(self) -> None:
+        """Add the paint of the frame drawn last to its show_frame's time, once painted."""
+        if self._drawn_for is None:
+            return
+        painted = self._take_paint_seconds()
+        if painted > 0.0:
+            self._add_cost(self._drawn_for + painted)
+            self._drawn_for = None
+
+    def _add_cost(self, took: float) -> None:
+        first = self._cost == 0.0
+        self._cost = took if first else self._cost + VIEW_COST_WEIGHT * (took - self._cost)
 
 
 class FrameDirector(QObject):
@@ -83,8 +148,16 @@ class FrameDirector(QObject):
         super().__init__(parent)
         self._state = state
         self._worker = worker
-        self._views = [_PacedView(view, 0.0) for view in views]
-        self._views += [_PacedView(view, SLOW_VIEWS_INTERVAL_SECONDS) for view in slow_views]
+        self._views = [_PacedView(view, 0.0, MAX_VIEW_SHARE) for view in views]
+        self._views += [
+            _PacedView(view, SLOW_VIEWS_INTERVAL_SECONDS, SLOW_VIEW_SHARE) for view in slow_views
+        ]
+        self._widget_views = {id(v.widget): v for v in self._views if v.widget is not None}
+        for view in self._widget_views.values():
+            view.widget.installEventFilter(self)
+            dock = view.dock()
+            if dock is not None:
+                dock.visibilityChanged.connect(lambda seen, view=view: self._catch_up(view, seen))
         self._pending: Snapshot | None = None
         self._live: Snapshot | None = None
         self._frame: Frame | None = None
@@ -163,10 +236,38 @@ class FrameDirector(QObject):
     def _draw(self, frame: Frame, throttle: bool = False) -> None:
         """Hand ``frame`` to the views; ``throttle`` (a running frame) only to those due."""
         self._frame = frame
-        now = time.monotonic()
-        for view in self._views:
-            if not throttle:
-                view.view.show_frame(frame)
-            elif view.due(now):
-                view.draw_timed(frame)
+        if throttle:
+            self._draw_due(frame)
+        else:
+            for view in self._views:
+                view.draw(frame)
         self.frame_shown.emit(frame)
+
+    def _draw_due(self, frame: Frame) -> None:
+        """Draw the views due, within FRAME_DRAW_BUDGET_SECONDS: two costly views (a large
+        network's regions and its diagram) are drawn in two frames, not one long pass of the
+        event loop. A view waits one frame at most. The views of every frame go first, then the
+        slow ones; of each, those that waited go first."""
+        now, spent = time.monotonic(), 0.0
+        for view in sorted(self._views, key=lambda view: (view.slow, not view.waiting)):
+            if view.hidden():
+                view.stale = True
+            elif view.due(now):
+                over = spent + view.cost > FRAME_DRAW_BUDGET_SECONDS
+                costly = spent > CHEAP_VIEW_SECONDS and view.cost > CHEAP_VIEW_SECONDS
+                view.waiting = over and costly and not view.waiting
+                if not view.waiting:
+                    view.draw_timed(frame)
+                    spent += view.cost
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A view shown again draws the frame it missed."""
+        if event.type() == QEvent.Type.Show and id(watched) in self._widget_views:
+            self._catch_up(self._widget_views[id(watched)])
+        return False
+
+    def _catch_up(self, view: _PacedView, seen: bool = True) -> None:
+        """Draw the frame shown in ``view`` if it missed it while hidden and is ``seen`` now
+        (its dock opened, its tab chosen)."""
+        if seen and view.stale and self._frame is not None:
+            view.draw(self._frame)

@@ -18,6 +18,7 @@ from mlpviz.core.frame import Frame
 from mlpviz.core.timeline import NormHistory
 
 from .loss_plot import CostAxis, IterationAxis
+from .paint_cost import PaintTimed
 from .style import FOREGROUND, remove_export_menu
 
 LABEL_SIZE = "11pt"
@@ -35,7 +36,7 @@ def layer_colors(count: int) -> list[tuple[int, int, int]]:
     return [tuple(int(c) for c in colormap.map(p, mode="byte")[:3]) for p in positions]
 
 
-class GradientNormPlot(pg.PlotWidget):
+class GradientNormPlot(PaintTimed, pg.PlotWidget):
     """Per layer l, ‖∂J/∂W^[l]‖ (solid, named [l] in the legend, [L] out for the output
     layer) and ‖W^[l]‖ (dotted, same colour) at every checkpoint of the run, on a
     logarithmic axis."""

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QGraphicsWidget, QWidget
 from mlpviz.core.frame import Frame
 from mlpviz.core.snapshot import Snapshot
 
+from .paint_cost import PaintTimed
 from .style import FOREGROUND, remove_export_menu
 
 TRAIN_COLOR = "#1F3F7A"  # dark blue
@@ -108,7 +109,7 @@ class ReadoutLabel(pg.LabelItem):
         self.setMinimumWidth(0)
 
 
-class LossPlot(pg.GraphicsLayoutWidget):
+class LossPlot(PaintTimed, pg.GraphicsLayoutWidget):
     """Train and test cost J (top) and accuracy in % (bottom) against iteration.
 
     ``show_snapshot`` draws a snapshot's history; NaN entries (not measured) are skipped.
@@ -260,11 +261,17 @@ class LossPlot(pg.GraphicsLayoutWidget):
         curves are redrawn a few times a second."""
         self._set_readout(_readout_html(frame.snapshot))
         for marker in self.markers:
-            marker.setPos(frame.snapshot.iteration)
+            # Moving even a hidden marker repaints the curves around it (5 ms a frame while
+            # playing): a live frame, which hides it, leaves it where it is.
+            if not frame.is_live:
+                marker.setPos(frame.snapshot.iteration)
             marker.setVisible(not frame.is_live)
 
     def _set_readout(self, html: str) -> None:
-        self.readout.setText(html, color=FOREGROUND)
+        # A new text lays the label out and repaints it: none when the text is the same
+        # (a frame sets it twice: with the curves and with the line of newest values).
+        if html != self.readout.text:
+            self.readout.setText(html, color=FOREGROUND)
 
     @staticmethod
     def _set_curve(curve: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> bool:

@@ -941,9 +941,10 @@ class MainWindow(QMainWindow):
         would type into α instead of pausing, a digit would go into the field instead of
         choosing a class. The field handles the key first (Enter commits, Esc reverts).
         """
+        if event.type() != QEvent.KeyPress:  # thousands of events a second while playing
+            return False
         if (
-            event.type() == QEvent.KeyPress
-            and event.key() in FIELD_DONE_KEYS
+            event.key() in FIELD_DONE_KEYS
             and isinstance(watched, (QLineEdit, QAbstractSpinBox))
             and watched.window() is self
         ):

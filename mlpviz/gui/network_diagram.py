@@ -27,7 +27,6 @@ from PySide6.QtGui import (
     QImage,
     QMouseEvent,
     QPainter,
-    QPaintEvent,
     QPen,
     QResizeEvent,
     QTextOption,
@@ -52,6 +51,7 @@ from mlpviz.core.network import MLP
 from mlpviz.core.neurons import NeuronMaps, activation_colors, neuron_maps
 from mlpviz.core.snapshot import Snapshot
 from mlpviz.gui import style
+from mlpviz.gui.paint_cost import PaintTimed
 from mlpviz.gui.style import ACTIVATION_LABELS
 
 LEVELS = 24  # |w| / max|w| is drawn with this many widths and opacities
@@ -199,7 +199,7 @@ class _LinkStyle:
         return pen
 
 
-class NetworkDiagram(QGraphicsView):
+class NetworkDiagram(PaintTimed, QGraphicsView):
     """The network of a snapshot: inputs x, neurons, outputs ŷ and the weighted links.
 
     Links are red for w > 0 and blue for w < 0, thicker and more opaque as |w| approaches
@@ -234,7 +234,7 @@ class NetworkDiagram(QGraphicsView):
         self._tooltip_target: _Target | None = None
         self._tooltip_position = QPoint()
         self._pending: _Frame | None = None
-        self._update_seconds = self._paint_seconds = self._last_update_end = 0.0
+        self._update_seconds = self._last_update_end = 0.0
         self._throttle_timer = QTimer(self)
         self._throttle_timer.setSingleShot(True)
         self._throttle_timer.timeout.connect(self._apply_pending_frame)
@@ -351,7 +351,7 @@ class NetworkDiagram(QGraphicsView):
             self._apply_pending_frame()
 
     def _throttle_delay_ms(self) -> int:
-        cost = self._update_seconds + self._paint_seconds
+        cost = self._update_seconds + self.last_paint_seconds
         if cost < FAST_FRAME_SECONDS:
             return 0
         return round(1000 * (self._last_update_end + 2 * cost - time.perf_counter()))
@@ -374,12 +374,6 @@ class NetworkDiagram(QGraphicsView):
         self._refresh_visible_tooltip()
         self._last_update_end = time.perf_counter()
         self._update_seconds = self._last_update_end - start
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        """Paint, timing it: large networks are then redrawn less often."""
-        start = time.perf_counter()
-        super().paintEvent(event)
-        self._paint_seconds = time.perf_counter() - start
 
     # --- building -------------------------------------------------------------------
     def _rebuild(self, architecture: tuple[tuple[int, ...], tuple[str, ...]]) -> None:

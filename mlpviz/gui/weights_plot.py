@@ -15,6 +15,7 @@ from mlpviz.core.frame import Frame
 from mlpviz.core.scales import weight_color_limit
 from mlpviz.core.snapshot import Snapshot
 
+from .paint_cost import PaintTimed
 from .style import FOREGROUND, diverging_colormap, remove_export_menu
 
 HISTOGRAM_BINS = 41
@@ -82,7 +83,7 @@ class CountAxis(pg.AxisItem):
         return [f"{value:.0f}" if float(value).is_integer() else "" for value in values]
 
 
-class WeightsPlot(pg.GraphicsLayoutWidget):
+class WeightsPlot(PaintTimed, pg.GraphicsLayoutWidget):
     """A diverging heatmap per layer (rows = neurons j, columns = inputs k) and a histogram.
 
     The colour scale is ±L with L = max(1, the run's largest |w| up to the frame drawn)

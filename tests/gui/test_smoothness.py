@@ -328,17 +328,34 @@ def test_speed_is_at_most_that_many_updates_per_frame(qtbot, bare_worker):
     assert 0 < running[0] < 100
 
 
-def test_a_slow_view_is_drawn_less_often_while_playing(qtbot, monkeypatch):
-    """A view whose drawing is slow (the regions of a large network) takes at most a quarter
-    of the time while playing; a paused frame draws every view."""
+class FakeClock:
+    """frames.py's time, advanced by a test's frames and by its views' drawing (which takes
+    the GUI thread's time)."""
+
+    now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+    thread_time = monotonic
+
+
+def director_on(monkeypatch, clock, views):
+    """A FrameDirector drawing ``views`` at every frame on ``clock``; and the playground
+    session whose snapshots a test gives it."""
     from mlpviz.gui import frames
     from mlpviz.gui.app_state import AppState
 
-    class Clock:  # frames.py's time: advanced by the frames and by the views' drawing
-        now = 0.0
+    monkeypatch.setattr(frames, "time", clock)
+    session = playground_session()
+    state = AppState(session.dataset, session.network_config, PLAYGROUND, 0.5)
+    return frames.FrameDirector(state, None, views=views, slow_views=[]), session
 
-        def monotonic(self):
-            return self.now
+
+def test_a_slow_view_is_drawn_less_often_while_playing(qtbot, monkeypatch):
+    """A view whose drawing is slow (the regions of a large network) takes at most its share
+    of the time while playing; a paused frame draws every view."""
+    from mlpviz.gui import frames
 
     class View:
         def __init__(self, cost):
@@ -348,12 +365,9 @@ def test_a_slow_view_is_drawn_less_often_while_playing(qtbot, monkeypatch):
             self.drawn += 1
             clock.now += self.cost
 
-    clock = Clock()
-    monkeypatch.setattr(frames, "time", clock)
-    session = playground_session()
-    state = AppState(session.dataset, session.network_config, PLAYGROUND, 0.5)
+    clock = FakeClock()
     cheap, slow = View(0.002), View(1.0)  # a new dataset of many points: slow, once
-    director = frames.FrameDirector(state, None, views=[cheap, slow], slow_views=[])
+    director, session = director_on(monkeypatch, clock, [cheap, slow])
     director.receive(session.snapshot(running=False))
     qtbot.waitUntil(lambda: slow.drawn == 1, timeout=TIMEOUT_MS)
     slow.cost, slow.drawn, cheap.drawn, clock.now = 0.05, 0, 0, 0.0
@@ -368,3 +382,92 @@ def test_a_slow_view_is_drawn_less_often_while_playing(qtbot, monkeypatch):
     drawn = slow.drawn
     director.receive(session.snapshot(running=False))
     qtbot.waitUntil(lambda: slow.drawn == drawn + 1, timeout=TIMEOUT_MS)
+
+
+def test_a_view_costly_to_paint_is_drawn_less_often_while_playing(qtbot, monkeypatch):
+    """What a view's paint costs (``take_paint_seconds``) counts with its show_frame: a
+    view quick to set but slow to paint takes at most its share of the time."""
+    from mlpviz.gui import frames
+
+    class View:
+        def __init__(self, paint_cost):
+            self.paint_cost, self.drawn, self.painted, self.to_paint = paint_cost, 0, 0.0, False
+
+        def show_frame(self, frame):
+            self.drawn += 1
+            self.to_paint = True
+
+        def paint(self):  # what Qt does after the frame's views have been set
+            if self.to_paint:
+                clock.now += self.paint_cost
+                self.painted, self.to_paint = self.paint_cost, False
+
+        def take_paint_seconds(self):
+            painted, self.painted = self.painted, 0.0
+            return painted
+
+    clock = FakeClock()
+    cheap, costly = View(0.0), View(0.05)
+    director, session = director_on(monkeypatch, clock, [cheap, costly])
+    running = session.snapshot(running=True)
+    for _ in range(200):
+        clock.now += 0.02
+        director.receive(running)
+        QCoreApplication.processEvents()
+        costly.paint()
+    assert cheap.drawn == 200
+    share, one_more = costly.drawn * costly.paint_cost / clock.now, costly.paint_cost / clock.now
+    assert frames.MAX_VIEW_SHARE / 2 <= share <= frames.MAX_VIEW_SHARE + one_more
+
+
+def test_a_view_in_a_tab_behind_costs_nothing_while_playing_and_catches_up_when_shown(
+    qtbot, window
+):
+    """The feature space, in a tab behind the diagram, is not drawn while playing; choosing
+    its tab draws the frame on screen."""
+    from PySide6.QtWidgets import QDockWidget
+
+    view = window.feature_space
+    drawn = []
+    show_frame = view.show_frame
+    view.show_frame = lambda frame: (drawn.append(frame), show_frame(frame))
+    playground_in_window(qtbot, window)
+    window.findChild(QDockWidget, "diagramDock").raise_()
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration > 1000, timeout=TIMEOUT_MS)
+    assert not any(frame.snapshot.running for frame in drawn)
+    window.findChild(QDockWidget, "featureSpaceDock").raise_()
+    qtbot.waitUntil(lambda: any(frame.snapshot.running for frame in drawn), timeout=TIMEOUT_MS)
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: not window.frame.snapshot.running, timeout=TIMEOUT_MS)
+    assert view.plot.frame is window.frame
+
+
+def test_two_costly_views_are_drawn_in_two_frames_while_playing(qtbot, monkeypatch):
+    """Two views that together exceed a frame's drawing budget are drawn in turns (one
+    waits a frame, never more), not in one long pass of the event loop."""
+    from mlpviz.gui import frames
+
+    class View:
+        def __init__(self, name, cost):
+            self.name, self.cost = name, cost
+
+        def show_frame(self, frame):
+            drawn[-1].append(self.name)
+            clock.now += self.cost
+
+    clock, drawn = FakeClock(), []
+    cost = 0.6 * frames.FRAME_DRAW_BUDGET_SECONDS
+    label, regions, diagram = View("label", 0.0001), View("regions", cost), View("diagram", cost)
+    director, session = director_on(monkeypatch, clock, [label, regions, diagram])
+    running = session.snapshot(running=True)
+    for _ in range(40):
+        drawn.append([])
+        clock.now += 1.0  # long enough for every view to be due at every frame
+        director.receive(running)
+        QCoreApplication.processEvents()
+    assert all("label" in names for names in drawn)
+    costly = [[name for name in names if name != "label"] for names in drawn[2:]]
+    assert all(len(names) == 1 for names in costly)
+    assert all(names in (["regions"], ["diagram"]) for names in costly)
+    assert {"regions", "diagram"} == {name for names in costly[:2] for name in names}
