@@ -423,7 +423,11 @@ def write_archive(path: str | os.PathLike, manifest: dict, arrays: dict[str, np.
     text = json.dumps(manifest, allow_nan=False, indent=1, ensure_ascii=False)
 
     def write(handle: IO[bytes]) -> None:
-        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as zip_file:
+        # Level 1: a large session (epoch orders of 100,000 samples in each checkpoint)
+        # deflated at the default level took 5.6 s, long enough to stall an autosave.
+        with zipfile.ZipFile(
+            handle, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1
+        ) as zip_file:
             zip_file.writestr(MANIFEST, text.encode("utf-8"))
             for name, array in arrays.items():
                 with zip_file.open(f"{name}.npy", "w") as member:
