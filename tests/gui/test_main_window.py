@@ -352,3 +352,32 @@ def test_the_loss_plot_hides_its_accuracy_plot_when_short_and_shows_it_again(qtb
     qtbot.waitUntil(lambda: not plot.accuracy_plot.isVisible())
     plot.resize(400, COMPACT_HEIGHT + 100)
     qtbot.waitUntil(plot.accuracy_plot.isVisible)
+
+
+def test_garbage_is_collected_in_the_gui_thread_only_while_a_window_is_open(qtbot, settings):
+    """A collection in the worker's thread destroyed PySide wrappers there and froze the
+    window: while a window lives, automatic collection is off and the GUI thread collects."""
+    import gc
+    import threading
+
+    from mlpviz.gui import MainWindow
+
+    collected_in = []
+    gc.callbacks.append(lambda phase, info: collected_in.append(threading.current_thread()))
+    main = MainWindow(settings=settings)
+    qtbot.addWidget(main)
+    try:
+        assert not gc.isenabled()
+        collected_in.clear()
+        garbage = []
+        for _ in range(5000):  # cycles, past generation 0's threshold
+            cycle = []
+            cycle.append(cycle)
+            garbage.append(cycle)
+        del garbage
+        qtbot.waitUntil(lambda: bool(collected_in), timeout=3000)
+        assert set(collected_in) == {threading.main_thread()}
+    finally:
+        main.close()
+        gc.callbacks.pop()
+    assert gc.isenabled()
