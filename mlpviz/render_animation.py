@@ -33,7 +33,13 @@ from mlpviz.core.errors import MlpvizError
 from mlpviz.core.frame import Frame
 from mlpviz.core.session import Session
 from mlpviz.gui.style import CLASS_COLORS, FOREGROUND
-from mlpviz.render import PlaneFigure, data_plane_figure, feature_space_figure, paint_plane
+from mlpviz.render import (
+    PlaneFigure,
+    data_plane_figure,
+    ensure_application,
+    feature_space_figure,
+    paint_plane,
+)
 
 MAX_FRAMES = 300  # "a few hundred": long runs are thinned to this many checkpoints
 MAX_FRAME_RATE = 25  # frames per second at most: shorter GIF delays are not honoured
@@ -271,7 +277,6 @@ def write_animation(
     ``cancelled()`` is asked before each, and True raises Cancelled with nothing written.
     """
     # Fonts cannot be drawn without a QApplication (the CLI has none until here).
-    from mlpviz.render import ensure_application
 
     ensure_application()
     target = Path(path)

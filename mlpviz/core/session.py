@@ -290,7 +290,10 @@ class Session:
         ``interrupt`` is asked while the network is evaluated; True raises Interrupted,
         with the session unchanged.
         """
-        metrics = self._live_metrics(interrupt)
+        # The newest checkpoint is nearly always the live state: its metrics and trainer
+        # state then serve (evaluating a large set again would cost a frame).
+        newest = self._timeline[-1] if self._newest_is_live() else None
+        metrics = self.evaluate(interrupt) if newest is None else newest.metrics
         row = (self.iteration, *_metric_values(metrics))
         self._history.show_newest(row)
         return Snapshot(
@@ -310,7 +313,7 @@ class Session:
             feature_axes=self._timeline[-1].feature_axes,
             norms=self._timeline.norms(),
             training=self._training_config,
-            trainer=self._live_trainer_state(),
+            trainer=self._live_trainer_state(newest),
         )
 
     def _newest_is_live(self) -> bool:
@@ -320,17 +323,10 @@ class Session:
             newest.params, self._net.params
         )
 
-    def _live_metrics(self, interrupt: Callable[[], bool] | None) -> Metrics:
-        """The live network's metrics: those of the newest checkpoint when it is the live
-        state (evaluating a large set again would cost a frame)."""
-        if self._newest_is_live():
-            return self._timeline[-1].metrics
-        return self.evaluate(interrupt)
-
-    def _live_trainer_state(self) -> TrainerState:
-        """The trainer's state for a snapshot: the newest checkpoint's when it is the live
-        state (no copy of the epoch's order), else a copy of the live trainer's."""
-        if self._newest_is_live() or self._trainer is None:
+    def _live_trainer_state(self, newest: Checkpoint | None) -> TrainerState:
+        """The trainer's state for a snapshot: ``newest``'s when it is the live state (no copy
+        of the epoch's order), else a copy of the live trainer's."""
+        if newest is not None or self._trainer is None:
             return self._timeline[-1].trainer
         return self._trainer.state()
 
