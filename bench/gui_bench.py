@@ -12,7 +12,7 @@ from a click on Pause to the paused frame drawn; then larger cases (8 × 64 tanh
 training points, full batch; xor [8,8] on 200,000 points, batch 10), the headless rates of
 the same nets, and the cost of a frame drawn from the timeline against a live one.
 
-    python3 bench/gui_bench.py [--seconds 3] [--quick]
+    python3 bench/gui_bench.py [--seconds 3] [--quick] [--cases 8×64 circle] [--view-costs]
 """
 
 from __future__ import annotations
@@ -227,6 +227,18 @@ class Row:
     regions: float  # decision regions drawn per second
     lateness: float  # p95, ms
     frame_cost: float  # ms
+    gui_cpu: float  # the GUI thread's CPU time per live frame, ms
+    view_costs: dict[str, float]  # what drawing each view costs the GUI thread lately, ms
+
+
+def view_costs(window: MainWindow) -> dict[str, float]:
+    """Milliseconds of the GUI thread's CPU time drawing each view (its show_frame and paint)
+    takes lately, as the FrameDirector measures it to pace the views."""
+    costs = {}
+    for paced in window._frames._views:
+        name = getattr(paced.view, "objectName", lambda: "")() or type(paced.view).__name__
+        costs[name] = 1000 * paced.cost
+    return costs
 
 
 def measure_speed(window: MainWindow, probe: Probe, speed: int | None, seconds: float) -> Row:
@@ -235,9 +247,9 @@ def measure_speed(window: MainWindow, probe: Probe, speed: int | None, seconds: 
     pump(0.5)  # warm-up: the worker measures what a frame costs
     first = window.last_snapshot.iteration
     probe.start()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.thread_time()
     pump(seconds)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
     probe.stop()
     updates = window.last_snapshot.iteration - first
     frame_cost = 1000 * window._worker.frame_cost
@@ -247,6 +259,8 @@ def measure_speed(window: MainWindow, probe: Probe, speed: int | None, seconds: 
         probe.regions / elapsed,
         probe.p95_lateness(),
         frame_cost,
+        1000 * cpu / max(probe.frames, 1),
+        view_costs(window),
     )
     set_playing(window, False)
     pump(0.2)
@@ -379,13 +393,25 @@ def load() -> str:
     return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-def print_row(case: Case, speed: int | None, row: Row) -> None:
+def print_row(case: Case, speed: int | None, row: Row, costs: bool = False) -> None:
+    """A line of the table; ``costs``, then a line of what each view costs to draw."""
     times = f"{row.updates / case.playground:.1f}×" if case.playground else "—"
     print(
         f"| {case.label} | {speed_name(speed)} | {row.updates:,.0f} | {times} | "
-        f"{row.frames:.1f} | {row.regions:.1f} | {row.lateness:.1f} | {row.frame_cost:.1f} |",
+        f"{row.frames:.1f} | {row.regions:.1f} | {row.lateness:.1f} | {row.frame_cost:.1f} | "
+        f"{row.gui_cpu:.1f} |",
         flush=True,
     )
+    if costs:
+        drawn = sorted(row.view_costs.items(), key=lambda item: -item[1])
+        print("|   views' CPU, ms: " + ", ".join(f"{n} {ms:.1f}" for n, ms in drawn if ms >= 0.1))
+
+
+def chosen(cases: tuple[Case, ...], names: list[str] | None) -> tuple[Case, ...]:
+    """The ``cases`` whose label contains one of ``names`` (all of them for None)."""
+    if names is None:
+        return cases
+    return tuple(case for case in cases if any(name in case.label for name in names))
 
 
 def main() -> None:
@@ -397,7 +423,20 @@ def main() -> None:
         action="store_true",
         help="play in the worker's thread, not in the training process (the old design)",
     )
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        metavar="NAME",
+        help="only the cases whose label contains one of these (circle, xor, spiral, 8×64, 200k)",
+    )
+    parser.add_argument(
+        "--view-costs",
+        action="store_true",
+        help="after each row, the CPU time each view takes to draw (show_frame and paint)",
+    )
     args = parser.parse_args()
+    playground_cases = chosen(PLAYGROUND_CASES, args.cases)
+    large_cases = chosen(LARGE_CASES, args.cases)
     worker_module.PLAY_IN_SEPARATE_PROCESS = not args.in_thread
     speeds = (DEFAULT_SPEED, None) if args.quick else SPEEDS
     rng = np.random.default_rng(0)
@@ -412,24 +451,25 @@ def main() -> None:
         probe = Probe(window)
         print(
             "\n| case | speed | updates/s | × TFP | frames/s | regions/s | p95 late, ms "
-            "| frame cost, ms |\n|---|---|---:|---:|---:|---:|---:|---:|"
+            "| frame cost, ms | GUI CPU/frame, ms |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
         )
         latencies: dict[str, tuple[list[float], PauseTiming, float]] = {}
-        for case in PLAYGROUND_CASES:
+        for case in playground_cases:
             load_case(window, case)
             for speed in speeds:
                 row = measure_speed(window, probe, speed, args.seconds)
-                print_row(case, speed, row)
+                print_row(case, speed, row, args.view_costs)
             per_frame = row.updates / row.frames  # at Max, the last speed
             choose_speed(window, None)
             set_playing(window, True)
             clicks = click_latencies(window, max(3, int(args.seconds * 3)), rng)
             pause = pause_timing(window, rng.uniform(0.15, 0.35))
             latencies[case.label] = (clicks, pause, per_frame)
-        for case in LARGE_CASES:
+        for case in large_cases:
             load_case(window, case)
             for speed in (DEFAULT_SPEED, None):
-                print_row(case, speed, measure_speed(window, probe, speed, args.seconds))
+                row = measure_speed(window, probe, speed, args.seconds)
+                print_row(case, speed, row, args.view_costs)
         print(f"\n{load()}\n\nAt Max: a click on the plane until it is painted with the point;")
         print("a click on Pause until the paused frame is drawn, and the updates it shows more")
         print("than the frame on screen at the click (one frame holds about N)")
@@ -439,14 +479,15 @@ def main() -> None:
                 f"({len(clicks)} clicks); pause {pause.milliseconds:5.1f} ms, "
                 f"{pause.updates} updates (N = {per_frame:.0f})"
             )
-        load_case(window, PLAYGROUND_CASES[1])
-        window._worker.step(2000)
-        wait_until(lambda: window.last_snapshot.iteration == 2000)
-        past, live = frame_costs(window)
-        print(f"  xor: a frame from the timeline {past:.1f} ms, a live one {live:.1f} ms")
+        if PLAYGROUND_CASES[1] in playground_cases:
+            load_case(window, PLAYGROUND_CASES[1])
+            window._worker.step(2000)
+            wait_until(lambda: window.last_snapshot.iteration == 2000)
+            past, live = frame_costs(window)
+            print(f"  xor: a frame from the timeline {past:.1f} ms, a live one {live:.1f} ms")
         window.close_discarding_changes()
     print("\nHeadless, one thread: Trainer.step/s and Session.step/s")
-    for case in PLAYGROUND_CASES + LARGE_CASES:
+    for case in playground_cases + large_cases:
         trainer, session = headless_rates(case)
         print(f"  {case.label:20} {trainer:9,.0f} {session:9,.0f}")
     print(load())

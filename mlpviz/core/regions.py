@@ -6,14 +6,23 @@ use these, so a network looks the same in the window and on a slide.
 from __future__ import annotations
 
 import functools
+import math
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .network import MLP
 
 WHITE_MIX = 0.45
 """Share of white in a confident region's colour, so that points of its class stay visible."""
 
 UNCERTAIN_FADE = 0.7
 """How much further toward white a cell fades as the network becomes unsure (0 = not at all)."""
+
+CELL_STEP = 10
+"""A grid coarser than full (see :func:`affordable_cells`) has a multiple of this many cells
+a side."""
 
 
 def cell_centres(span: tuple[float, float], cells: int) -> np.ndarray:
@@ -33,6 +42,32 @@ def grid_for_view(
     """
     grid_x, grid_y = np.meshgrid(cell_centres(x_range, cells), cell_centres(y_range, cells))
     return np.column_stack([grid_x.ravel(), grid_y.ravel()])
+
+
+def region_output(
+    net: MLP, x_range: tuple[float, float], y_range: tuple[float, float], cells: int
+) -> np.ndarray:
+    """The network's output ŷ over a ``cells × cells`` grid of the rectangle, shape
+    (cells, cells, n_out), laid out as the region image (row 0 at the bottom), with "no
+    opinion" where it is not finite (:func:`unsure_where_undefined`).
+
+    Evaluated in ``net``'s dtype: the data plane passes a float32 copy, about three times
+    faster, since colours need no more. ``cells`` is the image's resolution: the same network
+    and rectangle at the same ``cells`` always give the same bits.
+    """
+    grid = grid_for_view(x_range, y_range, cells)
+    return unsure_where_undefined(net.predict_proba(grid)).reshape(cells, cells, -1)
+
+
+def affordable_cells(seconds_per_cell: float, budget: float, full: int, least: int) -> int:
+    """The side of the finest square grid whose image costs at most ``budget`` seconds when a
+    cell costs ``seconds_per_cell``: ``full`` when that fits, else a multiple of CELL_STEP
+    below it (a cost measured a little differently from one frame to the next keeps the same
+    grid), and never fewer than ``least`` cells a side."""
+    if seconds_per_cell * full * full <= budget:
+        return full
+    side = math.isqrt(int(budget / seconds_per_cell))
+    return min(full, max(least, side - side % CELL_STEP))
 
 
 def class_probabilities(output: np.ndarray) -> np.ndarray:

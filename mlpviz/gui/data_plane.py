@@ -31,10 +31,11 @@ from mlpviz.core.neurons import (
     hidden_activations,
 )
 from mlpviz.core.regions import (
+    affordable_cells,
     cell_centres,
     grid_for_view,
     region_image,
-    unsure_where_undefined,
+    region_output,
 )
 from mlpviz.core.snapshot import Snapshot
 from mlpviz.gui.paint_cost import PaintTimed
@@ -50,7 +51,14 @@ from mlpviz.gui.style import (
 )
 
 GRID_CELLS = 150
-"""The decision regions are a GRID_CELLS × GRID_CELLS image over the visible view."""
+"""The decision regions are a GRID_CELLS × GRID_CELLS image over the visible view …"""
+PLAYING_REGION_SECONDS = 0.008
+"""… except while playing when that costs the GUI thread more than this (a large network):
+the image is then computed on the finest coarser grid that costs at most this much."""
+MIN_PLAYING_CELLS = 50
+"""… though never on fewer than this many cells a side."""
+REGION_COST_WEIGHT = 0.3
+"""Weight of the newest computation in the measured cost of a cell of the image."""
 
 POINT_SIZE = 9
 LABEL_STYLE = {"font-size": "12pt"}
@@ -513,6 +521,8 @@ class DataPlane(PaintTimed, pg.PlotWidget):
         self._ring_position: tuple[float, float] | None = None
         self._grid_key: tuple[float, ...] | None = None
         self._grid = np.empty((0, 2))
+        self._cells = GRID_CELLS  # the background image's resolution
+        self._seconds_per_cell = 0.0  # CPU time computing it takes, per cell, lately
         self._stroke_ids = itertools.count(1)
         self._stroke_id = 0
         self._last_spray: tuple[QPointF, float] | None = None
@@ -626,11 +636,26 @@ class DataPlane(PaintTimed, pg.PlotWidget):
         return self._current_class
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        """Colour the decision regions of ``snapshot.net`` over the visible view."""
+        """Colour the decision regions of ``snapshot.net`` over the visible view: on a
+        GRID_CELLS grid, or a coarser one while playing when that costs too much (see
+        :attr:`region_cells`)."""
         self._snapshot = snapshot
         # Colours need no float64: float32 evaluates the grid about three times faster.
         self._region_net = snapshot.net.astype(np.float32)
+        self._cells = self._playing_cells() if snapshot.running else GRID_CELLS
         self._draw_regions()
+
+    @property
+    def region_cells(self) -> int:
+        """The side of the grid the background is computed on: GRID_CELLS, except for a
+        running frame when computing it costs more than PLAYING_REGION_SECONDS. A paused,
+        stepped or scrubbed frame is always drawn in full, so they are the same picture."""
+        return self._cells
+
+    def _playing_cells(self) -> int:
+        return affordable_cells(
+            self._seconds_per_cell, PLAYING_REGION_SECONDS, GRID_CELLS, MIN_PLAYING_CELLS
+        )
 
     def show_frame(self, frame: Frame) -> None:
         """Draw the frame's points (test points hollow) and its network's regions; each is
@@ -767,17 +792,17 @@ class DataPlane(PaintTimed, pg.PlotWidget):
         if self._snapshot is None:
             return
         (x0, x1), (y0, y1) = self._view_box.viewRange()
-        grid = self._grid_for(x0, x1, y0, y1)
         net = self._region_net
+        started = time.thread_time()  # the GUI thread's own time, as frames.py measures
         if self._has_neuron(net):
-            colors = self._draw_neuron_map(net, grid, (x0, x1), (y0, y1))
+            colors = self._draw_neuron_map(net, (x0, x1), (y0, y1))
         else:
             self._neuron_values = None
             self.map_caption.setVisible(False)
-            output = unsure_where_undefined(net.predict_proba(grid))
-            output = output.reshape(GRID_CELLS, GRID_CELLS, -1)
+            output = region_output(net, (x0, x1), (y0, y1), self._cells)
             colors = region_image(output, self._region_palette)
             self._draw_boundaries(output, (x0, x1), (y0, y1))
+        self._note_region_cost(time.thread_time() - started)
         self._region_image.setImage(colors, levels=(0, 255))
         self._region_image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self._region_image.setVisible(True)
@@ -789,16 +814,26 @@ class DataPlane(PaintTimed, pg.PlotWidget):
         layer, j = self._neuron
         return 1 <= layer < net.depth and 1 <= j <= net.layer_sizes[layer]
 
-    def _draw_neuron_map(self, net: MLP, grid: np.ndarray, x_range, y_range) -> np.ndarray:
+    def _note_region_cost(self, seconds: float) -> None:
+        """Measure what a cell of the background costs (the next running frames' grid)."""
+        per_cell = seconds / self._cells**2
+        if self._seconds_per_cell == 0.0:
+            self._seconds_per_cell = per_cell
+        else:
+            self._seconds_per_cell += REGION_COST_WEIGHT * (per_cell - self._seconds_per_cell)
+
+    def _draw_neuron_map(self, net: MLP, x_range, y_range) -> np.ndarray:
         """The shown neuron's activation as colours, on its layer's shared scale, and its
         level line a = g(0) where w_jᵀa^{[l−1]} + b_j = 0."""
         layer, j = self._neuron
         activation = net.activations[layer - 1]
+        cells = self._cells
+        grid = self._grid_for(*x_range, *y_range, cells)
         layer_values = hidden_activations(net, grid, layer)[-1]
-        values = self._neuron_values = layer_values[:, j - 1].reshape(GRID_CELLS, GRID_CELLS)
+        values = self._neuron_values = layer_values[:, j - 1].reshape(cells, cells)
         level = activation_level(activation)
         limit = color_limit(layer_values, activation)
-        xs, ys = cell_centres(x_range, GRID_CELLS), cell_centres(y_range, GRID_CELLS)
+        xs, ys = cell_centres(x_range, cells), cell_centres(y_range, cells)
         segments = self._boundary_segments = marching_squares(values - level, xs, ys)
         self._boundary.setData(segments[:, [0, 2]].ravel(), segments[:, [1, 3]].ravel())
         self.map_caption.setHtml(_map_caption(layer, j, activation, level, limit))
@@ -823,7 +858,7 @@ class DataPlane(PaintTimed, pg.PlotWidget):
 
     def _draw_boundaries(self, output: np.ndarray, x_range, y_range) -> None:
         """The boundaries between every pair of regions (ŷ = 0.5 for one sigmoid output)."""
-        xs, ys = cell_centres(x_range, GRID_CELLS), cell_centres(y_range, GRID_CELLS)
+        xs, ys = cell_centres(x_range, self._cells), cell_centres(y_range, self._cells)
         segments = self._boundary_segments = decision_boundaries(output, xs, ys)
         self._boundary.setData(segments[:, [0, 2]].ravel(), segments[:, [1, 3]].ravel())
 
@@ -832,11 +867,11 @@ class DataPlane(PaintTimed, pg.PlotWidget):
         """The drawn boundaries as segments (s, 4) of x1, y1, x2, y2."""
         return self._boundary_segments
 
-    def _grid_for(self, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
+    def _grid_for(self, x0: float, x1: float, y0: float, y1: float, cells: int) -> np.ndarray:
         """The grid over the view, reused while the view does not move."""
-        key = (x0, x1, y0, y1)
+        key = (x0, x1, y0, y1, cells)
         if key != self._grid_key:
-            self._grid = grid_for_view((x0, x1), (y0, y1), GRID_CELLS).astype(np.float32)
+            self._grid = grid_for_view((x0, x1), (y0, y1), cells).astype(np.float32)
             self._grid_key = key
         return self._grid
 
