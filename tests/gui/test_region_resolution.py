@@ -72,9 +72,7 @@ def charge(monkeypatch, plane: DataPlane, per_cell: float) -> CellClock:
     return clock
 
 
-def test_a_costly_background_is_coarser_while_playing_and_full_when_paused(
-    plane, net, monkeypatch
-):
+def test_a_costly_background_is_coarser_while_playing_and_full_when_paused(plane, net, monkeypatch):
     charge(monkeypatch, plane, COSTLY)
     plane.show_snapshot(snapshot_of(net, running=False))
     assert plane.region_cells == GRID_CELLS
