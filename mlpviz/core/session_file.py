@@ -12,7 +12,11 @@ A zip archive (``archive.write_archive``) of ``manifest.json`` and a few ``.npy`
     ``last_is_transient``, ``trainings``: the distinct training settings, ``data_versions``:
     ``id`` and ``points`` of each, ``checkpoints``: per checkpoint the index of its training
     settings, its data version id, ``metrics``, ``weight_norms``, ``gradient_norms``,
-    ``largest_weight`` (the run's largest |w| so far) and ``trainer``; ``feature_axes``: true
+    ``largest_weight`` (the run's largest |w| so far) and ``trainer``, whose ``order_index``
+    says which of the ``orders`` is its epoch's; ``orders``: the length of each distinct sample
+    order of the checkpoints — the checkpoints of an epoch share one, and a 200,000-point
+    run's is 0.8 MB; a file without ``orders``, from an earlier mlpviz, holds each
+    checkpoint's order, concatenated, and no ``order_index``; ``feature_axes``: true
     when the arrays ``checkpoint_feature_*`` below are there — a file without them, from an
     earlier mlpviz, gets them derived along its checkpoints), ``history`` (``rows``,
     ``stride``, ``offered`` and the ``newest`` row shown beyond the kept ones, or null) and
@@ -26,9 +30,10 @@ arrays (P is the network's parameter count)
     ``data_X`` (m, features), ``data_y`` (m,) int64, ``data_test_mask`` (m,) bool: the
     current dataset and split; ``params`` (P,), ``optimizer_buffers`` (rows, P) and ``order``
     (n,) int64: the live network and trainer; ``checkpoint_params`` (checkpoints, P),
-    ``checkpoint_buffers`` (rows, P) and ``checkpoint_orders`` (Σn,) int64: the checkpoints'
-    in their order, concatenated; ``versions_X``, ``versions_y``, ``versions_test_mask``: the
-    data versions' in the order of ``data_versions``, concatenated; ``history`` (rows, 5);
+    ``checkpoint_buffers`` (rows, P): the checkpoints', in their order, and
+    ``checkpoint_orders`` (Σn,) int64: the distinct ``orders``, concatenated; ``versions_X``,
+    ``versions_y``, ``versions_test_mask``: the data versions' in the order of
+    ``data_versions``, concatenated; ``history`` (rows, 5);
     the checkpoints' feature axes (n: the last hidden layer's size, the inputs' without one;
     c: the number of checkpoints when n ≥ 3, else 0): ``checkpoint_feature_ranges``
     (checkpoints, 2, n) each neuron's lowest and highest activation so far (±inf before any
@@ -97,6 +102,7 @@ def _contents(parts: SessionParts) -> tuple[dict, dict[str, np.ndarray]]:
     version_ids = sorted({checkpoint.data_version for checkpoint in checkpoints})
     versions = [timeline.data_version(version) for version in version_ids]
     states = [checkpoint.trainer for checkpoint in checkpoints]
+    orders, order_indices = _distinct_orders(states)
     live = [] if parts.trainer is None else [parts.trainer]
     n_params = len(parts.params)
     manifest = {
@@ -123,9 +129,10 @@ def _contents(parts: SessionParts) -> tuple[dict, dict[str, np.ndarray]]:
                 {"id": version_id, "points": len(version.dataset)}
                 for version_id, version in zip(version_ids, versions)
             ],
+            "orders": [len(order) for order in orders],
             "checkpoints": [
-                _checkpoint_entry(checkpoint, trainings[checkpoint.training])
-                for checkpoint in checkpoints
+                _checkpoint_entry(checkpoint, trainings[checkpoint.training], order_index)
+                for checkpoint, order_index in zip(checkpoints, order_indices)
             ],
         },
         "history": _history_entry(parts.history),
@@ -137,10 +144,10 @@ def _contents(parts: SessionParts) -> tuple[dict, dict[str, np.ndarray]]:
         "data_test_mask": parts.data.test_mask,
         "params": parts.params,
         "optimizer_buffers": _buffer_rows(live, n_params),
-        "order": _orders(live),
+        "order": _concatenated([state.order for state in live if state.order is not None]),
         "checkpoint_params": np.stack([checkpoint.params for checkpoint in checkpoints]),
         "checkpoint_buffers": _buffer_rows(states, n_params),
-        "checkpoint_orders": _orders(states),
+        "checkpoint_orders": _concatenated(orders),
         "versions_X": np.concatenate([version.dataset.X for version in versions]),
         "versions_y": np.concatenate([version.dataset.y for version in versions]),
         "versions_test_mask": np.concatenate([version.test_mask for version in versions]),
@@ -162,7 +169,7 @@ def _feature_axes_arrays(axes: list[FeatureAxes]) -> dict[str, np.ndarray]:
     }
 
 
-def _checkpoint_entry(checkpoint: Checkpoint, training: int) -> dict:
+def _checkpoint_entry(checkpoint: Checkpoint, training: int, order_index: int | None) -> dict:
     metrics = checkpoint.metrics
     return {
         "training": training,
@@ -171,7 +178,7 @@ def _checkpoint_entry(checkpoint: Checkpoint, training: int) -> dict:
         "weight_norms": [_json_number(norm) for norm in checkpoint.weight_norms],
         "gradient_norms": [_json_number(norm) for norm in checkpoint.gradient_norms],
         "largest_weight": _json_number(checkpoint.largest_weight),
-        "trainer": _trainer_entry(checkpoint.trainer),
+        "trainer": _trainer_entry(checkpoint.trainer) | {"order_index": order_index},
     }
 
 
@@ -205,9 +212,24 @@ def _buffer_rows(states: list[TrainerState], n_params: int) -> np.ndarray:
     return np.array(rows, dtype=dtype).reshape(len(rows), n_params)
 
 
-def _orders(states: list[TrainerState]) -> np.ndarray:
-    """The sample orders of ``states`` that have one, concatenated."""
-    orders = [state.order for state in states if state.order is not None]
+def _distinct_orders(states: list[TrainerState]) -> tuple[list[np.ndarray], list[int | None]]:
+    """Each distinct sample order of ``states`` once, and the index of each state's in that
+    list (None for a state without one). The states of an epoch, which come one after the
+    other, share its order: each is compared with the one before."""
+    orders: list[np.ndarray] = []
+    indices: list[int | None] = []
+    for state in states:
+        if state.order is None:
+            indices.append(None)
+            continue
+        if not orders or not np.array_equal(orders[-1], state.order):
+            orders.append(state.order)
+        indices.append(len(orders) - 1)
+    return orders, indices
+
+
+def _concatenated(orders: list[np.ndarray]) -> np.ndarray:
+    """Sample ``orders`` end to end, as int64."""
     return np.concatenate([np.zeros(0, dtype=np.int64), *orders]).astype(np.int64)
 
 
@@ -324,6 +346,7 @@ class _TrainerEntry(NamedTuple):
     position: int
     step: int
     buffers: dict[str, int]  # each optimiser buffer's number of rows
+    order_index: int | None = None  # which of the timeline's shared orders is its epoch's
 
     @property
     def n_rows(self) -> int:
@@ -331,13 +354,13 @@ class _TrainerEntry(NamedTuple):
         return sum(self.buffers.values())
 
     def state(self, rows: np.ndarray, order: np.ndarray | None) -> TrainerState:
-        """The TrainerState with its buffer ``rows`` and its sample ``order`` (copies)."""
+        """The TrainerState with (copies of) its buffer ``rows`` and its sample ``order``
+        (as is: the checkpoints of an epoch share it, as they share it in the file)."""
         arrays, start = {}, 0
         for name, count in self.buffers.items():
             arrays[name] = [row.copy() for row in rows[start : start + count]]
             start += count
         optimizer = OptimizerState(self.step, arrays)
-        order = None if order is None else order.astype(np.intp)
         return TrainerState(self.iteration, self.epoch, optimizer, self.rng, order, self.position)
 
 
@@ -411,26 +434,47 @@ class _Reader:
             raise _ContentError(f"member '{name}.npy' holds NaN or infinite parameters")
         return array
 
-    def _orders(self, name: str, entries: list[_TrainerEntry]) -> list[np.ndarray | None]:
-        """The sample order of each trainer of ``entries`` (None for those without one)."""
-        lengths = [entry.order or 0 for entry in entries]
+    def _orders(
+        self, name: str, entries: list[_TrainerEntry], shared: list[int] | None
+    ) -> list[np.ndarray | None]:
+        """The sample order of each trainer of ``entries`` (None for those without one):
+        one of the ``shared`` orders of those lengths, or (None: a file from before they
+        were shared) one of its own each."""
+        if shared is None:
+            lengths = [entry.order for entry in entries if entry.order is not None]
+            orders = iter(self._packed_orders(name, lengths))
+            return [None if entry.order is None else next(orders) for entry in entries]
+        for entry in entries:
+            index = entry.order_index
+            known = index is not None and index < len(shared) and shared[index] == entry.order
+            if entry.order is not None and not known:
+                raise _ContentError("a checkpoint's order_index is no sample order of its length")
+        orders = self._packed_orders(name, shared)
+        return [None if entry.order is None else orders[entry.order_index] for entry in entries]
+
+    def _packed_orders(self, name: str, lengths: list[int]) -> list[np.ndarray]:
+        """Sample orders of ``lengths``, end to end in member ``name``, each checked."""
         packed = self._array(name, "<i8", (sum(lengths),))
         orders, start = [], 0
-        for entry, length in zip(entries, lengths):
+        for length in lengths:
             order = packed[start : start + length]
-            if entry.order is not None and not _is_permutation(order):
+            if not _is_permutation(order):
                 raise _ContentError(f"member '{name}.npy' holds an order that is no permutation")
-            orders.append(None if entry.order is None else order)
+            orders.append(order.astype(np.intp))
             start += length
         return orders
 
     def _trainer_states(
-        self, entries: list[_TrainerEntry], buffers: str, orders: str
+        self,
+        entries: list[_TrainerEntry],
+        buffers: str,
+        orders: str,
+        shared: list[int] | None = None,
     ) -> list[TrainerState]:
         n_rows = sum(entry.n_rows for entry in entries)
         rows = self._array(buffers, self._float, (n_rows, self._n_params))
         states, start = [], 0
-        for entry, order in zip(entries, self._orders(orders, entries)):
+        for entry, order in zip(entries, self._orders(orders, entries, shared)):
             states.append(entry.state(rows[start : start + entry.n_rows], order))
             start += entry.n_rows
         return states
@@ -468,6 +512,9 @@ class _Reader:
         position = entry.integer("position")
         if position >= (order or 1):
             raise _ContentError(f"{entry.where}.position is beyond its sample order")
+        order_index = None
+        if entry.value.get("order_index") is not None:
+            order_index = entry.integer("order_index")
         return _TrainerEntry(
             iteration=entry.integer("iteration"),
             epoch=entry.integer("epoch"),
@@ -476,6 +523,7 @@ class _Reader:
             position=position,
             step=entry.integer("optimizer_step"),
             buffers=_buffer_counts(entry.object("buffers"), training),
+            order_index=order_index,
         )
 
     def _rng_state(self, state: object, where: str) -> dict:
@@ -510,6 +558,7 @@ class _Reader:
             [checkpoint.trainer for checkpoint in checkpoints],
             "checkpoint_buffers",
             "checkpoint_orders",
+            self._shared_orders(entry),
         )
         restored = [
             Checkpoint(
@@ -533,6 +582,17 @@ class _Reader:
             restored, versions, _schedule(entry.object("schedule")), entry.flag("last_is_transient")
         )
         return timeline
+
+    @staticmethod
+    def _shared_orders(entry: _Object) -> list[int] | None:
+        """The lengths of the distinct sample orders the checkpoints share (``orders``), or
+        None for a file from before they were shared (each checkpoint holds its own)."""
+        if "orders" not in entry.value:
+            return None
+        lengths = entry.json_list("orders")
+        if not all(type(length) is int and 1 <= length <= MAX_COUNT for length in lengths):
+            raise _ContentError(f"{entry.where}.orders must hold whole numbers ≥ 1")
+        return lengths
 
     def _with_feature_axes(self, checkpoints: list[Checkpoint]) -> list[Checkpoint]:
         """``checkpoints`` with the feature axes the file holds for them."""

@@ -236,6 +236,59 @@ def test_a_file_without_feature_axes_gets_them_derived_along_its_checkpoints(xor
     assert_same_session(run, loaded)
 
 
+def archive_members(path) -> tuple[dict, dict[str, bytes]]:
+    """The manifest of a session file and its other members' bytes."""
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    return json.loads(members.pop(MANIFEST)), members
+
+
+def test_the_checkpoints_of_an_epoch_share_one_sample_order_in_the_file(xor, tmp_path):
+    """A 200,000-point run's order is 0.8 MB: written once per epoch, not per checkpoint."""
+    run = session(xor)  # 90 training points in batches of 16: an epoch is 6 updates
+    run.step(40)
+    run.save(tmp_path / "run.mlpviz")
+    manifest, members = archive_members(tmp_path / "run.mlpviz")
+    timeline = manifest["timeline"]
+    states = [run.timeline[index].trainer for index in range(len(run.timeline))]
+    epochs = {state.epoch for state in states if state.order is not None}
+    assert timeline["orders"] == [90] * len(epochs)
+    packed = np.load(io.BytesIO(members["checkpoint_orders.npy"]))
+    assert packed.shape == (90 * len(epochs),)
+    for state, entry in zip(states, timeline["checkpoints"]):
+        index = entry["trainer"]["order_index"]
+        assert (index is None) == (state.order is None)
+        if index is not None:
+            np.testing.assert_array_equal(packed[90 * index : 90 * (index + 1)], state.order)
+    loaded = Session.load(tmp_path / "run.mlpviz")
+    assert_same_session(run, loaded)
+    first, second = loaded.timeline[10].trainer, loaded.timeline[11].trainer
+    assert first.epoch == second.epoch and first.order is second.order  # shared in memory too
+    assert_continues_alike(run, loaded, 60)
+
+
+def test_a_file_with_an_order_per_checkpoint_still_loads(xor, tmp_path):
+    """Files written before the orders were shared hold each checkpoint's, end to end."""
+    run = session(xor)
+    run.step(40)
+    run.apply(dataset=xor.with_points([[1.0, 1.0]], 0))  # orders of another length
+    run.step(30)
+    run.save(tmp_path / "new.mlpviz")
+    manifest, members = archive_members(tmp_path / "new.mlpviz")
+    del manifest["timeline"]["orders"]
+    for entry in manifest["timeline"]["checkpoints"]:
+        del entry["trainer"]["order_index"]
+    states = [run.timeline[index].trainer for index in range(len(run.timeline))]
+    orders = [state.order for state in states if state.order is not None]
+    members["checkpoint_orders.npy"] = npy_bytes(np.concatenate(orders).astype(np.int64))
+    (tmp_path / "old.mlpviz").write_bytes(
+        zip_bytes({MANIFEST: json.dumps(manifest).encode()} | members)
+    )
+    loaded = Session.load(tmp_path / "old.mlpviz")
+    assert_same_session(run, loaded)
+    assert_continues_alike(run, loaded, 60)
+
+
 # --- bad files ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def saved(xor, tmp_path_factory):
@@ -254,6 +307,7 @@ def saved(xor, tmp_path_factory):
             if name != MANIFEST
         }
     assert manifest["trainer"]["order"] and len(arrays["checkpoint_orders"])
+    assert 1 < len(manifest["timeline"]["orders"]) < len(manifest["timeline"]["checkpoints"])
     return manifest, arrays
 
 
@@ -364,6 +418,24 @@ BAD_CONTENT = {
         "no permutation",
     ),
     "order of another length": (longer_live_order, "order does not fit the training set"),
+    "order index beyond the orders": (
+        set_in(f"{P}/trainer/order_index", 99),
+        "order_index is no sample order of its length",
+    ),
+    "order index of another length": (
+        lambda m, a: (
+            m["timeline"]["orders"].append(7)
+            or m["timeline"]["checkpoints"][3]["trainer"].update(
+                order_index=len(m["timeline"]["orders"]) - 1
+            )
+        ),
+        "order_index is no sample order of its length",
+    ),
+    "missing order index": (
+        set_in(f"{P}/trainer/order_index", None),
+        "order_index is no sample order of its length",
+    ),
+    "empty shared order": (set_in("timeline/orders/0", 0), "orders must hold whole numbers ≥ 1"),
     "unknown data version": (set_in(f"{P}/data_version", 99), "refers to no data version"),
     "unknown training index": (set_in(f"{P}/training", 7), "training must be a whole number"),
     "norms of another depth": (set_in(f"{P}/weight_norms", [1.0]), "norms for another number"),
