@@ -41,6 +41,8 @@ from .timeline import (
 from .trainer import Trainer, TrainerState, evaluate
 
 UNLIMITED_BYTES = 2**62
+ViewsMemory = tuple[float, FeatureAxes]
+"""What views carry along a run's checkpoints: the largest |w| so far, the feature axes."""
 EMPTY_TRAINING_SET = "Add some points to the training set first"
 ONE_CLASS = "Training needs points of at least two classes: add points of another class"
 
@@ -116,6 +118,8 @@ class Session:
         self._data_version = 0
         self._run_number = 0
         self.view_settings: dict = {}
+        # A resuming copy's: what each checkpoint's views memory grew from (``grown_from``).
+        self._grown_from: dict[int, ViewsMemory | None] | None = None
         self._start_run()
 
     # --- what the session holds -----------------------------------------------------------
@@ -411,12 +415,21 @@ class Session:
         session._trainer.restore(state.trainer)
         session._timeline = Timeline(UNLIMITED_BYTES, state.schedule)
         session._timeline.record(state.newest, state.data, transient=state.newest_is_transient)
+        session._grown_from = {}
         return session
+
+    def grown_from(self, iteration: int) -> ViewsMemory | None:
+        """(A ``resuming`` copy's.) The views memory the checkpoint of ``iteration`` grew its
+        own from: its previous kept checkpoint's, None when it had none. ``absorb`` takes
+        the checkpoint's as they are when its own previous one holds the same; forgotten once
+        asked."""
+        return self._grown_from.pop(iteration)
 
     def absorb(
         self,
         records: Sequence[tuple[Checkpoint, bool]],
         live: tuple[np.ndarray, TrainerState] | None = None,
+        grown_from: Sequence[ViewsMemory | None] | None = None,
     ) -> None:
         """Take what a ``resuming`` copy of this session recorded since ``live_state()``:
         its checkpoints in order, each with whether it was transient, and, when its live state
@@ -424,7 +437,9 @@ class Session:
         parameters and trainer state. This session then is exactly where the copy is.
 
         Checkpoints this timeline's schedule no longer wants (it was thinned meanwhile) are
-        left out, as if they had been recorded here.
+        left out, as if they had been recorded here. ``grown_from`` (the copy's
+        ``grown_from`` of each record) spares recomputing the views memory of a checkpoint
+        whose previous one here holds what the copy's held.
         """
         probe = self._net.copy()
         for position, (checkpoint, transient) in enumerate(records):
@@ -432,10 +447,15 @@ class Session:
             wanted = self._timeline.wants(checkpoint.iteration)
             if wanted or transient or newest:
                 # What views remember grows along the checkpoints kept here, which the copy's
-                # may outnumber (this timeline's schedule may have been thinned).
-                probe.params[...] = checkpoint.params
-                largest, axes = self._views_memory(probe)
-                checkpoint = replace(checkpoint, largest_weight=largest, feature_axes=axes)
+                # may outnumber (this timeline's schedule may have been thinned): the same
+                # computation from the same memory gives the copy's bits, else it is redone.
+                copied = grown_from is not None and _same_memory(
+                    grown_from[position], self._memory_before_next()
+                )
+                if not copied:
+                    probe.params[...] = checkpoint.params
+                    largest, axes = self._views_memory(probe)
+                    checkpoint = replace(checkpoint, largest_weight=largest, feature_axes=axes)
                 self._keep(checkpoint, transient or not wanted)
         if live is None and records:
             newest = records[-1][0]
@@ -695,6 +715,8 @@ class Session:
         metrics = self._measure(self._net, self._data, interrupt)  # first: it may be stopped
         if gradient_norms is None:
             gradient_norms = trainer.last_gradient_norms() if self.iteration > 0 else ()
+        if self._grown_from is not None:
+            self._grown_from[self.iteration] = self._memory_before_next()
         largest, feature_axes = self._views_memory(self._net)
         checkpoint = Checkpoint(
             params=self._net.params.copy(),
@@ -709,19 +731,27 @@ class Session:
         )
         self._keep(checkpoint, transient)
 
-    def _views_memory(self, net: MLP) -> tuple[float, FeatureAxes]:
+    def _views_memory(self, net: MLP) -> ViewsMemory:
         """What views carry from frame to frame, at ``net``'s state: the weights' colour scale
         (the run's largest |w| so far) and the feature space's axes, grown from the newest
-        checkpoint's. A transient newest checkpoint, which the next record replaces, does not
-        count: where playing paused must not change any later picture."""
-        timeline = self._timeline
-        kept = len(timeline) - (1 if timeline.last_is_transient else 0)
-        previous = timeline[kept - 1] if kept > 0 else None
+        checkpoint's (``_memory_before_next``)."""
+        previous = self._memory_before_next()
         largest = net.largest_weight()
         if previous is None:
             return largest, derive_axes(net, self._dataset.X, None)
-        largest = max(largest, previous.largest_weight)
-        return largest, derive_axes(net, self._dataset.X, previous.feature_axes)
+        largest = max(largest, previous[0])
+        return largest, derive_axes(net, self._dataset.X, previous[1])
+
+    def _memory_before_next(self) -> ViewsMemory | None:
+        """The views memory the next checkpoint grows from: the newest kept checkpoint's, or
+        None. A transient newest checkpoint, which the next record replaces, does not count:
+        where playing paused must not change any later picture."""
+        timeline = self._timeline
+        kept = len(timeline) - (1 if timeline.last_is_transient else 0)
+        if kept == 0:
+            return None
+        previous = timeline[kept - 1]
+        return previous.largest_weight, previous.feature_axes
 
     def _keep(self, checkpoint: Checkpoint, transient: bool) -> None:
         """Add ``checkpoint`` (of the current data) to the timeline and its metrics to the
@@ -746,6 +776,22 @@ class Session:
         train_loss, train_accuracy = evaluate(net, dataset.X[~mask], dataset.y[~mask], interrupt)
         test_loss, test_accuracy = evaluate(net, dataset.X[mask], dataset.y[mask], interrupt)
         return Metrics(train_loss, test_loss, train_accuracy, test_accuracy)
+
+
+def _same_memory(a: ViewsMemory | None, b: ViewsMemory | None) -> bool:
+    """Whether two views memories hold the same bits (None: no memory)."""
+    if a is None or b is None:
+        return a is b
+    if a[0] != b[0]:
+        return False
+    fields = ("low", "high", "centre", "basis", "extent")
+    return all(_same_array(getattr(a[1], f), getattr(b[1], f)) for f in fields)
+
+
+def _same_array(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
 
 
 def _metric_values(metrics: Metrics) -> tuple[float, float, float, float]:

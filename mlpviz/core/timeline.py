@@ -286,10 +286,14 @@ class Timeline:
         return dropped
 
     def forget_all_but_newest(self) -> None:
-        """Keep only the newest checkpoint (a timeline whose earlier checkpoints are kept
-        elsewhere: the training process sends them to the app's session)."""
+        """Keep only the newest checkpoint and, when it is transient, the newest one kept
+        before it, which the next checkpoint's views memory grows from (a timeline whose
+        earlier checkpoints are kept elsewhere: the training process sends them to the app's
+        session)."""
+        newest_kept = len(self._checkpoints) - 2 if self.last_is_transient else None
         for position in range(len(self._checkpoints) - 2, -1, -1):
-            self._drop(position)
+            if position != newest_kept:
+                self._drop(position)
 
     def _drop(self, position: int) -> None:
         checkpoint = self._checkpoints.pop(position)

@@ -28,7 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .errors import DivergenceError, MlpvizError
-from .session import Session
+from .session import Session, ViewsMemory
 from .timeline import Checkpoint
 from .trainer import TrainerState
 
@@ -49,21 +49,24 @@ class Pace:
 
 @dataclass(frozen=True)
 class Progress:
-    """Checkpoints recorded since the previous message, each with whether it is transient."""
+    """Checkpoints recorded since the previous message, each with whether it is transient,
+    and the views memory each grew from (``Session.grown_from``, for ``Session.absorb``)."""
 
     records: Records
+    grown_from: list[ViewsMemory | None] | None = None
 
 
 @dataclass(frozen=True)
 class Stopped:
     """The burst ended: the last checkpoints, the copy's live parameters and trainer state,
-    and why it ended when it was not asked to (``divergence``: (message, loss); ``problem``:
-    a message for the user)."""
+    why it ended when it was not asked to (``divergence``: (message, loss); ``problem``:
+    a message for the user), and what the checkpoints' views memory grew from."""
 
     records: Records
     live: tuple[np.ndarray, TrainerState]
     divergence: tuple[str, float] | None = None
     problem: str | None = None
+    grown_from: list[ViewsMemory | None] | None = None
 
 
 class TrainingProcess:
@@ -217,17 +220,25 @@ def _train_burst(connection: Connection, halt, session: Session, limit: int, pac
         if divergence or problem or done >= limit or halted():
             break
         records, sent = _new_records(session, sent)
-        connection.send(Progress(records))
+        connection.send(Progress(records, _grown_from(session, records)))
         if pace.per_frame is not None:
             _sleep_until(frame_end, halted)
     records, _ = _new_records(session, sent)
-    connection.send(Stopped(records, session.live_point(), divergence, problem))
+    grown_from = _grown_from(session, records)
+    connection.send(Stopped(records, session.live_point(), divergence, problem, grown_from))
 
 
 def _sleep_until(deadline: float, halted) -> None:
     """Wait until ``deadline`` (monotonic), looking at ``halted`` every millisecond."""
     while not halted() and (left := deadline - time.monotonic()) > 0:
         time.sleep(min(left, HALT_POLL_SECONDS))
+
+
+def _grown_from(session: Session, records: Records) -> list[ViewsMemory | None]:
+    """What each checkpoint of ``records`` grew its views memory from: ``absorb`` takes the
+    memory as computed here when its own previous checkpoint holds the same (sparing the
+    app's process a forward pass of the reference samples per checkpoint)."""
+    return [session.grown_from(checkpoint.iteration) for checkpoint, _ in records]
 
 
 def _new_records(session: Session, sent: int) -> tuple[Records, int]:

@@ -443,7 +443,7 @@ class TrainingWorker(QObject):
         try:
             for message in messages:
                 live = message.live if isinstance(message, Stopped) else None
-                self._session.absorb(message.records, live)
+                self._session.absorb(message.records, live, message.grown_from)
         finally:
             with self._turn:
                 self._absorbing = False

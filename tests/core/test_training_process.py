@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from mlpviz.core import session as session_module
 from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import make_preset
 from mlpviz.core.errors import DivergenceError
@@ -31,13 +32,32 @@ def spiral_session(
 
 
 def train_remotely(process: TrainingProcess, session: Session, limit: int) -> Stopped:
-    """Run a burst to its end, absorbing every message; returns the last."""
+    """Run a burst to its end, absorbing every message as the worker does; returns the last."""
     process.start(session, limit, FRAME)
     message = None
     while process.running:
         for message in process.receive(0.05):
-            session.absorb(message.records, message.live if isinstance(message, Stopped) else None)
+            absorb(session, message)
     return message
+
+
+def absorb(session: Session, message) -> None:
+    live = message.live if isinstance(message, Stopped) else None
+    session.absorb(message.records, live, message.grown_from)
+
+
+class AxesCounter:
+    """Counts the feature axes derived in this process (the child's are not counted)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.count = 0
+        derive = session_module.derive_axes
+
+        def counted(*args, **kwargs):
+            self.count += 1
+            return derive(*args, **kwargs)
+
+        monkeypatch.setattr(session_module, "derive_axes", counted)
 
 
 def assert_same_run(remote: Session, local: Session) -> None:
@@ -50,6 +70,10 @@ def assert_same_run(remote: Session, local: Session) -> None:
         assert theirs.metrics == ours.metrics
         assert theirs.gradient_norms == ours.gradient_norms
         assert theirs.largest_weight == ours.largest_weight
+        for field in ("low", "high", "centre", "basis", "extent"):
+            np.testing.assert_array_equal(
+                getattr(theirs.feature_axes, field), getattr(ours.feature_axes, field)
+            )
     np.testing.assert_array_equal(remote.history.kept_rows(), local.history.kept_rows())
     np.testing.assert_array_equal(
         remote.history.arrays().iteration, local.history.arrays().iteration
@@ -75,7 +99,7 @@ def test_a_halted_burst_leaves_the_session_where_the_process_was(process):
     messages = process.receive(5.0)  # the first frame's checkpoints at least
     messages += process.finish()
     for message in messages:
-        remote.absorb(message.records, message.live if isinstance(message, Stopped) else None)
+        absorb(remote, message)
     assert isinstance(messages[-1], Stopped) and not process.running
     assert remote.iteration > 0
     local = spiral_session()
@@ -83,13 +107,46 @@ def test_a_halted_burst_leaves_the_session_where_the_process_was(process):
     assert_same_run(remote, local)
 
 
-def test_a_small_timeline_budget_thins_the_same_checkpoints(process):
+def test_a_small_timeline_budget_thins_the_same_checkpoints(process, monkeypatch):
     remote, local = spiral_session(), spiral_session()
     remote.set_budget(200_000)
     local.set_budget(200_000)
+    derived_here = AxesCounter(monkeypatch)
     train_remotely(process, remote, 4000)
+    assert derived_here.count > 0  # where the thinned timeline keeps other checkpoints
     local.step(4000)
     assert len(local.timeline) < 300  # it was thinned
+    assert_same_run(remote, local)
+
+
+def test_the_views_memory_the_process_computed_is_taken_as_it_is(process, monkeypatch):
+    """Absorbing a checkpoint does not redo the forward pass of the feature axes when the
+    process grew them from what this session's previous checkpoint holds: the same bits."""
+    remote, local = spiral_session(), spiral_session()
+    derived_here = AxesCounter(monkeypatch)
+    train_remotely(process, remote, 600)
+    assert len(remote.timeline) > 200 and derived_here.count == 0
+    local.step(600)
+    assert_same_run(remote, local)
+    remote.apply(training=TrainingConfig("adam", 0.01, 10))  # still the run: on from here
+    local.apply(training=TrainingConfig("adam", 0.01, 10))
+    train_remotely(process, remote, 100)
+    local.step(100)
+    assert_same_run(remote, local)
+
+
+def test_without_what_they_grew_from_the_checkpoints_views_memory_is_recomputed(
+    process, monkeypatch
+):
+    remote, local = spiral_session(), spiral_session()
+    derived_here = AxesCounter(monkeypatch)
+    process.start(remote, 300, FRAME)
+    while process.running:
+        for message in process.receive(0.05):
+            live = message.live if isinstance(message, Stopped) else None
+            remote.absorb(message.records, live)  # an older caller's way
+    assert derived_here.count >= len(remote.timeline) - 1
+    local.step(300)
     assert_same_run(remote, local)
 
 
