@@ -405,7 +405,8 @@ class Session:
         session = cls(network=state.network, training=state.training, schedule=state.schedule)
         session._dataset, session._data = state.data.dataset, state.data
         session._data_version = state.data_version
-        session._net = state.network.build(state.data.dataset.n_classes)
+        dataset = state.data.dataset
+        session._net = state.network.build(dataset.n_classes, dataset.n_features, dataset.X.dtype)
         session._net.params[...] = state.params
         session._trainer = session._trainer_on(state.data)
         session._trainer.restore(state.trainer)
@@ -592,7 +593,8 @@ class Session:
         return DataVersion(dataset, dataset.test_mask(self._test_ratio, self._split_seed))
 
     def _output_changes(self, dataset: Dataset) -> bool:
-        return self._net.n_classes != dataset.n_classes
+        net = self._net
+        return net.n_classes != dataset.n_classes or net.layer_sizes[0] != dataset.n_features
 
     def _start_run(self) -> None:
         dataset = self._dataset
