@@ -400,7 +400,7 @@ class DigitsWorkspace(QWidget):
             self.state,
             self.worker,
             views=[self.toolbar, self.timeline_bar, self.progress],
-            slow_views=[self.loss_plot, self.feature_space, self.network_diagram],
+            slow_views=[self.loss_plot, self.network_diagram],  # TEMP until digitnet
             parent=self,
         )
         self.autosave = Autosave(self.worker, self)

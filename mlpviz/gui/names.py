@@ -20,8 +20,8 @@ def prefixed(prefix: str, name: str) -> str:
 
 def prefix_object_names(root: QObject, prefix: str) -> None:
     """Prefix the objectName of ``root`` and of every named object under it (once: names that
-    already carry the prefix are left alone)."""
+    already carry the prefix, and Qt's own "qt_…" names, are left alone)."""
     for item in (root, *root.findChildren(QObject)):
         name = item.objectName()
-        if name and not name.startswith(prefix):
+        if name and not name.startswith((prefix, "qt_")):
             item.setObjectName(prefixed(prefix, name))
