@@ -237,7 +237,7 @@ class DrawingPad(QAbstractScrollArea):
 
     def _paint_hint(self, painter: QPainter, paper: QRectF) -> None:
         font = QFont(self.font())
-        font.setPointSizeF(max(9.0, paper.height() / 24))
+        font.setPointSizeF(min(max(9.0, paper.height() / 24), 14.0))
         painter.setFont(font)
         painter.setPen(QColor(HINT_COLOR))
         painter.drawText(
@@ -348,7 +348,7 @@ class ProbabilityBars(PaintTimed, pg.PlotWidget):
         left.setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")], [(0.25, ""), (0.75, "")]])
         plot.layout.setContentsMargins(0, 8, 6, 0)
         for axis in (bottom, left):
-            axis.setStyle(tickFont=tick_font, tickLength=-5)  # outwards: clear of the bars
+            axis.setStyle(tickFont=tick_font, tickLength=5)  # towards the labels, clear of the bars
             axis.setTextPen(FOREGROUND)
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.setLabel("bottom", "digit", **{"font-size": "10pt"})
@@ -383,14 +383,16 @@ class ProbabilityBars(PaintTimed, pg.PlotWidget):
 
     def _refresh(self) -> None:
         """Recompute and draw, unless the network and drawing are those already shown."""
-        key = (self._net, self._drawing)
-        if key[0] is self._computed_for[0] and key[1] is self._computed_for[1]:
+        net, drawing = self._net, self._drawing
+        if net is self._computed_for[0] and drawing is self._computed_for[1]:
             return
-        self._computed_for = key
-        self._probabilities = None
-        net, drawing = key
+        self._computed_for = (net, drawing)
+        probabilities = None
         if net is not None and drawing is not None and net.layer_sizes[0] == drawing.size:
-            self._probabilities = net.predict_proba(drawing.reshape(1, -1))[0]
+            probabilities = net.predict_proba(drawing.reshape(1, -1))[0]
+        if probabilities is None and self._probabilities is None:
+            return  # a blank pad while training: nothing to redraw at every frame
+        self._probabilities = probabilities
         self._draw()
 
     def _draw(self) -> None:
@@ -463,7 +465,7 @@ class DrawingPanel(QWidget):
             QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding
         )
         right = QVBoxLayout()
-        right.addWidget(self.processed_view, 2)
+        right.addWidget(self.processed_view, 3)
         right.addWidget(self.caption, 0)
         right.addSpacing(4)
         right.addWidget(self.bars, 5)

@@ -160,6 +160,14 @@ def test_probabilities_are_computed_only_when_the_ink_or_the_network_changes(
     assert len(calls) == 3
 
 
+def test_a_blank_pad_redraws_no_bars_for_new_frames(panel, session, monkeypatch):
+    draws = []
+    monkeypatch.setattr(ProbabilityBars, "_draw", lambda self, *a, **k: draws.append(self))
+    panel.show_frame(live_frame(session))
+    panel.show_frame(old_frame(session))
+    assert draws == []
+
+
 @pytest.mark.parametrize("how", ["right click", "button", "Delete", "Backspace"])
 def test_clearing_empties_the_pad_and_the_bars(panel, qtbot, digits8, how):
     panel.show_frame(live_frame(digits8))
@@ -222,3 +230,15 @@ def test_a_dataset_image_loaded_into_the_pad_is_answered_and_can_be_edited(panel
     loaded = panel.processed.copy()
     drag(panel.pad, [(0.05, 0.05), (0.95, 0.95)])
     assert not np.allclose(panel.processed, loaded)
+
+
+def test_a_hidden_panel_answers_once_shown(qtbot, digits8):
+    panel = DrawingPanel()
+    qtbot.addWidget(panel)
+    frame = live_frame(digits8)
+    panel.show_frame(frame)
+    panel.set_image(digits8.dataset.X[5])
+    assert panel.bars.probabilities is None  # behind another tab: not drawn
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert np.allclose(panel.bars.probabilities, expected_probabilities(frame, panel.processed))
