@@ -47,6 +47,7 @@ from mlpviz.core.session import Session
 
 from .app_state import AppState
 from .autosave import Autosave
+from .drawing_pad import DrawingPanel
 from .feature_space_plot import FeatureSpaceView
 from .frames import FrameDirector
 from .loss_plot import LossPlot
@@ -197,6 +198,7 @@ class DigitsWorkspace(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("digitsWorkspace")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the keys' home (Space, →) here
         self.state: AppState | None = None
         self.worker: TrainingWorker | None = None
         self.autosave: Autosave | None = None
@@ -230,6 +232,7 @@ class DigitsWorkspace(QWidget):
         self.loss_plot = LossPlot()
         self.feature_space = FeatureSpaceView()
         self.network_diagram = NetworkDiagram()
+        self.drawing_panel = DrawingPanel()
         self._waiting = QLabel("Loading the 8×8 digits…")
         self._waiting.setObjectName("digitsWaitingLabel")
         self._waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -249,6 +252,7 @@ class DigitsWorkspace(QWidget):
         right = QSplitter(Qt.Orientation.Vertical)
         right.setObjectName("digitsRightColumn")
         right.addWidget(self.loss_plot)
+        right.addWidget(self.drawing_panel)
         self._views = QStackedWidget()
         self._views.addWidget(self._waiting)
         self._views.addWidget(self.view_tabs)
@@ -399,7 +403,7 @@ class DigitsWorkspace(QWidget):
         self._frames = FrameDirector(
             self.state,
             self.worker,
-            views=[self.toolbar, self.timeline_bar, self.progress],
+            views=[self.toolbar, self.timeline_bar, self.progress, self.drawing_panel],
             slow_views=[self.loss_plot, self.network_diagram],  # TEMP until digitnet
             parent=self,
         )

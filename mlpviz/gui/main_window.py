@@ -646,6 +646,7 @@ class MainWindow(QMainWindow):
         if digits:
             self.digits_workspace.start()
         self._cursor_label.setVisible(not digits)
+        self._focus_workspace()  # not a field of the workspace left, nor one that eats Space
         frame = self.frame
         self._metrics_label.setText("" if frame is None else _metrics_text(frame.snapshot))
         self._show_title()
@@ -1052,7 +1053,7 @@ class MainWindow(QMainWindow):
             and isinstance(watched, (QLineEdit, QAbstractSpinBox))
             and watched.window() is self
         ):
-            QTimer.singleShot(0, self._focus_data_plane)
+            QTimer.singleShot(0, self._focus_workspace)
         return self._escape_neuron_map(watched, event)
 
     def _escape_neuron_map(self, watched: QObject, event: QEvent) -> bool:
@@ -1073,9 +1074,11 @@ class MainWindow(QMainWindow):
         self._show_decision_regions()
         return True
 
-    def _focus_data_plane(self) -> None:
+    def _focus_workspace(self) -> None:
+        """The keys go to the active workspace's home: the data plane, or the digits'."""
         if self.isVisible():
-            self.data_plane.setFocus(Qt.OtherFocusReason)
+            home = self.digits_workspace if self.workspace == DIGITS else self.data_plane
+            home.setFocus(Qt.OtherFocusReason)
 
     # --- drag and drop ------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
