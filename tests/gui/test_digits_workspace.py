@@ -213,3 +213,37 @@ def test_without_scikit_learn_the_workspace_says_how_to_get_the_digits(
     assert "pip install" in waiting.text()
     assert not named(window, "digitsPlayButton").isEnabled()
     assert not window.digits_workspace.started
+
+
+def test_the_digits_autosave_and_a_crash_left_digits_file_restores_in_the_digits(
+    qtbot, window, settings
+):
+    from mlpviz.gui import MainWindow
+    from mlpviz.gui.autosave import autosave_folder
+
+    workspace = open_digits(qtbot, window)
+    for _ in range(7):
+        workspace.worker.step()
+    qtbot.waitUntil(lambda: workspace.frame.snapshot.iteration == 7, timeout=10_000)
+    workspace.state.set_training_config(
+        workspace.state.training_config.__class__("adam", 0.02, 32)
+    )  # an edit: saved within a few seconds, by the digits' own autosave
+    qtbot.waitUntil(workspace.autosave.path.exists, timeout=15_000)
+    assert workspace.autosave.path != window._autosave.path
+    saved = Session.load(workspace.autosave.path, workspace=None)
+    assert saved.workspace == "digits" and saved.iteration == 7
+
+    orphan = autosave_folder() / "autosave-999999999-1.mlpviz"  # no such process
+    workspace.autosave.path.rename(orphan)
+    again = MainWindow(settings=settings)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: again.recovery_bar.isVisible(), timeout=10_000)
+    qtbot.mouseClick(again.findChild(QWidget, "restoreButton"), Qt.LeftButton)
+    assert again.workspace == "digits"
+    restored = again.digits_workspace
+    qtbot.waitUntil(lambda: restored.frame is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: restored.frame.snapshot.iteration == 7, timeout=10_000)
+    assert restored.state.modified and restored.state.path is None
+    assert not orphan.exists()
+    again.close()
