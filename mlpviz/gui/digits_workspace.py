@@ -168,18 +168,32 @@ class _Loader(QObject):
     loaded = Signal(object, object)  # ImageDataset, the source (None or a path)
     failed = Signal(str)
 
-    def load(self, source: str | None) -> None:
-        threading.Thread(target=self._run, args=(source,), daemon=True).start()
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._latest = 0  # only the newest request's result counts
 
-    def _run(self, source: str | None) -> None:
+    def load(self, source: str | None) -> None:
+        """Read ``source`` in a new thread; ``loaded`` or ``failed`` when done."""
+        self._latest += 1
+        threading.Thread(target=self._run, args=(source, self._latest), daemon=True).start()
+
+    def cancel(self) -> None:
+        """Drop the result of any load under way (a session was opened meanwhile)."""
+        self._latest += 1
+
+    def _run(self, source: str | None, request: int) -> None:
         try:
             data = load_digits_8x8() if source is None else load_mnist(source)
         except MlpvizError as error:
-            self.failed.emit(str(error))
+            self._answer(request, self.failed, str(error))
         except MemoryError:
-            self.failed.emit("not enough memory to load these images")
+            self._answer(request, self.failed, "not enough memory to load these images")
         else:
-            self.loaded.emit(data, source)
+            self._answer(request, self.loaded, data, source)
+
+    def _answer(self, request: int, signal, *args) -> None:
+        if request == self._latest:
+            signal.emit(*args)
 
 
 class DigitsWorkspace(QWidget):
@@ -316,6 +330,7 @@ class DigitsWorkspace(QWidget):
 
     def adopt_session(self, session: Session, path: Path | None) -> None:
         """Train ``session`` (an opened or restored file of this workspace) from now on."""
+        self._loader.cancel()
         data = session.dataset
         self._full_data, self._source = data, None
         self.data_panel.set_subset(0)

@@ -946,8 +946,8 @@ class MainWindow(QMainWindow):
         """Train ``session`` (from the file ``path``, None: restored) in its workspace from
         now on, and show that workspace with the session's data and settings."""
         if session.workspace == DIGITS:
+            self.digits_workspace.adopt_session(session, path)  # first: nothing else loads
             self.set_workspace(DIGITS)
-            self.digits_workspace.adopt_session(session, path)
             return
         self.set_workspace(POINTS)
         self._data_name = path.name if path is not None else self._data_name

@@ -198,9 +198,7 @@ def test_bad_mnist_files_say_why_and_keep_the_run(qtbot, window, tmp_path):
     assert "8×8 digits" in named(window, "digitsDataLabel").text()
 
 
-def test_without_scikit_learn_the_workspace_says_how_to_get_the_digits(
-    qtbot, window, monkeypatch
-):
+def test_without_scikit_learn_the_workspace_says_how_to_get_the_digits(qtbot, window, monkeypatch):
     from mlpviz.core import digits
 
     def missing(*_args, **_kwargs):
@@ -247,3 +245,26 @@ def test_the_digits_autosave_and_a_crash_left_digits_file_restores_in_the_digits
     assert restored.state.modified and restored.state.path is None
     assert not orphan.exists()
     again.close()
+
+
+def test_a_session_opened_while_the_digits_load_is_not_replaced_by_them(qtbot, window, tmp_path):
+    """Opening the workspace starts loading the 8×8 digits in the background; a session
+    adopted meanwhile must keep its own data when that load ends."""
+    from mlpviz.core.config import DigitsNetworkConfig, TrainingConfig
+    from mlpviz.core.digits import ImageDataset, timeline_options
+
+    rng = np.random.default_rng(0)
+    data = ImageDataset(
+        rng.random((50, 64), dtype=np.float32), np.arange(50) % 10, np.arange(50) >= 40
+    )
+    session = Session(
+        data,
+        DigitsNetworkConfig((HiddenLayer(8, "relu"),)),
+        TrainingConfig("adam", 0.01, 8),
+        **timeline_options(data),
+    )
+    window.set_workspace("digits")  # the 8×8 digits start loading
+    window.digits_workspace.adopt_session(session, None)
+    qtbot.wait(1500)  # longer than the 8×8 digits take to load
+    assert window.digits_workspace.frame.dataset is data
+    assert "40 training" in named(window, "digitsDataLabel").text()
