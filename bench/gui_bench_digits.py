@@ -25,11 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_core import cpu_model  # noqa: E402
+from gui_bench import pump, wait_until  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QObject, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from bench_core import cpu_model  # noqa: E402
-from gui_bench import pump, wait_until  # noqa: E402
 from mlpviz.core.config import DigitsNetworkConfig, HiddenLayer, TrainingConfig  # noqa: E402
 from mlpviz.core.digits import ImageDataset, timeline_options  # noqa: E402
 from mlpviz.core.session import Session  # noqa: E402
