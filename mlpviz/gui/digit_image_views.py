@@ -68,6 +68,8 @@ GAP_RGBA = (190, 190, 190, 255)  # between tiles: grey, since a weight of 0 is w
 EMPTY_RGBA = (0, 0, 0, 0)  # the grid's empty places: nothing
 TILE_PIXELS = 32  # small tiles are enlarged to about this many pixels, so the gaps can be thin
 MAX_LABELLED_TILES = 16  # fewer tiles than this are numbered
+GAP_SCREEN_PIXELS = 2
+AXIS_TEXT_SPACE = 16  # pixels beside a tick label: its tick and margins
 COLOR_BAR_WIDTH = 14
 TILES_MARGIN = (90, 40)  # the colour bar and the title around the tiles, in pixels
 MARK_PEN = pg.mkPen("#E69F00", width=3)  # the clicked confusion cell
@@ -179,18 +181,20 @@ class WeightTilesView(PaintTimed, pg.GraphicsLayoutWidget):
             return  # the same snapshot's network: the same picture
         self._net = net
         self._tiles = weight_tiles(net.weights[0], frame.dataset.image_shape)
-        side = frame.dataset.image_shape[0]
-        self._scale = max(1, TILE_PIXELS // side)
-        self._gap = max(1, side * self._scale // 32)
+        self._scale = max(1, TILE_PIXELS // frame.dataset.image_shape[0])
         self._set_title()
         limit = self._tiles.limit
         self.color_bar.setLevels((-limit, limit))
-        ticks = [(-limit, f"−{limit:.2g}"), (0.0, "0"), (limit, f"+{limit:.2g}")]
+        end = limit * (1 - 1e-6)  # ticks exactly at the ends may round out of the axis
+        ticks = [(-end, f"−{limit:.2g}"), (0.0, "0"), (end, f"+{limit:.2g}")]
         axis = self.color_bar.getAxis("right")
         axis.setTicks([ticks, []])
         font = QFont()
         font.setPointSize(12 if self.width() >= LARGE_WIDTH else 9)
-        axis.setStyle(tickFont=font)
+        axis.setStyle(tickFont=font, hideOverlappingLabels=False)  # keep the ends' labels
+        # pyqtgraph drops labels wider than the axis: make room for the widest
+        widest = max(QFontMetrics(font).horizontalAdvance(label) for _, label in ticks)
+        axis.setWidth(widest + AXIS_TEXT_SPACE)
         self._draw_mosaic()
 
     def _is_output_layer(self) -> bool:
@@ -216,6 +220,9 @@ class WeightTilesView(PaintTimed, pg.GraphicsLayoutWidget):
         width, height = self.width() - TILES_MARGIN[0], self.height() - TILES_MARGIN[1]
         self._grid = rows, columns = fitting_grid(len(tiles), width, height)
         enlarged = tiles.repeat(self._scale, axis=1).repeat(self._scale, axis=2)
+        # Gaps of about GAP_SCREEN_PIXELS on screen, whatever the tiles' size there.
+        on_screen = max(1.0, min(width / columns, height / rows))
+        self._gap = max(1, math.ceil(GAP_SCREEN_PIXELS * enlarged.shape[1] / on_screen))
         mosaic = tile_mosaic(enlarged, rows, columns, self._gap)
         outside = np.isnan(mosaic)
         scaled = np.where(outside, 0.0, mosaic) / (2 * self._tiles.limit) + 0.5
@@ -393,7 +400,7 @@ class ConfusionMatrixView(PaintTimed, pg.PlotWidget):
         """Cell (row, column) in words, for its tooltip ("" outside the matrix)."""
         if not (0 <= row < N_DIGITS and 0 <= column < N_DIGITS):
             return ""
-        count, share = self._matrix[row, column], self._percentages[row, column]
+        count, share = int(self._matrix[row, column]), self._percentages[row, column]
         verdict = "right" if row == column else f"taken for {column}"
         return (
             f"{count} test image{'s' * (count != 1)} of digit {row} {verdict}: "
@@ -654,7 +661,8 @@ class MisclassifiedGallery(QWidget):
         self.setAutoFillBackground(True)
         self.header = QLabel()
         self.header.setObjectName("misclassifiedGalleryHeader")
-        self.header.setWordWrap(True)
+        # One line, cut when too narrow rather than wrapped taller than its row.
+        self.header.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.all_button = QPushButton("All mistakes")
         self.all_button.setObjectName("misclassifiedGalleryAllButton")
         self.all_button.setToolTip("Back to every misclassified test image")
@@ -770,21 +778,27 @@ class MisclassifiedGallery(QWidget):
         )
 
     def _header_text(self) -> str:
+        """What the list is, and its order unless the view is narrow (the tooltip says all)."""
+        what, order = self._header_parts()
+        self.header.setToolTip(f"{what} · {order}" if order else what)
+        return what if self.width() < COMPACT_WIDTH or not order else f"{what} · {order}"
+
+    def _header_parts(self) -> tuple[str, str]:
         count = len(self._entries)
         true, predicted = self._cell
-        plural = "s" * (count != 1)
+        number, plural = f"<b>{count:,}</b>", "s" * (count != 1)
         if self._predictions is None:
-            return "Misclassified test images"
+            return "Misclassified test images", ""
         if true is None and predicted is None:
             total = len(self._predictions.true)
-            return f"<b>{count:,}</b> misclassified of {total:,} test images · worst first"
+            return f"{number} of {total:,} test images misclassified", "worst first"
         if true is not None and true == predicted:
-            return f"<b>{count:,}</b> image{plural} of {true} recognised · least sure first"
+            return f"{number} {true}{plural} recognised", "least sure first"
         if predicted is None:
-            return f"<b>{count:,}</b> mistake{plural} on true {true}s · worst first"
+            return f"{number} {true}{plural} misclassified", "worst first"
         if true is None:
-            return f"<b>{count:,}</b> image{plural} wrongly taken for {predicted} · worst first"
-        return f"<b>{count:,}</b> {true}{plural} taken for {predicted} · worst first"
+            return f"{number} image{plural} wrongly taken for {predicted}", "worst first"
+        return f"{number} {true}{plural} taken for {predicted}", "worst first"
 
     @Slot(int)
     def _on_thumbnail_clicked(self, position: int) -> None:
