@@ -144,17 +144,10 @@ def test_predict_test_set_answers_on_the_test_images():
         predictions.probabilities[0, 0] = 1.0  # shared between views: read-only
 
 
-def test_predict_test_set_runs_the_network_once_per_network(monkeypatch):
+def test_predict_test_set_runs_the_network_once_per_network(inference_calls):
     data = _digit_data()
     net = MLP([64, 16, 10], "relu", seed=1, dtype=np.float32)
-    calls = []
-    original = MLP._inference_logits
-
-    def counted(self, *args, **kwargs):
-        calls.append(self)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(MLP, "_inference_logits", counted)
+    calls = inference_calls
     first = predict_test_set(net, data, data.test)
     assert predict_test_set(net, data, data.test) is first and len(calls) == 1
     copy = net.copy()  # another snapshot of the same weights: computed again
