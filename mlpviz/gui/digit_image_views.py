@@ -135,6 +135,7 @@ class WeightTilesView(PaintTimed, pg.GraphicsLayoutWidget):
         self.setAccessibleName("First layer's weights as images")
         remove_export_menu(self)
         self._colormap = diverging_colormap()
+        self._lookup_table = self._colormap.getLookupTable(nPts=256, alpha=True, mode="byte")
         self._tiles: WeightTiles | None = None
         self._net: object = None
         self._grid = (0, 0)
@@ -225,8 +226,9 @@ class WeightTilesView(PaintTimed, pg.GraphicsLayoutWidget):
         self._gap = max(1, math.ceil(GAP_SCREEN_PIXELS * enlarged.shape[1] / on_screen))
         mosaic = tile_mosaic(enlarged, rows, columns, self._gap)
         outside = np.isnan(mosaic)
-        scaled = np.where(outside, 0.0, mosaic) / (2 * self._tiles.limit) + 0.5
-        rgba = self._colormap.map(np.clip(scaled, 0.0, 1.0), mode="byte")
+        # A 256-colour lookup: 512 MNIST tiles are 400,000 pixels, mapped in a few ms.
+        levels = np.where(outside, 0.0, mosaic) * (127.5 / self._tiles.limit) + 127.5
+        rgba = self._lookup_table[np.rint(np.clip(levels, 0, 255)).astype(np.uint8)]
         rgba[outside] = GAP_RGBA
         first_empty = len(tiles) - (rows - 1) * columns  # the empty places end the last row
         if first_empty < columns:
