@@ -47,6 +47,7 @@ from mlpviz.core.session import Session
 
 from .app_state import AppState
 from .autosave import Autosave
+from .digit_image_views import ConfusionMatrixView, MisclassifiedGallery, WeightTilesView
 from .drawing_pad import DrawingPanel
 from .feature_space_plot import FeatureSpaceView
 from .frames import FrameDirector
@@ -247,6 +248,11 @@ class DigitsWorkspace(QWidget):
         self.feature_space = FeatureSpaceView()
         self.network_diagram = NetworkDiagram()
         self.drawing_panel = DrawingPanel()
+        self.weight_tiles = WeightTilesView()
+        self.confusion = ConfusionMatrixView()
+        self.gallery = MisclassifiedGallery()
+        self.confusion.cell_clicked.connect(self.gallery.show_cell)
+        self.gallery.image_clicked.connect(self._edit_in_drawing_pad)
         self._waiting = QLabel("Loading the 8×8 digits…")
         self._waiting.setObjectName("digitsWaitingLabel")
         self._waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -261,6 +267,12 @@ class DigitsWorkspace(QWidget):
         top.addWidget(self.timeline_bar)
         self.view_tabs = QTabWidget()
         self.view_tabs.setObjectName("digitsViewTabs")
+        self.view_tabs.addTab(self.weight_tiles, "First-layer weights")
+        errors = QSplitter(Qt.Orientation.Horizontal)
+        errors.setObjectName("digitsErrorsSplitter")
+        errors.addWidget(self.confusion)
+        errors.addWidget(self.gallery)
+        self.view_tabs.addTab(errors, "Confusion && mistakes")
         self.view_tabs.addTab(self.feature_space, "Feature space")
         self.view_tabs.addTab(self.network_diagram, "Network")
         right = QSplitter(Qt.Orientation.Vertical)
@@ -419,7 +431,14 @@ class DigitsWorkspace(QWidget):
             self.state,
             self.worker,
             views=[self.toolbar, self.timeline_bar, self.progress, self.drawing_panel],
-            slow_views=[self.loss_plot, self.network_diagram],  # TEMP until digitnet
+            slow_views=[
+                self.loss_plot,
+                self.weight_tiles,
+                self.confusion,
+                self.gallery,
+                self.feature_space,
+                self.network_diagram,
+            ],
             parent=self,
         )
         self.autosave = Autosave(self.worker, self)
@@ -471,6 +490,13 @@ class DigitsWorkspace(QWidget):
         worker.rewound.connect(self._on_rewound)
         self._frames.frame_shown.connect(self.frame_shown)
         self._frames.new_run_started.connect(self.loss_plot.clear)
+
+    @Slot(int)
+    def _edit_in_drawing_pad(self, index: int) -> None:
+        """A test image clicked in the gallery goes onto the drawing pad, to be edited."""
+        frame = self.frame
+        if frame is not None:
+            self.drawing_panel.set_image(frame.dataset.X[index])
 
     @Slot(object, bool)
     def _on_dataset_changed(self, data: ImageDataset, new_run: bool) -> None:
