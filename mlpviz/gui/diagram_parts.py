@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen
-from PySide6.QtWidgets import QGraphicsTextItem
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QTextOption
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsTextItem
 
 from mlpviz.gui import style
 
@@ -145,3 +145,14 @@ def fit_captions(
         caption.setPlainText(text)
         caption.setTextWidth(width)
     return max(caption.boundingRect().height() for caption in captions)
+
+
+def add_caption(scene: QGraphicsScene) -> QGraphicsTextItem:
+    """A layer's caption in ``scene``: a text item rather than a simple one, so that a caption
+    split on two lines stays centred."""
+    item = QGraphicsTextItem()
+    item.document().setDocumentMargin(0)
+    item.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+    item.setDefaultTextColor(QColor(style.FOREGROUND))
+    scene.addItem(item)
+    return item

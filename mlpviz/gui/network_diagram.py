@@ -7,6 +7,10 @@ a frame touches only the links whose look actually changed.
 Each hidden neuron shows its map: its activation over the data plane's rectangle, a small
 picture on the layer's shared colour scale (``mlpviz.core.neurons``). Clicking a hidden
 neuron asks for its map as the data plane's background.
+
+A network reading images (the digits workspace: 64 or 784 inputs, layers up to 512) is drawn
+compactly instead (``mlpviz.gui.image_diagram``): the input as a picture, wide layers in part,
+each neuron's strongest links; no neuron maps (its input is not a plane).
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ from PySide6.QtGui import (
     QPainter,
     QPen,
     QResizeEvent,
-    QTextOption,
     QTransform,
 )
 from PySide6.QtWidgets import (
@@ -62,12 +65,14 @@ from mlpviz.gui.diagram_parts import (
     SUBSCRIPTS,
     LinkStyle,
     Target,
+    add_caption,
     bias_brushes,
     distances_to_segments,
     fit_captions,
     link_keys,
     strongest_in_each_row,
 )
+from mlpviz.gui.image_diagram import ImageLayout, is_image_network
 from mlpviz.gui.paint_cost import PaintTimed
 from mlpviz.gui.style import ACTIVATION_LABELS
 
@@ -179,6 +184,7 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         self._map_images: dict[tuple[int, int], np.ndarray] = {}
         self._maps_drawn_at = -np.inf
         self._map_palette = style.diverging_rgb()
+        self._image: ImageLayout | None = None  # the layout of a network reading images
         self._clear_items()
         self._hovered: Target | None = None
         self._tooltip_target: Target | None = None
@@ -231,13 +237,23 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
     # --- public API -----------------------------------------------------------------
     @property
     def node_count(self) -> int:
-        """Number of neurons drawn, inputs and outputs included."""
+        """Number of neurons drawn, inputs and outputs included (an image's pixels too)."""
+        if self._image is not None:
+            return self._image.node_count
         return sum(len(layer) for layer in self._nodes)
 
     @property
     def link_count(self) -> int:
         """Number of links (weights) drawn."""
+        if self._image is not None:
+            return self._image.link_count
         return sum(len(block) for block in self._links)
+
+    @property
+    def image_layout(self) -> ImageLayout | None:
+        """The compact layout of a network reading images, or None (a 2-D network, drawn
+        with an item per neuron and per weight)."""
+        return self._image
 
     def node_item(self, layer: int, j: int) -> QGraphicsEllipseItem:
         """Neuron j (from 1) of layer ``layer`` (0 = the inputs), in the lecture's numbering."""
@@ -316,10 +332,13 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         if rebuilt:
             self._rebuild(frame.architecture)  # draws the new network's maps too
         start = time.perf_counter()
-        if not rebuilt:
-            self._update_maps(frame.running)
-        self._update_link_pens()
-        self._update_node_brushes()
+        if self._image is not None:
+            self._image.show(self._weights, self._biases)
+        else:
+            if not rebuilt:
+                self._update_maps(frame.running)
+            self._update_link_pens()
+            self._update_node_brushes()
         self._apply_hover_highlight()
         self._refresh_visible_tooltip()
         self._last_update_end = time.perf_counter()
@@ -331,6 +350,12 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         self._hovered = self._tooltip_target = None
         self._clear_items()
         sizes = architecture[0]
+        self._image = None
+        if is_image_network(sizes):
+            self._maps, self._map_images = None, {}
+            self._image = ImageLayout(self.scene(), self.font(), architecture)
+            self._layout_items()
+            return
         for n_in, n_out in itertools.pairwise(sizes):
             self._add_link_block(n_in, n_out)
         for layer, size in enumerate(sizes):
@@ -400,13 +425,7 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         return item
 
     def _add_caption(self) -> QGraphicsTextItem:
-        # a text item rather than a simple one: a caption split on two lines stays centred
-        item = QGraphicsTextItem()
-        item.document().setDocumentMargin(0)
-        item.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
-        item.setDefaultTextColor(QColor(style.FOREGROUND))
-        self.scene().addItem(item)
-        return item
+        return add_caption(self.scene())
 
     def _caption_texts(self) -> list[str]:
         sizes, activations = self._architecture
@@ -430,6 +449,9 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         width = round(self.viewport().width() / magnification)
         height = round(self.viewport().height() / magnification)
         self.scene().setSceneRect(0, 0, width, height)
+        if self._image is not None:
+            self._image.layout(width, height)
+            return
         caption_height = self._fit_captions(self._column_spacing(width))
         top, bottom = MARGIN, max(height - MARGIN - caption_height, MARGIN + 1)
         xs = self._column_xs(width)
@@ -507,8 +529,8 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
     # --- neuron maps ------------------------------------------------------------------
     def _has_hidden_neuron(self, layer: int, j: int) -> bool:
         """Whether the network drawn has neuron j (from 1) in hidden layer ``layer``."""
-        if self._architecture is None:
-            return False
+        if self._architecture is None or self._image is not None:
+            return False  # a digits network's neurons have no map: the input is not a plane
         sizes = self._architecture[0]
         return 1 <= layer < len(sizes) - 1 and 1 <= j <= sizes[layer]
 
@@ -655,7 +677,7 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
 
     def _set_hovered(self, target: Target | None) -> None:
         previous, self._hovered = self._hovered, target
-        if previous is not None:
+        if previous is not None and self._image is None:
             self._restore_look(previous)
         if target != self._tooltip_target:
             self._tooltip_target = None
@@ -663,6 +685,9 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
 
     def _apply_hover_highlight(self) -> None:
         target = self._hovered
+        if self._image is not None:
+            self._image.set_hovered(target)
+            return
         if target is None:
             return
         if target.k is None:
@@ -691,6 +716,8 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
             return None
         position = self.transform().inverted()[0].map(position)  # scene units
         point = np.array([position.x(), position.y()])
+        if self._image is not None:
+            return self._image.target_at(point)
         return self._node_at(point) or self._link_at(point)
 
     def _node_at(self, point: np.ndarray) -> Target | None:
@@ -721,6 +748,8 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
 
     def _describe(self, target: Target) -> str:
         """The tooltip of a link or a neuron, in the lecture's notation (numbered from 1)."""
+        if self._image is not None:
+            return self._image.describe(target)
         if target.k is not None:
             return self._describe_link(target.layer, target.j, target.k)
         return self._describe_neuron(target.layer, target.j)

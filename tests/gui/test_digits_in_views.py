@@ -3,17 +3,33 @@ network diagram and the loss plot, on the 8×8 digits and on MNIST-shaped images
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QGraphicsSimpleTextItem,
+    QLabel,
+    QSpinBox,
+    QToolTip,
+)
 
 from mlpviz.core.config import DigitsNetworkConfig, HiddenLayer, TrainingConfig
 from mlpviz.core.digits import ImageDataset, timeline_options
 from mlpviz.core.feature_space import DRAWN_SAMPLES, stratified_sample
 from mlpviz.core.frame import Frame
+from mlpviz.core.network import MLP
 from mlpviz.core.session import Session
+from mlpviz.gui.diagram_parts import LINKS_PER_NEURON
 from mlpviz.gui.feature_space_plot import FeatureSpaceView
+from mlpviz.gui.image_diagram import DRAWN_NEURONS
+from mlpviz.gui.loss_plot import LossPlot
+from mlpviz.gui.network_diagram import NetworkDiagram
 from mlpviz.gui.style import DIGIT_COLORS
 
 from .conftest import shown
@@ -118,3 +134,116 @@ def test_no_hidden_layer_says_so(qtbot):
     view.show_frame(live(run))
     assert "No hidden layer" in view.findChild(QLabel, "featureSpaceNote").text()
     assert not view.findChild(QComboBox, "featureSpaceAxes").isVisible()
+
+
+# --- network diagram ------------------------------------------------------------------------------
+def tooltip_at(diagram: NetworkDiagram, scene_point: QPointF) -> str:
+    """The diagram's tooltip where the pointer rests on ``scene_point``."""
+    QToolTip.hideText()
+    point = diagram.mapFromScene(scene_point)
+    viewport = diagram.viewport()
+    event = QHelpEvent(QEvent.ToolTip, point, viewport.mapToGlobal(point))
+    QApplication.sendEvent(viewport, event)
+    return QToolTip.text()
+
+
+def test_the_diagram_draws_the_input_as_a_picture_and_every_neuron_of_a_narrow_layer(
+    qtbot, digits_run
+):
+    diagram = shown(qtbot, NetworkDiagram(), 600, 400)
+    frame = live(digits_run)
+    diagram.show_frame(frame)
+    layout = diagram.image_layout
+    assert layout is not None and layout.side == 8
+    assert diagram.node_count == 64 + 32 + 10
+    assert diagram.link_count == (32 + 10) * LINKS_PER_NEURON
+    net = frame.snapshot.net
+    j, k = layout.links(1)
+    for neuron in range(32):  # each neuron's strongest links from all 64 pixels
+        strongest = np.argsort(-np.abs(net.weights[0][neuron]))[:LINKS_PER_NEURON]
+        assert sorted(k[j == neuron]) == sorted(strongest)
+    pixel = tooltip_at(diagram, layout.pixel_centre(8 * 3 + 4))
+    assert "pixel (row 4, column 5) of the 8×8 image" in pixel and "Σ|w|" in pixel
+    neuron = tooltip_at(diagram, layout.node_rect(1, 6).center())
+    assert f"b<sub>7</sub><sup>[1]</sup> = {net.biases[0][6]:.4g}" in neuron
+    output = tooltip_at(diagram, layout.node_rect(2, 3).center())
+    assert "the probability of the digit 3" in output
+
+
+def test_neuron_maps_do_not_apply_to_images(qtbot, digits_run):
+    diagram = shown(qtbot, NetworkDiagram(), 600, 400)
+    diagram.show_frame(live(digits_run))
+    centre = diagram.mapFromScene(diagram.image_layout.node_rect(1, 2).center())
+    with qtbot.assertNotEmitted(diagram.neuron_map_requested):
+        qtbot.mouseClick(diagram.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    diagram.set_plane_range((-1, 1), (-1, 1))
+    assert diagram.neuron_maps is None
+    assert "Click" not in tooltip_at(diagram, diagram.image_layout.node_rect(1, 2).center())
+
+
+def test_a_wide_network_is_a_bounded_number_of_items(qtbot):
+    diagram = shown(qtbot, NetworkDiagram(), 1200, 800)
+    net = MLP([784, 512, 10], "relu", seed=0)
+    diagram.show_network(net)
+    qtbot.waitUntil(lambda: diagram.image_layout is not None)
+    layout = diagram.image_layout
+    np.testing.assert_array_equal(layout.drawn_neurons(1), np.arange(DRAWN_NEURONS))
+    assert len(diagram.scene().items()) < 100
+    assert diagram.link_count == (DRAWN_NEURONS + 10) * LINKS_PER_NEURON
+    j, k = layout.links(2)  # into the outputs: the strongest of the drawn neurons
+    for digit in range(10):
+        strongest = np.argsort(-np.abs(net.weights[1][digit, :DRAWN_NEURONS]))[:LINKS_PER_NEURON]
+        assert sorted(k[j == digit]) == sorted(strongest)
+    texts = [i.text() for i in diagram.scene().items() if isinstance(i, QGraphicsSimpleTextItem)]
+    assert f"⋮ {512 - DRAWN_NEURONS} more" in texts
+    neuron = tooltip_at(diagram, layout.node_rect(1, 0).center())
+    assert f"neurons 1–{DRAWN_NEURONS} of this layer's 512 are drawn" in neuron
+    output = tooltip_at(diagram, layout.node_rect(2, 0).center())
+    assert f"from the {DRAWN_NEURONS} drawn neurons of layer 1 (of 512)" in output
+
+
+def test_hovering_a_link_names_its_weight(qtbot, digits_run):
+    diagram = shown(qtbot, NetworkDiagram(), 600, 400)
+    frame = live(digits_run)
+    diagram.show_frame(frame)
+    layout = diagram.image_layout
+    j, k = layout.links(2)
+    start, end = layout.node_rect(1, int(k[0])).center(), layout.node_rect(2, int(j[0])).center()
+    text = tooltip_at(diagram, start + (end - start) * 0.5)
+    found = re.search(r"w<sub>(\d+),(\d+)</sub><sup>\[2\]</sup> = (\S+)<br>", text)
+    assert found, text
+    row, column = int(found[1]) - 1, int(found[2]) - 1
+    assert found[3] == f"{frame.snapshot.net.weights[1][row, column]:.4g}"
+
+
+def test_the_diagram_draws_an_old_checkpoint_and_goes_back_to_a_2d_network(qtbot, digits_run):
+    diagram = shown(qtbot, NetworkDiagram(), 600, 400)
+    old = checkpoint(digits_run, 2)
+    diagram.show_frame(old)
+    j, k = diagram.image_layout.links(1)
+    W = old.snapshot.net.weights[0]
+    for neuron in range(32):  # the old weights' strongest links, not the live ones'
+        threshold = np.sort(np.abs(W[neuron]))[-LINKS_PER_NEURON]
+        assert np.all(np.abs(W[neuron, k[j == neuron]]) >= threshold)
+    diagram.show_network(MLP([2, 4, 1], seed=0))
+    qtbot.waitUntil(lambda: diagram.image_layout is None)
+    assert diagram.node_count == 7 and diagram.link_count == 12
+    assert diagram.link_item(1, 1, 1).isVisible()
+
+
+# --- loss plot ------------------------------------------------------------------------------------
+def test_the_loss_plot_draws_a_digits_run_and_its_old_checkpoints(qtbot, digits_run):
+    plot = shown(qtbot, LossPlot(), 600, 400)
+    frame = live(digits_run)
+    plot.show_frame(frame)
+    history = frame.snapshot.history
+    y = plot.test_accuracy_curve.yData
+    measured = np.isfinite(history.test_accuracy)
+    np.testing.assert_allclose(y, 100 * history.test_accuracy[measured])
+    assert plot.chance_line.value() == pytest.approx(np.log(10))
+    assert "log 10" in plot.chance_line.label.format
+    accuracy = f"{100 * frame.snapshot.test_accuracy:.1f}%"
+    assert accuracy in plot.readout.text
+    plot.show_frame(checkpoint(digits_run, 4))
+    assert plot.markers[0].isVisible()
+    assert plot.markers[0].value() == digits_run.timeline[4].iteration
