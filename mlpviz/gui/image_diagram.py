@@ -5,7 +5,7 @@ and a line per weight (400,000 of them for [784, 512, 10]) would be a wall that 
 to paint and says nothing. ``ImageLayout`` draws instead, in a NetworkDiagram's scene:
 
 - the input as the image's grid (8×8 or 28×28 cells), each pixel shaded by Σ_j |w_j,i^[1]|:
-  how strongly the first layer listens to it;
+  how strongly the first layer listens to it, from white (the least) to dark (the most);
 - a layer of at most WIDE_LAYER neurons in full, a wider one as its first DRAWN_NEURONS
   neurons and "⋮ N more";
 - into each drawn neuron its LINKS_PER_NEURON strongest links (by |w|) from the drawn units of
@@ -229,7 +229,7 @@ class ImageLayout:
         ]
         self._note = self._text(
             f"each neuron: its {LINKS_PER_NEURON} strongest links by |w| · "
-            f"pixel shade: Σ|w| into layer 1",
+            f"pixel shade: Σ|w| into layer 1, light (least) to dark (most)",
             small=True,
         )
         self._captions: list[QGraphicsTextItem] = [add_caption(scene) for _ in self.sizes]
@@ -366,8 +366,11 @@ class ImageLayout:
         """Colour the items for a network's ``weights`` (n_out, n_in) and ``biases``."""
         self._weights, self._biases = weights, biases
         self._importance = pixel_importance(weights[0])
-        scale = self._importance.max()
-        shade = self._importance / scale if scale > 0 else self._importance
+        # from the least to the most listened-to pixel: Σ over hundreds of neurons varies by
+        # a few tens of percent, which on a scale from 0 would be one flat dark square
+        low, high = self._importance.min(), self._importance.max()
+        spread = high - low
+        shade = (self._importance - low) / spread if spread > 0 else np.zeros(self.sizes[0])
         grey = np.rint(255 * (1 - (1 - DARKEST_PIXEL) * shade)).astype(np.uint8)
         self._pixels.set_grey(grey.reshape(self.side, self.side))
         self._links, self._keys = [], []

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QToolTip,
 )
 
-from mlpviz.core.config import DigitsNetworkConfig, HiddenLayer, TrainingConfig
+from mlpviz.core.config import DigitsNetworkConfig, HiddenLayer, NetworkConfig, TrainingConfig
+from mlpviz.core.datasets import make_preset
 from mlpviz.core.digits import ImageDataset, timeline_options
 from mlpviz.core.feature_space import DRAWN_SAMPLES, stratified_sample
 from mlpviz.core.frame import Frame
@@ -30,7 +31,7 @@ from mlpviz.gui.feature_space_plot import FeatureSpaceView
 from mlpviz.gui.image_diagram import DRAWN_NEURONS
 from mlpviz.gui.loss_plot import LossPlot
 from mlpviz.gui.network_diagram import NetworkDiagram
-from mlpviz.gui.style import DIGIT_COLORS
+from mlpviz.gui.style import CLASS_COLORS, DIGIT_COLORS
 
 from .conftest import shown
 
@@ -247,3 +248,18 @@ def test_the_loss_plot_draws_a_digits_run_and_its_old_checkpoints(qtbot, digits_
     plot.show_frame(checkpoint(digits_run, 4))
     assert plot.markers[0].isVisible()
     assert plot.markers[0].value() == digits_run.timeline[4].iteration
+
+
+def test_the_feature_space_goes_back_to_the_planes_colours_without_legend(qtbot, digits_run):
+    view = shown(qtbot, FeatureSpaceView(), 600, 400)
+    view.show_frame(live(digits_run))
+    plane = make_preset("xor", n=80, noise=0.1, seed=0)
+    run = Session(
+        plane, NetworkConfig((HiddenLayer(4, "tanh"),)), TrainingConfig(), test_ratio=0.25
+    )
+    run.step(3)
+    view.show_frame(live(run))
+    assert not view.plot._legend.isVisible() and view.plot._legend.scene() is None
+    assert len(view.plot._scatters) == 2 * len(CLASS_COLORS)
+    _, indices = view.plot.scatter_points()
+    np.testing.assert_array_equal(indices, np.arange(len(plane)))
