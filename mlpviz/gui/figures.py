@@ -51,6 +51,7 @@ from .style import (
     FOREGROUND,
     NEGATIVE_COLOR,
     POSITIVE_COLOR,
+    class_colors,
     configure_pyqtgraph,
 )
 from .weights_plot import WeightsPlot
@@ -120,9 +121,11 @@ def _loss_options(shown: LossPlot, fresh: LossPlot) -> None:
 
 
 def class_legend(view: QWidget, frame: Frame) -> list[LegendEntry]:
-    """A disc per class in its colour; a ring for test points when there are any drawn
-    (the data plane may hide them)."""
+    """A disc per class in its colour (none for the digits, whose plot has its legend 0–9);
+    a ring for test points when there are any drawn (the data plane may hide them)."""
     n_classes = max(frame.snapshot.net.n_classes, frame.dataset.n_classes)
+    if class_colors(frame.dataset) != CLASS_COLORS:
+        n_classes = 0  # the digits: the feature space's own legend names its ten colours
     entries = [
         LegendEntry(f"class {k}", CLASS_COLORS[k % len(CLASS_COLORS)]) for k in range(n_classes)
     ]
