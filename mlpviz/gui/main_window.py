@@ -1155,7 +1155,8 @@ class MainWindow(QMainWindow):
     def _create_figure_actions(self, file_menu) -> None:
         """File ▸ Export figure / sheet / loss record; Export… on each view; the data plane's
         export button (its right click removes points)."""
-        self._add_action(file_menu, "Export &figure…", "Ctrl+E", self._ask_figure)
+        export = self._add_action(file_menu, "Export &figure…", "Ctrl+E", self._ask_figure)
+        self._common_actions.append(export)  # each workspace exports its own views
         self._add_action(file_menu, "Export s&heet…", "Ctrl+Shift+E", self._ask_sheet)
         self._add_action(file_menu, "Export &loss record as CSV…", None, self._ask_loss_csv)
         for name in figures.FIGURE_VIEWS:

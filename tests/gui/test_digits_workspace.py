@@ -268,3 +268,43 @@ def test_a_session_opened_while_the_digits_load_is_not_replaced_by_them(qtbot, w
     qtbot.wait(1500)  # longer than the 8×8 digits take to load
     assert window.digits_workspace.frame.dataset is data
     assert "40 training" in named(window, "digitsDataLabel").text()
+
+
+DIGITS_FIGURES = (
+    "digitsLossPlot",
+    "weightTiles",
+    "confusionMatrix",
+    "misclassifiedGallery",
+    "digitsFeatureSpacePlot",
+    "digitsNetworkDiagram",
+)
+
+
+def test_the_digits_views_export_as_figures_hidden_or_not(qtbot, window, tmp_path):
+    from PySide6.QtGui import QImage
+
+    workspace = open_digits(qtbot, window)
+    for _ in range(40):
+        workspace.worker.step()
+    qtbot.waitUntil(lambda: workspace.frame.snapshot.iteration == 40, timeout=10_000)
+    for name in DIGITS_FIGURES:  # most of them behind a tab
+        path = tmp_path / f"{name}.png"
+        window.export_view(name, path, width=800, height=600)
+        image = QImage(str(path))
+        assert (image.width(), image.height()) == (800, 600), name
+        assert len({image.pixel(x, y) for x in range(0, 800, 40) for y in range(0, 600, 40)}) > 3
+    window.export_view("confusionMatrix", tmp_path / "confusion.svg")
+    assert (tmp_path / "confusion.svg").read_text().lstrip().startswith("<?xml")
+    with pytest.raises(ValueError, match="nothing to show"):
+        window.export_view("dataPlane", tmp_path / "plane.png")
+
+
+def test_the_export_dialog_offers_the_active_workspace_s_views(qtbot, window):
+    from mlpviz.gui import figures
+
+    open_digits(qtbot, window)
+    offered = [name for name in figures.FIGURE_VIEWS if window._shows(name)]
+    assert offered == list(DIGITS_FIGURES)
+    window.set_workspace("2d")
+    offered = [name for name in figures.FIGURE_VIEWS if window._shows(name)]
+    assert "dataPlane" in offered and not set(offered) & set(DIGITS_FIGURES)
