@@ -32,3 +32,20 @@ def _fresh_settings_per_test(tmp_path, monkeypatch):
         for settings_format in (qt_core.QSettings.NativeFormat, qt_core.QSettings.IniFormat):
             qt_core.QSettings.setPath(settings_format, qt_core.QSettings.UserScope, folder)
     yield
+
+
+@pytest.fixture
+def inference_calls(monkeypatch):
+    """A list that grows by the network each time an MLP evaluates samples for inference
+    (``MLP._inference_logits``): what tests of caches count."""
+    from mlpviz.core.network import MLP
+
+    calls = []
+    original = MLP._inference_logits
+
+    def counted(self, *args, **kwargs):
+        calls.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(MLP, "_inference_logits", counted)
+    return calls

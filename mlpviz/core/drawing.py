@@ -18,6 +18,7 @@ as both datasets' strokes reach full intensity.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -84,3 +85,28 @@ def _area_matrix(n_in: int, n_out: int, scale: float, offset: float) -> np.ndarr
     low = np.maximum(starts[None, :], np.arange(n_out)[:, None])
     high = np.minimum(starts[None, :] + scale, np.arange(n_out)[:, None] + 1.0)
     return np.clip(high - low, 0.0, None)
+
+
+IMAGE_SHARE = 0.8
+"""Share of the drawing pad a dataset image loaded into it covers: a margin is left to draw in."""
+
+
+def image_to_ink(image: np.ndarray, canvas_side: int) -> np.ndarray:
+    """A dataset image (``side`` × ``side``, or its row of side² pixels) as ink on a
+    ``canvas_side`` × ``canvas_side`` pad, so it can be edited: each pixel a square block of
+    the same value (its pixels stay visible), the whole centred and covering IMAGE_SHARE of
+    the pad. float32 in [0, 1]. ValueError for an image that is not square or larger than the
+    pad."""
+    pixels = np.clip(np.nan_to_num(np.asarray(image, dtype=np.float32)), 0.0, 1.0)
+    side = math.isqrt(pixels.size)
+    square = pixels.ndim == 1 or (pixels.ndim == 2 and pixels.shape[0] == pixels.shape[1])
+    if not square or side * side != pixels.size or pixels.size == 0:
+        raise ValueError(f"an image must be square, got shape {pixels.shape}")
+    block = int(canvas_side * IMAGE_SHARE) // side
+    if block < 1:
+        raise ValueError(f"a {side}×{side} image does not fit a {canvas_side}-pixel pad")
+    ink = np.zeros((canvas_side, canvas_side), dtype=np.float32)
+    start = (canvas_side - block * side) // 2
+    end = start + block * side
+    ink[start:end, start:end] = np.kron(pixels.reshape(side, side), np.ones((block, block)))
+    return ink

@@ -45,6 +45,12 @@ RANGE_MARGIN = 0.05
 JITTER = 0.3
 """Half the height of a class's band in the one-neuron view."""
 
+DRAWN_SAMPLES = 3000
+SAMPLE_SEED = 0
+"""Of a dataset of images (thousands of them, up to MNIST's 70,000) the picture shows a fixed,
+seeded sample of DRAWN_SAMPLES, stratified by digit: the same images in every frame, so that
+points move rather than jump, and a frame costs the same on MNIST as on the 8×8 digits."""
+
 GRID_LINES = 15
 GRID_SAMPLES = 64
 """The input plane's grid: GRID_LINES lines each way, each sampled at GRID_SAMPLES points."""
@@ -92,13 +98,16 @@ def reference_samples(X: np.ndarray) -> np.ndarray:
 
 
 def features_of(net: MLP, X: np.ndarray) -> np.ndarray:
-    """The last hidden layer's activations (m, n) of ``X`` (m, n_in), in float64, FEATURE_CHUNK
-    samples at a time; ``X`` itself without hidden layer."""
-    net = net.astype(np.float64)
+    """The last hidden layer's activations (m, n) of ``X`` (m, n_in), as float64, FEATURE_CHUNK
+    samples at a time; ``X`` itself without hidden layer. A float32 network (the digits
+    workspace's) computes in float32: half the work on images, and a picture needs no more."""
+    if net.dtype != np.float32:
+        net = net.astype(np.float64)
     if len(X) <= FEATURE_CHUNK:
-        return net.hidden_features(X)
+        return np.asarray(net.hidden_features(X), dtype=np.float64)
     starts = range(0, len(X), FEATURE_CHUNK)
-    return np.concatenate([net.hidden_features(X[s : s + FEATURE_CHUNK]) for s in starts])
+    chunks = [net.hidden_features(X[s : s + FEATURE_CHUNK]) for s in starts]
+    return np.asarray(np.concatenate(chunks), dtype=np.float64)
 
 
 def _recorded_columns(net: MLP, X: np.ndarray) -> np.ndarray:
@@ -187,7 +196,9 @@ class FeatureSpace:
     mean) or PCA. ``x_range``, ``y_range``: the axes. ``weights`` (n_out, 2) and ``bias``
     (n_out,): the output layer's logits as an affine function of the view coordinates.
     ``grid_lines`` (k, 2): the input plane's grid lines mapped into the view, NaN rows between
-    lines (empty when there is nothing to show).
+    lines (empty when there is nothing to show: without hidden layer, with one neuron, or
+    when the inputs are not a plane). ``samples`` (m,): the dataset index of each point, or
+    None when the points are the whole dataset in its order.
     """
 
     kind: str
@@ -200,6 +211,7 @@ class FeatureSpace:
     weights: np.ndarray
     bias: np.ndarray
     grid_lines: np.ndarray
+    samples: np.ndarray | None = None
 
     @property
     def is_binary(self) -> bool:
@@ -223,12 +235,15 @@ def feature_space(
     dataset: Dataset,
     axes: FeatureAxes | None = None,
     neurons: tuple[int, int] | None = None,
+    samples: np.ndarray | None = None,
 ) -> FeatureSpace:
     """The picture of ``dataset`` in the feature space of ``net``'s last hidden layer.
 
     ``axes`` are the run's (from the Frame's snapshot); None derives them from this state
     alone. ``neurons`` (i, j), with 3 or more neurons, shows a_i and a_j instead of the PCA
-    plane.
+    plane. ``samples`` (sorted dataset indices) maps only those samples (None: all). Without
+    hidden layer, a plane of two inputs is drawn as it is and more inputs (pixels) on their
+    PCA plane.
     """
     n = net.layer_sizes[-2]
     if neurons is not None and (
@@ -237,23 +252,26 @@ def feature_space(
         raise ValueError(f"neurons must be two different indices 0…{n - 1}, got {neurons}")
     if axes is None or axes.n_features != n:
         axes = derive_axes(net, dataset.X, None)
-    features = features_of(net, dataset.X)
-    if net.depth == 1:
+    X, y = (dataset.X, dataset.y) if samples is None else (dataset.X[samples], dataset.y[samples])
+    features = features_of(net, X)
+    if net.depth == 1 and n <= 2:
         kind = INPUT
     elif n == 1:
         kind = ONE
     elif n == 2:
         kind = TWO
     else:
-        kind = PCA if neurons is None else NEURONS
+        kind = PCA if neurons is None or net.depth == 1 else NEURONS
     projection, x_range, y_range = _projection(kind, axes, net, neurons)
     points = projection(features)
     if kind == ONE:
-        points[:, 1] = dataset.y + class_jitter(len(dataset))
+        rows = np.arange(len(dataset)) if samples is None else samples
+        points[:, 1] = y + class_jitter(len(dataset))[rows]
         y_range = (-0.5, net.n_classes - 0.5)
     W, b = net.weights[-1].astype(np.float64), net.biases[-1].astype(np.float64)
-    x_label, y_label, note = _labels(kind, neurons, n)
-    lines = np.empty((0, 2)) if kind in (INPUT, ONE) else _grid_lines(net, dataset, projection)
+    x_label, y_label, note = _labels(kind, neurons, n, net.depth > 1)
+    planar = dataset.n_features == 2 and kind not in (INPUT, ONE)
+    lines = _grid_lines(net, dataset, projection) if planar else np.empty((0, 2))
     return FeatureSpace(
         kind=kind,
         points=points,
@@ -265,6 +283,7 @@ def feature_space(
         weights=W @ projection.matrix,
         bias=W @ projection.origin + b,
         grid_lines=lines,
+        samples=samples,
     )
 
 
@@ -331,8 +350,11 @@ def class_jitter(m: int) -> np.ndarray:
     return (np.modf((np.arange(m) + 0.5) * golden)[0] - 0.5) * (2 * JITTER)
 
 
-def _labels(kind: str, neurons: tuple[int, int] | None, n: int) -> tuple[str, str, str]:
-    """Axis labels and the note saying what the picture is."""
+def _labels(
+    kind: str, neurons: tuple[int, int] | None, n: int, hidden: bool
+) -> tuple[str, str, str]:
+    """Axis labels and the note saying what the picture is (``hidden``: whether the network
+    has a hidden layer; without, the PCA plane is the inputs')."""
     if kind == INPUT:
         return "x₁", "x₂", "No hidden layer: the input plane and the output neuron's line"
     if kind == ONE:
@@ -346,7 +368,33 @@ def _labels(kind: str, neurons: tuple[int, int] | None, n: int) -> tuple[str, st
             f"a{_subscript(j + 1)}",
             f"Neurons {i + 1} and {j + 1} of {n}; the decision with the others at their mean",
         )
+    if not hidden:
+        return (
+            "PCA axis 1",
+            "PCA axis 2",
+            f"No hidden layer: the {n} inputs on their PCA plane and the output's decision",
+        )
     return "PCA axis 1", "PCA axis 2", f"{n} neurons: the PCA plane through the data's mean"
+
+
+def stratified_sample(
+    y: np.ndarray, count: int = DRAWN_SAMPLES, seed: int = SAMPLE_SEED
+) -> np.ndarray:
+    """Sorted indices of ``count`` samples of the labels ``y`` (m,) (all of them when m ≤
+    count), each class in proportion to its share (largest remainders), chosen at random
+    with ``seed``: the same labels give the same sample."""
+    m = len(y)
+    if m <= count:
+        return np.arange(m)
+    _, counts = np.unique(y, return_counts=True)
+    exact = counts * (count / m)
+    quotas = np.floor(exact).astype(np.int64)
+    quotas[np.argsort(quotas - exact, kind="stable")[: count - quotas.sum()]] += 1
+    shuffled = np.random.default_rng(seed).permutation(m)
+    by_class = shuffled[np.argsort(y[shuffled], kind="stable")]  # random order within a class
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    chosen = [by_class[start : start + quota] for start, quota in zip(starts, quotas)]
+    return np.sort(np.concatenate(chosen))
 
 
 def _subscript(number: int) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -118,6 +119,7 @@ class Session:
         self._data_version = 0
         self._run_number = 0
         self.view_settings: dict = {}
+        self._record_seconds = 0.0
         # A resuming copy's: what each checkpoint's views memory grew from (``grown_from``).
         self._grown_from: dict[int, ViewsMemory | None] | None = None
         self._start_run()
@@ -187,6 +189,12 @@ class Session:
     def history(self) -> TrainingHistory:
         """The run's bounded loss and accuracy record."""
         return self._history
+
+    @property
+    def record_seconds(self) -> float:
+        """How long recording the last checkpoint took (measuring the network on every
+        sample, most of it): what a caller that records often weighs its training against."""
+        return self._record_seconds
 
     @property
     def budget_bytes(self) -> int:
@@ -409,7 +417,8 @@ class Session:
         session = cls(network=state.network, training=state.training, schedule=state.schedule)
         session._dataset, session._data = state.data.dataset, state.data
         session._data_version = state.data_version
-        session._net = state.network.build(state.data.dataset.n_classes)
+        dataset = state.data.dataset
+        session._net = state.network.build(dataset.n_classes, dataset.n_features, dataset.X.dtype)
         session._net.params[...] = state.params
         session._trainer = session._trainer_on(state.data)
         session._trainer.restore(state.trainer)
@@ -612,7 +621,8 @@ class Session:
         return DataVersion(dataset, dataset.test_mask(self._test_ratio, self._split_seed))
 
     def _output_changes(self, dataset: Dataset) -> bool:
-        return self._net.n_classes != dataset.n_classes
+        net = self._net
+        return net.n_classes != dataset.n_classes or net.layer_sizes[0] != dataset.n_features
 
     def _start_run(self) -> None:
         dataset = self._dataset
@@ -711,6 +721,7 @@ class Session:
         gradient_norms: tuple[float, ...] | None = None,
         interrupt: Callable[[], bool] | None = None,
     ) -> None:
+        started = time.perf_counter()
         trainer = self._trainer
         metrics = self._measure(self._net, self._data, interrupt)  # first: it may be stopped
         if gradient_norms is None:
@@ -730,6 +741,7 @@ class Session:
             feature_axes=feature_axes,
         )
         self._keep(checkpoint, transient)
+        self._record_seconds = time.perf_counter() - started
 
     def _views_memory(self, net: MLP) -> ViewsMemory:
         """What views carry from frame to frame, at ``net``'s state: the weights' colour scale
@@ -773,9 +785,19 @@ class Session:
         net: MLP, data: DataVersion, interrupt: Callable[[], bool] | None = None
     ) -> Metrics:
         mask, dataset = data.test_mask, data.dataset
-        train_loss, train_accuracy = evaluate(net, dataset.X[~mask], dataset.y[~mask], interrupt)
-        test_loss, test_accuracy = evaluate(net, dataset.X[mask], dataset.y[mask], interrupt)
+        train, test = _rows(~mask), _rows(mask)
+        train_loss, train_accuracy = evaluate(net, dataset.X[train], dataset.y[train], interrupt)
+        test_loss, test_accuracy = evaluate(net, dataset.X[test], dataset.y[test], interrupt)
         return Metrics(train_loss, test_loss, train_accuracy, test_accuracy)
+
+
+def _rows(mask: np.ndarray) -> slice | np.ndarray:
+    """The rows ``mask`` selects, as a slice when they are consecutive (MNIST's split): a view
+    of the data, where a boolean index would copy its 190 MB at every checkpoint."""
+    chosen = np.flatnonzero(mask)
+    if len(chosen) and chosen[-1] - chosen[0] == len(chosen) - 1:
+        return slice(int(chosen[0]), int(chosen[-1]) + 1)
+    return mask
 
 
 def _same_memory(a: ViewsMemory | None, b: ViewsMemory | None) -> bool:

@@ -143,10 +143,10 @@ def _contents(parts: SessionParts) -> tuple[dict, dict[str, np.ndarray]]:
         "data_y": parts.data.dataset.y,
         "data_test_mask": parts.data.test_mask,
         "params": parts.params,
-        "optimizer_buffers": _buffer_rows(live, n_params),
+        "optimizer_buffers": _buffer_rows(live, n_params, parts.params.dtype),
         "order": _concatenated([state.order for state in live if state.order is not None]),
         "checkpoint_params": np.stack([checkpoint.params for checkpoint in checkpoints]),
-        "checkpoint_buffers": _buffer_rows(states, n_params),
+        "checkpoint_buffers": _buffer_rows(states, n_params, parts.params.dtype),
         "checkpoint_orders": _concatenated(orders),
         "versions_X": np.concatenate([version.dataset.X for version in versions]),
         "versions_y": np.concatenate([version.dataset.y for version in versions]),
@@ -203,12 +203,12 @@ def _history_entry(history: TrainingHistory) -> dict:
     return {"rows": len(kept), "stride": stride, "offered": offered, "newest": newest}
 
 
-def _buffer_rows(states: list[TrainerState], n_params: int) -> np.ndarray:
-    """The optimiser buffers of ``states``, one row each, in order."""
+def _buffer_rows(states: list[TrainerState], n_params: int, dtype: np.dtype) -> np.ndarray:
+    """The optimiser buffers of ``states``, one row each, in order, in the parameters'
+    ``dtype`` (also when there are none: plain SGD keeps no buffer)."""
     rows = [
         array for state in states for arrays in state.optimizer.arrays.values() for array in arrays
     ]
-    dtype = rows[0].dtype if rows else np.float64
     return np.array(rows, dtype=dtype).reshape(len(rows), n_params)
 
 

@@ -5,6 +5,10 @@ hidden layers (``mlpviz.core.feature_space``), coloured by class (test points ho
 the data plane), over the output layer's decision in that space and the faint lines of the
 input plane's grid bent by the network. ``FeatureSpaceView`` adds the choice of axes (the PCA
 plane or two neurons) and the note saying what the picture is; it sits in its own dock.
+
+For the digits workspace's images the points are a fixed stratified sample of the images
+(``stratified_sample``), coloured by digit (DIGIT_COLORS) with a legend 0–9 beside the plot,
+and there is no input grid to bend (the input is not a plane).
 """
 
 from __future__ import annotations
@@ -13,9 +17,18 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from mlpviz.core.contour import decision_boundaries
+from mlpviz.core.datasets import Dataset
 from mlpviz.core.feature_space import (
     NEURONS,
     ONE,
@@ -24,13 +37,14 @@ from mlpviz.core.feature_space import (
     decision_line,
     decision_probabilities,
     feature_space,
+    stratified_sample,
 )
 from mlpviz.core.frame import Frame
 from mlpviz.core.regions import cell_centres, region_image, unsure_where_undefined
 
 from .data_plane import POINT_SIZE, TEST_FILL, TEST_PEN_WIDTH, _RegionsItem
 from .paint_cost import PaintTimed
-from .style import CLASS_COLORS, FOREGROUND, class_rgb, remove_export_menu
+from .style import CLASS_COLORS, FOREGROUND, class_colors, class_rgb, remove_export_menu
 
 REGION_CELLS = 120
 """The decision regions are a REGION_CELLS × REGION_CELLS image over the axes."""
@@ -66,7 +80,10 @@ class FeatureSpacePlot(PaintTimed, pg.PlotWidget):
         self._neurons: tuple[int, int] | None = None
         self._space: FeatureSpace | None = None
         self._shown = np.zeros(0, dtype=np.int64)  # dataset index of each point drawn
+        self._shown_rows = np.zeros(0, dtype=np.int64)  # and its row in space.points
         self._styles = np.zeros(0, dtype=np.int64)  # 2 × class + is_test of each
+        self._sample: tuple[Dataset, np.ndarray] | None = None  # the images drawn, by dataset
+        self._colors = CLASS_COLORS
         self._palette = class_rgb()
         plot = self.getPlotItem()
         plot.hideButtons()
@@ -87,19 +104,52 @@ class FeatureSpacePlot(PaintTimed, pg.PlotWidget):
         )
         self._decision.setZValue(-5)
         self.addItem(self._decision, ignoreBounds=True)
-        # One scatter item per class and kind: each draws uniform symbols, pyqtgraph's fast path.
         self._scatters: dict[tuple[int, bool], pg.ScatterPlotItem] = {}
-        for k, color in enumerate(CLASS_COLORS):
-            for is_test in (False, True):
-                item = pg.ScatterPlotItem(size=POINT_SIZE, **_point_style(QColor(color), is_test))
-                item.setZValue(10 + int(is_test))
-                self.addItem(item, ignoreBounds=True)
-                self._scatters[k, is_test] = item
+        self._build_scatters()
+        self._legend = pg.LegendItem(labelTextSize="10pt", labelTextColor=FOREGROUND)
+        self._legend.setVisible(False)
         self._ring = pg.ScatterPlotItem(
             size=SELECTION_SIZE, pen=pg.mkPen(FOREGROUND, width=2.5), brush=pg.mkBrush(None)
         )
         self._ring.setZValue(20)
         self.addItem(self._ring, ignoreBounds=True)
+
+    def _build_scatters(self) -> None:
+        """One scatter item per class and kind (training, test) in the current colours: each
+        draws uniform symbols, pyqtgraph's fast path."""
+        for item in self._scatters.values():
+            self.removeItem(item)
+        self._scatters = {}
+        for k, color in enumerate(self._colors):
+            for is_test in (False, True):
+                item = pg.ScatterPlotItem(size=POINT_SIZE, **_point_style(QColor(color), is_test))
+                item.setZValue(10 + int(is_test))
+                self.addItem(item, ignoreBounds=True)
+                self._scatters[k, is_test] = item
+        self._shown = self._styles = np.zeros(0, dtype=np.int64)  # every item is new
+
+    def _use_colors(self, colors: tuple[str, ...]) -> None:
+        """The classes' colours (the dataset's palette); the digits' get a legend 0–9 in a
+        column right of the plot, where it hides no point."""
+        if colors == self._colors:
+            return
+        self._colors, self._palette = colors, class_rgb(colors)
+        self._build_scatters()
+        self._legend.clear()
+        digits = colors != CLASS_COLORS
+        if digits:
+            for k in range(len(colors)):
+                self._legend.addItem(self._scatters[k, False], str(k))
+        layout = self.getPlotItem().layout
+        if digits and self._legend.scene() is None:
+            layout.addItem(self._legend, 2, 3)  # the view box's row, right of the right axis
+            # its own height, centred: stretched to the plot's, labels part from their symbols
+            self._legend.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+            layout.setAlignment(self._legend, Qt.AlignmentFlag.AlignVCenter)
+        elif not digits and self._legend.scene() is not None:
+            layout.removeItem(self._legend)  # a hidden item would still take its column
+            self.scene().removeItem(self._legend)
+        self._legend.setVisible(digits)
 
     # --- public ------------------------------------------------------------------------------
     @property
@@ -127,15 +177,19 @@ class FeatureSpacePlot(PaintTimed, pg.PlotWidget):
     @property
     def sampling_note(self) -> str:
         """Says how many samples are drawn when not all are ("" when all are)."""
-        if self._space is None or len(self._shown) == len(self._space.points):
+        if self._space is None or self._frame is None:
             return ""
-        return f" · {len(self._shown):,} of {len(self._space.points):,} samples drawn"
+        total = len(self._frame.dataset)
+        if len(self._shown) == total:
+            return ""
+        return f" · {len(self._shown):,} of {total:,} samples drawn"
 
-    def set_neurons(self, neurons: tuple[int, int] | None) -> None:
+    def set_neurons(self, neurons: tuple[int, int] | None, redraw: bool = True) -> None:
         """Show neurons (i, j) (from 0) on the axes instead of the PCA plane, or the PCA plane
-        (None); with fewer than 3 neurons there is no choice. Redraws the current frame."""
+        (None); with fewer than 3 neurons there is no choice. Redraws the current frame
+        unless ``redraw`` is False (the caller draws next)."""
         self._neurons = neurons
-        if self._frame is not None:
+        if redraw and self._frame is not None:
             self.show_frame(self._frame)
 
     def show_frame(self, frame: Frame) -> None:
@@ -146,13 +200,30 @@ class FeatureSpacePlot(PaintTimed, pg.PlotWidget):
         neurons = self._neurons if net.depth > 1 and n >= 3 else None
         if neurons is not None and max(neurons) >= n:
             neurons = None
-        space = feature_space(net, frame.dataset, frame.snapshot.feature_axes, neurons)
+        self._use_colors(class_colors(frame.dataset))
+        samples = self._samples_of(frame)
+        axes = frame.snapshot.feature_axes
+        space = feature_space(net, frame.dataset, axes, neurons, samples)
         self._space = space
         self._draw_axes(space)
         self._draw_decision(space)
         self._grid.setData(*_finite_or_gaps(space.grid_lines))
         self._draw_points(space, frame)
         self._draw_selection(space, frame.selection)
+
+    def _samples_of(self, frame: Frame) -> np.ndarray | None:
+        """The images drawn (their stratified sample, and the selected one), or None (all the
+        plane's points: the 2-D workspace draws every sample it maps)."""
+        dataset = frame.dataset
+        if getattr(dataset, "workspace", None) != "digits":
+            return None
+        if self._sample is None or self._sample[0] is not dataset:
+            self._sample = (dataset, stratified_sample(dataset.y))
+        sample = self._sample[1]
+        selection = frame.selection
+        if selection is not None and 0 <= selection < len(dataset):
+            sample = np.union1d(sample, [selection])
+        return sample
 
     # --- drawing -----------------------------------------------------------------------------
     def _draw_axes(self, space: FeatureSpace) -> None:
@@ -188,26 +259,33 @@ class FeatureSpacePlot(PaintTimed, pg.PlotWidget):
         """The points, one scatter item per class and kind. While the dataset and the split
         stay (every frame of training), only the positions change: they are written into
         the items, which is 100× faster than pyqtgraph's setData on thousands of points."""
-        drawn = drawn_samples(space.points)
+        rows = drawn_samples(space.points)
+        drawn = rows if space.samples is None else space.samples[rows]
         styles = 2 * frame.dataset.y[drawn] + frame.test_mask[drawn]
         if drawn.shape == self._shown.shape and np.array_equal(drawn, self._shown):
             same_styles = np.array_equal(styles, self._styles)
         else:
             same_styles = False
-        self._shown, self._styles = drawn, styles
+        self._shown, self._shown_rows, self._styles = drawn, rows, styles
         for (k, test), item in self._scatters.items():
-            chosen = drawn[styles == 2 * k + test]
-            points = space.points[chosen]
+            mine = styles == 2 * k + test
+            chosen = drawn[mine]
+            points = space.points[rows[mine]]
             if same_styles:
                 _move_points(item, points)
             else:
                 item.setData(x=points[:, 0], y=points[:, 1], data=chosen)
 
     def _draw_selection(self, space: FeatureSpace, selection: int | None) -> None:
-        if selection is None or not 0 <= selection < len(space.points):
+        row = selection
+        if selection is not None and space.samples is not None:
+            found = np.searchsorted(space.samples, selection)
+            in_sample = found < len(space.samples) and space.samples[found] == selection
+            row = int(found) if in_sample else None
+        if row is None or not 0 <= row < len(space.points):
             self._ring.setData([], [])
             return
-        point = space.points[selection]
+        point = space.points[row]
         self._ring.setData(*_finite_or_gaps(point[None]))
 
     # --- clicks -------------------------------------------------------------------------------
@@ -220,7 +298,7 @@ class FeatureSpacePlot(PaintTimed, pg.PlotWidget):
             return
         position = view_box.mapSceneToView(event.scenePos())
         pixel_w, pixel_h = view_box.viewPixelSize()
-        points = self._space.points[self._shown]
+        points = self._space.points[self._shown_rows]
         distances = np.hypot(
             (points[:, 0] - position.x()) / pixel_w, (points[:, 1] - position.y()) / pixel_h
         )
@@ -306,6 +384,8 @@ class FeatureSpaceView(QWidget):
         """Draw ``frame`` (the choice of axes applies from 3 neurons on)."""
         net = frame.snapshot.net
         self._show_choice(net.layer_sizes[-2] if net.depth > 1 else 0)
+        # the spins may just have been clamped to a narrower layer: the plot follows them
+        self.plot.set_neurons(self._chosen_neurons(), redraw=False)
         self.plot.show_frame(frame)
         self._note.setText(self.plot.space.note + self.plot.sampling_note)
 
@@ -325,12 +405,15 @@ class FeatureSpaceView(QWidget):
                 spin.setMaximum(max(neurons, 2))
             spin.setVisible(picking)
 
-    def _on_axes_changed(self) -> None:
+    def _chosen_neurons(self) -> tuple[int, int] | None:
+        """The two neurons (from 0) the controls choose, or None for the PCA plane."""
         pair = (self._first.value() - 1, self._second.value() - 1)
-        neurons = pair if self._axes.currentData() == NEURONS and pair[0] != pair[1] else None
+        return pair if self._axes.currentData() == NEURONS and pair[0] != pair[1] else None
+
+    def _on_axes_changed(self) -> None:
         frame = self.plot.frame
         self._show_choice(frame.snapshot.net.layer_sizes[-2] if frame is not None else 3)
-        self.plot.set_neurons(neurons)
+        self.plot.set_neurons(self._chosen_neurons())
         if self.plot.space is not None:
             self._note.setText(self.plot.space.note + self.plot.sampling_note)
 

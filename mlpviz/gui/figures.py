@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -40,6 +40,7 @@ from mlpviz.core.frame import Frame
 from mlpviz.render import encode_png, ensure_application, svg_document
 
 from .data_plane import DataPlane
+from .digit_image_views import ConfusionMatrixView, MisclassifiedGallery, WeightTilesView
 from .feature_space_plot import FeatureSpacePlot
 from .gradient_norm_plot import GradientNormPlot
 from .loss_plot import LossPlot
@@ -51,6 +52,7 @@ from .style import (
     FOREGROUND,
     NEGATIVE_COLOR,
     POSITIVE_COLOR,
+    class_colors,
     configure_pyqtgraph,
 )
 from .weights_plot import WeightsPlot
@@ -86,7 +88,8 @@ class FigureView:
     ``make`` builds a fresh view (it draws with ``show_frame``); ``prepare(view, frame)``
     frames it after the frame is shown; ``legend(view, frame)`` lists what the strip under
     the figure explains; ``caption`` adds the iteration and J there (views that print them
-    already say False); ``available(frame)`` says whether the frame has anything to show.
+    already say False); ``available(frame)`` says whether the frame has anything to show;
+    ``workspace`` is the workspace whose frames the view draws ("2d" or "digits").
     """
 
     title: str
@@ -97,6 +100,11 @@ class FigureView:
     caption: bool = True
     available: Callable[[Frame], bool] = field(default=lambda frame: True)
     options: Callable[[QWidget, QWidget], None] | None = None  # (on screen, fresh)
+    workspace: str = "2d"
+
+    def draws(self, frame: Frame) -> bool:
+        """Whether this view has something to show for ``frame`` (of its workspace)."""
+        return frame.dataset.workspace == self.workspace and self.available(frame)
 
     @property
     def file_name(self) -> str:
@@ -120,9 +128,11 @@ def _loss_options(shown: LossPlot, fresh: LossPlot) -> None:
 
 
 def class_legend(view: QWidget, frame: Frame) -> list[LegendEntry]:
-    """A disc per class in its colour; a ring for test points when there are any drawn
-    (the data plane may hide them)."""
+    """A disc per class in its colour (none for the digits, whose plot has its legend 0–9);
+    a ring for test points when there are any drawn (the data plane may hide them)."""
     n_classes = max(frame.snapshot.net.n_classes, frame.dataset.n_classes)
+    if class_colors(frame.dataset) != CLASS_COLORS:
+        n_classes = 0  # the digits: the feature space's own legend names its ten colours
     entries = [
         LegendEntry(f"class {k}", CLASS_COLORS[k % len(CLASS_COLORS)]) for k in range(n_classes)
     ]
@@ -169,6 +179,19 @@ FIGURE_VIEWS: dict[str, FigureView] = {
         legend=class_legend,
         available=_is_single_neuron,
     ),
+}
+# The digits workspace's views: its own, and its copies of the shared ones ("digits" names).
+FIGURE_VIEWS |= {
+    "digitsLossPlot": replace(FIGURE_VIEWS["lossPlot"], workspace="digits"),
+    "weightTiles": FigureView(
+        "First-layer weights", WeightTilesView, (1600, 1200), workspace="digits"
+    ),
+    "confusionMatrix": FigureView(
+        "Confusion matrix", ConfusionMatrixView, (1400, 1200), workspace="digits"
+    ),
+    "misclassifiedGallery": FigureView("Misclassified", MisclassifiedGallery, workspace="digits"),
+    "digitsFeatureSpacePlot": replace(FIGURE_VIEWS["featureSpacePlot"], workspace="digits"),
+    "digitsNetworkDiagram": replace(FIGURE_VIEWS["networkDiagram"], workspace="digits"),
 }
 
 
@@ -239,8 +262,8 @@ def write_figure(
     """
     _ready()
     spec = view_spec(name)
-    if not spec.available(frame):
-        raise ValueError(f"the {spec.title.lower()} has nothing to show for this network")
+    if not spec.draws(frame):
+        raise ValueError(f"the {spec.title.lower()} has nothing to show for this frame")
     width, height = check_size(*(size or spec.size))
     ratio = density(width, height, scale)
     _write(
@@ -260,7 +283,7 @@ def write_sheet(
     """Write every view available for ``frame`` into one figure under a ``title`` line."""
     _ready()
     width, height = check_size(*(size or SHEET_SIZE))
-    names = [name for name, spec in FIGURE_VIEWS.items() if spec.available(frame)]
+    names = [name for name, spec in FIGURE_VIEWS.items() if spec.draws(frame)]
     ratio = density(width, height, scale, SHEET_LAYOUT_BASE)
 
     def paint(painter: QPainter, layout: QSize, ratio: float) -> None:
@@ -283,7 +306,7 @@ def render_figure(
 def can_draw(name: str, frame: Frame) -> bool:
     """Whether a view named ``name`` is registered and has something to show for ``frame``."""
     spec = FIGURE_VIEWS.get(name)
-    return spec is not None and spec.available(frame)
+    return spec is not None and spec.draws(frame)
 
 
 def _ready() -> None:

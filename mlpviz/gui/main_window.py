@@ -48,9 +48,11 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QScrollArea,
     QSplitter,
+    QStackedWidget,
     QStatusBar,
     QToolButton,
     QWidget,
@@ -82,6 +84,7 @@ from .backprop_inspector import BackpropInspector
 from .collector import GuiThreadCollector
 from .data_plane import DataPlane
 from .dataset_panel import DatasetPanel
+from .digits_workspace import DigitsWorkspace
 from .feature_space_plot import FeatureSpaceView
 from .figure_menu import CornerButton, ExportFigureDialog, offer_export
 from .frames import FrameDirector
@@ -96,7 +99,8 @@ from .style import configure_pyqtgraph
 from .timeline_bar import TimelineBar
 from .training_toolbar import TrainingToolbar
 from .weights_plot import WeightsPlot
-from .worker import start_worker, stop_worker
+from .worker import TrainingWorker, start_worker, stop_worker
+from .workspaces import DIGITS, POINTS, WorkspaceSwitch
 
 BACKPROP_HEIGHT_SHARE = 0.58  # of the window's height, for the inspector when a point is selected
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -172,7 +176,8 @@ class MainWindow(QMainWindow):
         self._close_confirmed = False
         self._settings_note = ""
         self._shown_classes = 0  # classes of the data the panels show
-        self._recovery: tuple[int, float | None] | None = None  # after a divergence
+        # after a divergence: the worker, the checkpoint to go back to and the α to use
+        self._recovery: tuple[TrainingWorker, int, float | None] | None = None
         self._problem = ""  # the status bar's message about why training could not go on
         self._last_iteration = 0
         self._undo_stack = QUndoStack(self)
@@ -183,6 +188,7 @@ class MainWindow(QMainWindow):
         self._create_docks()
         self._create_status_bar()
         self._create_actions()
+        self._create_workspace_switch()
         self._restore_settings()
         self.state = self._starting_state()
         self._collector = GuiThreadCollector(self)  # never in the worker's thread: see there
@@ -213,6 +219,7 @@ class MainWindow(QMainWindow):
         self._connect_state()
         self._connect_worker()
         self._connect_neuron_maps()
+        self._connect_digits()
         self._show_state_in_panels()
         self._show_title()
         self._worker.set_speed(self.state.speed)
@@ -232,13 +239,32 @@ class MainWindow(QMainWindow):
 
     @property
     def last_snapshot(self) -> Snapshot | None:
-        """The newest live snapshot received, or None before the first one arrives."""
+        """The 2-D workspace's newest live snapshot, or None before the first one arrives."""
         return self._frames.live_snapshot
 
     @property
     def frame(self) -> Frame | None:
-        """The Frame every view draws now (live or from the timeline); None before the first."""
+        """The Frame the active workspace's views draw now (live or from the timeline); None
+        before the first."""
+        if self.workspace == DIGITS:
+            return self.digits_workspace.frame
         return self._frames.frame
+
+    @property
+    def workspace(self) -> str:
+        """The workspace shown: "2d" (points on the plane) or "digits"."""
+        return self.workspaces.current
+
+    def set_workspace(self, name: str) -> None:
+        """Show workspace ``name`` ("2d" or "digits"); the other one pauses."""
+        self.workspaces.set_current(name)
+
+    def _active_state(self) -> AppState | None:
+        """The active workspace's AppState (None: the digits have not started yet)."""
+        return self.digits_workspace.state if self.workspace == DIGITS else self.state
+
+    def _active_worker(self) -> TrainingWorker | None:
+        return self.digits_workspace.worker if self.workspace == DIGITS else self._worker
 
     def _starting_state(self) -> AppState:
         state = AppState(
@@ -282,7 +308,11 @@ class MainWindow(QMainWindow):
         self.toolbar = TrainingToolbar()
         self.timeline_bar = TimelineBar()
         self.recovery_bar = RecoveryBar()
-        self.setCentralWidget(self.data_plane)
+        self.digits_workspace = DigitsWorkspace()
+        self._workspace_stack = QStackedWidget(objectName="workspaceStack")
+        self._workspace_stack.addWidget(self.data_plane)
+        self._workspace_stack.addWidget(self.digits_workspace)
+        self.setCentralWidget(self._workspace_stack)
         self.addToolBar(Qt.TopToolBarArea, self.recovery_bar)
         self.addToolBarBreak(Qt.TopToolBarArea)
         self.addToolBar(Qt.TopToolBarArea, self.toolbar)
@@ -437,11 +467,15 @@ class MainWindow(QMainWindow):
 
     def _create_actions(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        self._add_action(file_menu, "&Open session…", QKeySequence.Open, self._open_session)
-        self._recent_menu = file_menu.addMenu("Open &recent")
+        add = self._add_action
+        self._common_actions = [  # the actions of both workspaces; the others are 2-D only
+            add(file_menu, "&Open session…", QKeySequence.Open, self._open_session),
+            add(file_menu, "&Save session", QKeySequence.Save, self._save_session),
+            add(file_menu, "Save session &as…", "Ctrl+Shift+S", self._save_session_as),
+        ]
+        self._recent_menu = QMenu("Open &recent", file_menu)
+        file_menu.insertMenu(self._common_actions[1], self._recent_menu)
         self._recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self._add_action(file_menu, "&Save session", QKeySequence.Save, self._save_session)
-        self._add_action(file_menu, "Save session &as…", "Ctrl+Shift+S", self._save_session_as)
         file_menu.addSeparator()
         self._add_action(file_menu, "Open &dataset (CSV)…", "Ctrl+Shift+O", self._open_csv)
         self._add_action(file_menu, "Save data&set (CSV)…", None, self._save_csv)
@@ -452,7 +486,7 @@ class MainWindow(QMainWindow):
         self._add_action(file_menu, "Export &animation…", None, self._export_animation)
         self._add_action(file_menu, "Export model as &PyTorch…", None, self._export_pytorch_script)
         file_menu.addSeparator()
-        self._add_action(file_menu, "&Quit", QKeySequence.Quit, self.quit)
+        self._common_actions.append(add(file_menu, "&Quit", QKeySequence.Quit, self.quit))
 
         edit_menu = self.menuBar().addMenu("&Edit")
         undo = self._undo_stack.createUndoAction(self, "&Undo")
@@ -478,9 +512,35 @@ class MainWindow(QMainWindow):
         for dock in self.findChildren(QDockWidget):
             view_menu.addAction(dock.toggleViewAction())
 
+        self._view_menu = view_menu
         help_menu = self.menuBar().addMenu("&Help")
         self._add_action(help_menu, "&Keyboard shortcuts", "F1", self._show_shortcuts)
         self._add_action(help_menu, "&About mlpviz", None, self._show_about)
+
+    def _create_workspace_switch(self) -> None:
+        """The Points | Digits bar in the menu bar's corner, in the View menu too; the
+        entries of the File, Edit and View menus that only apply to points are disabled in
+        the digits workspace."""
+        self.workspaces = WorkspaceSwitch(
+            self,
+            self._workspace_stack,
+            {POINTS: self.data_plane, DIGITS: self.digits_workspace},
+            [self.toolbar, self.timeline_bar],
+        )
+        menus = [menu.menu() for menu in self.menuBar().actions()[:3]]
+        points_only = [
+            action
+            for menu in menus
+            for action in menu.actions()
+            if action not in self._common_actions
+            and not action.isSeparator()
+            and action.menu() is None
+        ]
+        self.workspaces.add_points_actions(points_only)
+        first = self._view_menu.actions()[0]
+        for action in self.workspaces.actions.values():
+            self._view_menu.insertAction(first, action)
+        self._view_menu.insertSeparator(first)
 
     def _add_action(self, menu, text: str, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -567,6 +627,29 @@ class MainWindow(QMainWindow):
         worker.rewound.connect(self._on_rewound)
         self._frames.frame_shown.connect(self._on_frame_shown)
         self._frames.new_run_started.connect(self.loss_plot.clear)
+
+    def _connect_digits(self) -> None:
+        digits = self.digits_workspace
+        digits.message.connect(self.statusBar().showMessage)
+        digits.error.connect(self._show_error)
+        digits.diverged.connect(self._on_diverged)
+        digits.title_changed.connect(self._show_title)
+        digits.frame_shown.connect(self._on_frame_shown)
+        self.workspaces.changed.connect(self._on_workspace_changed)
+
+    @Slot(str)
+    def _on_workspace_changed(self, name: str) -> None:
+        """The workspace left pauses; the one shown starts (the digits load at the first
+        visit) and gives the window its title and the status bar its numbers."""
+        digits = name == DIGITS
+        (self._worker.pause if digits else self.digits_workspace.pause)()
+        if digits:
+            self.digits_workspace.start()
+        self._cursor_label.setVisible(not digits)
+        self._focus_workspace()  # not a field of the workspace left, nor one that eats Space
+        frame = self.frame
+        self._metrics_label.setText("" if frame is None else _metrics_text(frame.snapshot))
+        self._show_title()
 
     def _connect_neuron_maps(self) -> None:
         """A click on a hidden neuron shows its map on the data plane; Esc, a second click
@@ -686,7 +769,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_frame_shown(self, frame: Frame) -> None:
-        self._metrics_label.setText(_metrics_text(frame.snapshot))
+        if frame is self.frame:  # the active workspace's
+            self._metrics_label.setText(_metrics_text(frame.snapshot))
 
     @Slot(int, int, object, object)
     def _on_rewound(
@@ -719,7 +803,7 @@ class MainWindow(QMainWindow):
             f"Go back to iteration {divergence.good_iteration:,}"
             + ("" if lr is None else f" and use α = {lr:.3g}")
         )
-        self._recovery = (divergence.good_index, lr)
+        self._recovery = (self._active_worker(), divergence.good_index, lr)
         box.open()
 
     def _divergence_dialog(self) -> QMessageBox:
@@ -737,7 +821,8 @@ class MainWindow(QMainWindow):
     def _on_divergence_answered(self, button: QAbstractButton) -> None:
         answer = self._divergence_dialog().standardButton(button)
         if answer == QMessageBox.Apply and self._recovery is not None:
-            self._worker.rewind(*self._recovery)
+            worker, index, learning_rate = self._recovery
+            worker.rewind(index, learning_rate)
 
     @Slot(str)
     def _on_problem_occurred(self, message: str) -> None:
@@ -791,34 +876,39 @@ class MainWindow(QMainWindow):
         return self.open_dataset(path)
 
     def open_session(self, path: str | Path) -> bool:
-        """Open a ``.mlpviz`` session: its data, settings, weights and timeline replace the
-        current ones. A bad file shows the reason in a dialog and changes nothing."""
+        """Open a ``.mlpviz`` session in the workspace it says (shown): its data, settings,
+        weights and timeline replace that workspace's. A bad file shows the reason in a
+        dialog and changes nothing."""
         try:
-            session = Session.load(path)
+            session = Session.load(path, workspace=None)
         except MlpvizError as error:
             self._show_error("Cannot open the session", str(error))
             return False
-        self._adopt_session(session)
-        self._data_name = Path(path).name
-        self.state.set_path(Path(path))
-        self.state.mark_saved()
+        self._adopt_session(session, Path(path))
+        self._active_state().mark_saved()
         self._remember_recent(path)
         self.statusBar().showMessage(f"Opened {Path(path).name}.", 5000)
         return True
 
     def save_session(self, path: str | Path) -> bool:
-        """Write the whole session (data, settings, weights, optimiser state, timeline) to
-        ``path``; a failure shows the reason in a dialog and returns False."""
+        """Write the active workspace's whole session (data, settings, weights, optimiser
+        state, timeline) to ``path``; a failure shows the reason in a dialog and returns
+        False."""
+        worker, state = self._active_worker(), self._active_state()
+        if worker is None:
+            self._show_error("Cannot save the session", "no digits are loaded yet")
+            return False
         try:
-            with self._worker.lock:
-                session = self._worker.session
-                session.view_settings = self._view_settings()
+            with worker.lock:
+                session = worker.session
+                if worker is self._worker:
+                    session.view_settings = self._view_settings()
                 session.save(path)
         except (MlpvizError, OSError) as error:
             self._show_error("Cannot save the session", str(error))
             return False
-        self.state.set_path(Path(path))
-        self.state.mark_saved()
+        state.set_path(Path(path))
+        state.mark_saved()
         self._remember_recent(path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
@@ -852,8 +942,16 @@ class MainWindow(QMainWindow):
         if path:
             self.open_model(path)
 
-    def _adopt_session(self, session: Session) -> None:
-        """Train ``session`` from now on and show its data and settings everywhere."""
+    def _adopt_session(self, session: Session, path: Path | None) -> None:
+        """Train ``session`` (from the file ``path``, None: restored) in its workspace from
+        now on, and show that workspace with the session's data and settings."""
+        if session.workspace == DIGITS:
+            self.digits_workspace.adopt_session(session, path)  # first: nothing else loads
+            self.set_workspace(DIGITS)
+            return
+        self.set_workspace(POINTS)
+        self._data_name = path.name if path is not None else self._data_name
+        self.state.set_path(path)
         self._worker.replace_session(session)
         self._undo_stack.clear()  # the edits on the stack belong to the work replaced
         self._apply_view_settings(session.view_settings)
@@ -881,13 +979,17 @@ class MainWindow(QMainWindow):
             self.open_session(path)
 
     def _save_session(self) -> None:
-        if self.state.path is None:
+        state = self._active_state()
+        if state is None or state.path is None:
             self._save_session_as()
         else:
-            self.save_session(self.state.path)
+            self.save_session(state.path)
 
     def _save_session_as(self) -> None:
-        name = self.state.path.name if self.state.path else "session.mlpviz"
+        state = self._active_state()
+        path = None if state is None else state.path
+        default = "digits.mlpviz" if self.workspace == DIGITS else "session.mlpviz"
+        name = path.name if path else default
         path = self._ask_save_path("Save session", name, SESSION_FILTER)
         if path:
             self.save_session(_with_suffix(path, ".mlpviz"))
@@ -927,12 +1029,12 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_restore_requested(self, path: Path) -> None:
         try:
-            session = Session.load(path)
+            session = Session.load(path, workspace=None)
         except MlpvizError as error:
             self._show_error("Cannot restore the session", str(error))
             return
-        self._adopt_session(session)
-        self.state.mark_modified()  # the restored work is in no file of the user's yet
+        self._adopt_session(session, None)
+        self._active_state().mark_modified()  # the restored work is in no file of the user's yet
         _delete_file(path)
         self.statusBar().showMessage("Session restored.", 5000)
 
@@ -951,7 +1053,7 @@ class MainWindow(QMainWindow):
             and isinstance(watched, (QLineEdit, QAbstractSpinBox))
             and watched.window() is self
         ):
-            QTimer.singleShot(0, self._focus_data_plane)
+            QTimer.singleShot(0, self._focus_workspace)
         return self._escape_neuron_map(watched, event)
 
     def _escape_neuron_map(self, watched: QObject, event: QEvent) -> bool:
@@ -972,9 +1074,11 @@ class MainWindow(QMainWindow):
         self._show_decision_regions()
         return True
 
-    def _focus_data_plane(self) -> None:
+    def _focus_workspace(self) -> None:
+        """The keys go to the active workspace's home: the data plane, or the digits'."""
         if self.isVisible():
-            self.data_plane.setFocus(Qt.OtherFocusReason)
+            home = self.digits_workspace if self.workspace == DIGITS else self.data_plane
+            home.setFocus(Qt.OtherFocusReason)
 
     # --- drag and drop ------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -995,19 +1099,22 @@ class MainWindow(QMainWindow):
 
     # --- title and unsaved changes ---------------------------------------------------------
     def _show_title(self) -> None:
-        path = self.state.path
-        self.setWindowTitle(f"{path.name if path else 'Untitled'}[*] — mlpviz")
-        self.setWindowModified(self.state.modified)
+        state = self._active_state()
+        path = None if state is None else state.path
+        workspace = " (digits)" if self.workspace == DIGITS else ""
+        self.setWindowTitle(f"{path.name if path else 'Untitled'}[*]{workspace} — mlpviz")
+        self.setWindowModified(state is not None and state.modified)
 
     def _after_unsaved_changes(self, then: Callable[[], object]) -> None:
         """Call ``then`` once unsaved changes are saved or discarded; ask first if there are.
 
         The question is a window-modal dialog that does not block: the run goes on behind it.
         """
-        if not self.state.modified:
+        state = self._active_state()
+        if state is None or not state.modified:
             then()
             return
-        name = self.state.path.name if self.state.path else "this session"
+        name = state.path.name if state.path else "this session"
         box = QMessageBox(
             QMessageBox.Question,
             "Unsaved changes",
@@ -1023,7 +1130,7 @@ class MainWindow(QMainWindow):
             answer = box.standardButton(button)
             if answer == QMessageBox.Save:
                 self._save_session()
-                if not self.state.modified:
+                if not state.modified:
                     then()
             elif answer == QMessageBox.Discard:
                 then()
@@ -1048,7 +1155,8 @@ class MainWindow(QMainWindow):
     def _create_figure_actions(self, file_menu) -> None:
         """File ▸ Export figure / sheet / loss record; Export… on each view; the data plane's
         export button (its right click removes points)."""
-        self._add_action(file_menu, "Export &figure…", "Ctrl+E", self._ask_figure)
+        export = self._add_action(file_menu, "Export &figure…", "Ctrl+E", self._ask_figure)
+        self._common_actions.append(export)  # each workspace exports its own views
         self._add_action(file_menu, "Export s&heet…", "Ctrl+Shift+E", self._ask_sheet)
         self._add_action(file_menu, "Export &loss record as CSV…", None, self._ask_loss_csv)
         for name in figures.FIGURE_VIEWS:
@@ -1382,7 +1490,7 @@ class MainWindow(QMainWindow):
     def _save_settings(self) -> None:
         settings, state = self._settings, self.state
         settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/state", self.workspaces.points_layout())
         toolbar = {"speed": state.speed, "stop_at": state.stop_at}
         for key, value in (
             ("network/config", state.network_config.to_dict()),
@@ -1394,8 +1502,20 @@ class MainWindow(QMainWindow):
         settings.sync()
 
     def quit(self) -> None:
-        """File ▸ Quit: close, after asking about unsaved changes."""
-        self._after_unsaved_changes(self.close_discarding_changes)
+        """File ▸ Quit: close, after asking about the unsaved changes of each workspace."""
+        others = [name for name in (POINTS, DIGITS) if name != self.workspace]
+        self._after_unsaved_changes(lambda: self._quit_after(others))
+
+    def _quit_after(self, workspaces: list[str]) -> None:
+        """Ask about the unsaved changes of ``workspaces`` in turn (each shown), then close."""
+        for index, name in enumerate(workspaces):
+            state = self.digits_workspace.state if name == DIGITS else self.state
+            if state is not None and state.modified:
+                self.set_workspace(name)
+                rest = workspaces[index + 1 :]
+                self._after_unsaved_changes(lambda rest=rest: self._quit_after(rest))
+                return
+        self.close_discarding_changes()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Remember the settings, stop the training thread (as long as its current step
@@ -1404,7 +1524,10 @@ class MainWindow(QMainWindow):
         Closed by the user (the title bar's button), it first asks about unsaved changes;
         ``close()`` called by code (scripts, tests) does not ask.
         """
-        if event.spontaneous() and not self._close_confirmed and self.state.modified:
+        modified = self.state.modified or (
+            self.digits_workspace.state is not None and self.digits_workspace.state.modified
+        )
+        if event.spontaneous() and not self._close_confirmed and modified:
             event.ignore()
             self.quit()
             return
@@ -1414,6 +1537,7 @@ class MainWindow(QMainWindow):
         if self._animation is not None:
             self._animation.stop()
         stop_worker(self._thread, self._worker)
+        self.digits_workspace.stop()
         self._collector.stop()
         self._autosave.discard()
         super().closeEvent(event)

@@ -7,11 +7,14 @@ a frame touches only the links whose look actually changed.
 Each hidden neuron shows its map: its activation over the data plane's rectangle, a small
 picture on the layer's shared colour scale (``mlpviz.core.neurons``). Clicking a hidden
 neuron asks for its map as the data plane's background.
+
+A network reading images (the digits workspace: 64 or 784 inputs, layers up to 512) is drawn
+compactly instead (``mlpviz.gui.image_diagram``): the input as a picture, wide layers in part,
+each neuron's strongest links; no neuron maps (its input is not a plane).
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import time
 from dataclasses import dataclass
@@ -29,7 +32,6 @@ from PySide6.QtGui import (
     QPainter,
     QPen,
     QResizeEvent,
-    QTextOption,
     QTransform,
 )
 from PySide6.QtWidgets import (
@@ -51,15 +53,29 @@ from mlpviz.core.network import MLP
 from mlpviz.core.neurons import NeuronMaps, activation_colors, neuron_maps
 from mlpviz.core.snapshot import Snapshot
 from mlpviz.gui import style
+from mlpviz.gui.diagram_parts import (
+    BIAS_LEVELS,
+    HIT_DISTANCE,
+    LEVELS,
+    LINKS_PER_NEURON,
+    MARGIN,
+    MAX_NODE_SPACING,
+    MAX_RADIUS,
+    MIN_RADIUS,
+    SUBSCRIPTS,
+    LinkStyle,
+    Target,
+    add_caption,
+    bias_brushes,
+    distances_to_segments,
+    fit_captions,
+    link_keys,
+    strongest_in_each_row,
+)
+from mlpviz.gui.image_diagram import ImageLayout, is_image_network
 from mlpviz.gui.paint_cost import PaintTimed
 from mlpviz.gui.style import ACTIVATION_LABELS
 
-LEVELS = 24  # |w| / max|w| is drawn with this many widths and opacities
-# A neuron with more inputs shows only its strongest links: 64 × 64 links of a wide layer
-# are a grey wall that takes a third of a second to paint; its 8 strongest per neuron say
-# what matters and paint in a few milliseconds.
-LINKS_PER_NEURON = 8
-BIAS_LEVELS = 16  # per sign
 LINK_Z = 0.0  # links lie under the neurons; stronger links above weaker ones
 NODE_Z = 2.0
 LABEL_Z = 3.0
@@ -69,14 +85,8 @@ MIN_MAP_RADIUS = 6.0  # px: smaller neurons show no map (a few pixels would say 
 MAP_INTERVAL_SECONDS = 0.25  # while training, the maps are redrawn at most 4 times a second
 SHOWN_NEURON_PEN = 3.0
 FAST_FRAME_SECONDS = 0.015  # a frame cheaper than this is drawn at once, whatever the rate
-HIT_DISTANCE = 4.0  # px around a link or a neuron that still counts as hovering it
-MARGIN = 10.0
-MAX_NODE_SPACING = 46.0
-MAX_RADIUS = 13.0
-MIN_RADIUS = 1.5
 NODE_OUTLINE = "#444444"
 INPUT_FILL = "#E8E8E8"
-SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 @dataclass(frozen=True)
@@ -144,61 +154,6 @@ class _MapsItem(QGraphicsItem):
             painter.drawEllipse(rect)
 
 
-@dataclass(frozen=True)
-class _Target:
-    """What the pointer is on: a link (layer ≥ 1, j, k) or a neuron (k is None); 0-based j, k."""
-
-    layer: int
-    j: int
-    k: int | None = None
-
-
-@dataclass(frozen=True)
-class _LinkStyle:
-    """How thick and opaque links get in one block; dense blocks get thinner, fainter links."""
-
-    min_width: float
-    max_width: float
-    min_alpha: int
-    max_alpha: int
-
-    @classmethod
-    def for_block(cls, n_in: int, n_out: int) -> _LinkStyle:
-        """The style for links between layers of ``n_in`` and ``n_out`` neurons."""
-        crowding = max(1.0, max(n_in, n_out) / 6.0)
-        return cls(
-            min_width=0.5,
-            max_width=float(np.clip(4.5 / np.sqrt(crowding), 1.0, 4.5)),
-            min_alpha=int(np.clip(90 / crowding, 10, 90)),
-            max_alpha=int(np.clip(255 / crowding**0.25, 170, 255)),
-        )
-
-    def pens(self) -> list[QPen]:
-        """``LEVELS`` negative pens then ``LEVELS`` positive pens, weakest first."""
-        pens = []
-        for color in (style.NEGATIVE_COLOR, style.POSITIVE_COLOR):
-            for level in range(LEVELS):
-                pens.append(self._pen(color, level / (LEVELS - 1)))
-        return pens
-
-    def highlight_pen(self, positive: bool) -> QPen:
-        """The pen of a hovered link: opaque and thicker than any other."""
-        pen = self._pen(style.POSITIVE_COLOR if positive else style.NEGATIVE_COLOR, 1.0)
-        pen.setWidthF(self.max_width + 2.0)
-        return pen
-
-    def _pen(self, color: str, strength: float) -> QPen:
-        # an opaque colour faded towards the white background looks like transparency but
-        # paints about five times faster, which matters with thousands of links
-        opacity = (self.min_alpha + (self.max_alpha - self.min_alpha) * strength) / 255
-        red, green, blue, _ = QColor(color).getRgbF()
-        faded = QColor.fromRgbF(*(1 - opacity * (1 - c) for c in (red, green, blue)))
-        width = self.min_width + (self.max_width - self.min_width) * strength
-        pen = QPen(faded, width)
-        pen.setCapStyle(Qt.PenCapStyle.FlatCap)
-        return pen
-
-
 class NetworkDiagram(PaintTimed, QGraphicsView):
     """The network of a snapshot: inputs x, neurons, outputs ŷ and the weighted links.
 
@@ -229,9 +184,10 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         self._map_images: dict[tuple[int, int], np.ndarray] = {}
         self._maps_drawn_at = -np.inf
         self._map_palette = style.diverging_rgb()
+        self._image: ImageLayout | None = None  # the layout of a network reading images
         self._clear_items()
-        self._hovered: _Target | None = None
-        self._tooltip_target: _Target | None = None
+        self._hovered: Target | None = None
+        self._tooltip_target: Target | None = None
         self._tooltip_position = QPoint()
         self._pending: _Frame | None = None
         self._update_seconds = self._last_update_end = 0.0
@@ -260,7 +216,7 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         self.scene().addItem(self._maps_item)
         self._nodes: list[list[QGraphicsEllipseItem]] = []
         self._links: list[list[QGraphicsLineItem]] = []  # block l: W[l].ravel() order
-        self._link_styles: list[_LinkStyle] = []
+        self._link_styles: list[LinkStyle] = []
         self._link_pens: list[list[QPen]] = []
         self._link_keys: list[np.ndarray] = []
         self._links_shown: list[np.ndarray] = []  # per block, W.ravel() order
@@ -281,13 +237,23 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
     # --- public API -----------------------------------------------------------------
     @property
     def node_count(self) -> int:
-        """Number of neurons drawn, inputs and outputs included."""
+        """Number of neurons drawn, inputs and outputs included (an image's pixels too)."""
+        if self._image is not None:
+            return self._image.node_count
         return sum(len(layer) for layer in self._nodes)
 
     @property
     def link_count(self) -> int:
         """Number of links (weights) drawn."""
+        if self._image is not None:
+            return self._image.link_count
         return sum(len(block) for block in self._links)
+
+    @property
+    def image_layout(self) -> ImageLayout | None:
+        """The compact layout of a network reading images, or None (a 2-D network, drawn
+        with an item per neuron and per weight)."""
+        return self._image
 
     def node_item(self, layer: int, j: int) -> QGraphicsEllipseItem:
         """Neuron j (from 1) of layer ``layer`` (0 = the inputs), in the lecture's numbering."""
@@ -366,10 +332,13 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         if rebuilt:
             self._rebuild(frame.architecture)  # draws the new network's maps too
         start = time.perf_counter()
-        if not rebuilt:
-            self._update_maps(frame.running)
-        self._update_link_pens()
-        self._update_node_brushes()
+        if self._image is not None:
+            self._image.show(self._weights, self._biases)
+        else:
+            if not rebuilt:
+                self._update_maps(frame.running)
+            self._update_link_pens()
+            self._update_node_brushes()
         self._apply_hover_highlight()
         self._refresh_visible_tooltip()
         self._last_update_end = time.perf_counter()
@@ -381,6 +350,12 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         self._hovered = self._tooltip_target = None
         self._clear_items()
         sizes = architecture[0]
+        self._image = None
+        if is_image_network(sizes):
+            self._maps, self._map_images = None, {}
+            self._image = ImageLayout(self.scene(), self.font(), architecture)
+            self._layout_items()
+            return
         for n_in, n_out in itertools.pairwise(sizes):
             self._add_link_block(n_in, n_out)
         for layer, size in enumerate(sizes):
@@ -389,7 +364,7 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         self._layout_items()
 
     def _add_link_block(self, n_in: int, n_out: int) -> None:
-        link_style = _LinkStyle.for_block(n_in, n_out)
+        link_style = LinkStyle.for_block(n_in, n_out)
         scene = self.scene()
         items = []
         for _ in range(n_in * n_out):
@@ -450,13 +425,7 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         return item
 
     def _add_caption(self) -> QGraphicsTextItem:
-        # a text item rather than a simple one: a caption split on two lines stays centred
-        item = QGraphicsTextItem()
-        item.document().setDocumentMargin(0)
-        item.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
-        item.setDefaultTextColor(QColor(style.FOREGROUND))
-        self.scene().addItem(item)
-        return item
+        return add_caption(self.scene())
 
     def _caption_texts(self) -> list[str]:
         sizes, activations = self._architecture
@@ -480,6 +449,9 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         width = round(self.viewport().width() / magnification)
         height = round(self.viewport().height() / magnification)
         self.scene().setSceneRect(0, 0, width, height)
+        if self._image is not None:
+            self._image.layout(width, height)
+            return
         caption_height = self._fit_captions(self._column_spacing(width))
         top, bottom = MARGIN, max(height - MARGIN - caption_height, MARGIN + 1)
         xs = self._column_xs(width)
@@ -548,21 +520,7 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
 
     def _fit_captions(self, column_spacing: float) -> float:
         """Captions on one line, or on two when the columns are narrow; returns their height."""
-        texts = self._caption_texts()
-        font = QFont(self.font())
-        metrics = QFontMetricsF(font)
-        room = column_spacing - 6
-        if max(metrics.horizontalAdvance(text) for text in texts) > room:
-            texts = [text.replace(" ×", "\n×") for text in texts]
-            widest = max(metrics.horizontalAdvance(line) for t in texts for line in t.split("\n"))
-            if widest > room:  # shrink rather than overlap the neighbours
-                font.setPointSizeF(max(6.0, font.pointSizeF() * room / widest))
-        width = max(column_spacing, max(metrics.horizontalAdvance(text) for text in texts))
-        for caption, text in zip(self._captions, texts):
-            caption.setFont(font)
-            caption.setPlainText(text)
-            caption.setTextWidth(width)
-        return max(caption.boundingRect().height() for caption in self._captions)
+        return fit_captions(self._captions, self._caption_texts(), self.font(), column_spacing)
 
     def _place_captions(self, xs: np.ndarray, top: float) -> None:
         for caption, x in zip(self._captions, xs):
@@ -571,8 +529,8 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
     # --- neuron maps ------------------------------------------------------------------
     def _has_hidden_neuron(self, layer: int, j: int) -> bool:
         """Whether the network drawn has neuron j (from 1) in hidden layer ``layer``."""
-        if self._architecture is None:
-            return False
+        if self._architecture is None or self._image is not None:
+            return False  # a digits network's neurons have no map: the input is not a plane
         sizes = self._architecture[0]
         return 1 <= layer < len(sizes) - 1 and 1 <= j <= sizes[layer]
 
@@ -627,11 +585,11 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
     def _update_link_pens(self) -> None:
         scale = self._weight_scale()
         for block, W in enumerate(self._weights):
-            keys = _link_keys(W.ravel(), scale)
+            keys = link_keys(W.ravel(), scale)
             for index in np.flatnonzero(keys != self._link_keys[block]):
                 self._set_link_look(block, int(index), int(keys[index]))
             self._link_keys[block] = keys
-            shown = _strongest_in_each_row(W, LINKS_PER_NEURON).ravel()
+            shown = strongest_in_each_row(W, LINKS_PER_NEURON).ravel()
             items = self._links[block]
             for index in np.flatnonzero(shown != self._links_shown[block]):
                 items[index].setVisible(bool(shown[index]))
@@ -651,7 +609,7 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
     def _update_node_brushes(self) -> None:
         largest = max((float(np.abs(b).max()) for b in self._biases if b.size), default=0.0)
         scale = largest if largest > 0 else 1.0
-        brushes = _bias_brushes()
+        brushes = bias_brushes()
         for layer, b in enumerate(self._biases, start=1):
             keys = np.rint(b / scale * BIAS_LEVELS).astype(np.int64) + BIAS_LEVELS
             if self._layer_shows_maps(layer):  # the map shows through the neuron
@@ -706,7 +664,7 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         self._tooltip_position = event.globalPos()
         self._show_tooltip_text(target)
 
-    def _show_tooltip_text(self, target: _Target) -> None:
+    def _show_tooltip_text(self, target: Target) -> None:
         # leaving a small square around the pointer hides it, as over an ordinary widget
         area = QRect(
             self.viewport().mapFromGlobal(self._tooltip_position) - QPoint(6, 6), QSize(12, 12)
@@ -717,9 +675,9 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         if self._tooltip_target is not None and QToolTip.isVisible():
             self._show_tooltip_text(self._tooltip_target)
 
-    def _set_hovered(self, target: _Target | None) -> None:
+    def _set_hovered(self, target: Target | None) -> None:
         previous, self._hovered = self._hovered, target
-        if previous is not None:
+        if previous is not None and self._image is None:
             self._restore_look(previous)
         if target != self._tooltip_target:
             self._tooltip_target = None
@@ -727,6 +685,9 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
 
     def _apply_hover_highlight(self) -> None:
         target = self._hovered
+        if self._image is not None:
+            self._image.set_hovered(target)
+            return
         if target is None:
             return
         if target.k is None:
@@ -741,7 +702,7 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         item.setPen(self._link_styles[block].highlight_pen(positive))
         item.setZValue(NODE_Z - 0.5)
 
-    def _restore_look(self, target: _Target) -> None:
+    def _restore_look(self, target: Target) -> None:
         if target.k is None:
             self._nodes[target.layer][target.j].setPen(self._node_outline(target.layer, target.j))
             return
@@ -749,23 +710,25 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         index = target.j * self._architecture[0][block] + target.k
         self._set_link_look(block, index, int(self._link_keys[block][index]))
 
-    def _target_at(self, position: QPointF) -> _Target | None:
+    def _target_at(self, position: QPointF) -> Target | None:
         """The neuron or, failing that, the nearest link within HIT_DISTANCE of ``position``."""
         if self._architecture is None or not self._weights:
             return None
         position = self.transform().inverted()[0].map(position)  # scene units
         point = np.array([position.x(), position.y()])
+        if self._image is not None:
+            return self._image.target_at(point)
         return self._node_at(point) or self._link_at(point)
 
-    def _node_at(self, point: np.ndarray) -> _Target | None:
+    def _node_at(self, point: np.ndarray) -> Target | None:
         for layer, (centres, radius) in enumerate(zip(self._centres, self._radii)):
             distances = np.hypot(*(centres - point).T)
             j = int(np.argmin(distances))
             if distances[j] <= radius + HIT_DISTANCE / 2:
-                return _Target(layer, j)
+                return Target(layer, j)
         return None
 
-    def _link_at(self, point: np.ndarray) -> _Target | None:
+    def _link_at(self, point: np.ndarray) -> Target | None:
         for block in range(len(self._links)):
             sources, targets = self._centres[block], self._centres[block + 1]
             if not sources[0, 0] <= point[0] <= targets[0, 0]:
@@ -773,18 +736,20 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
             n_in, n_out = len(sources), len(targets)
             starts = np.tile(sources, (n_out, 1))  # W.ravel() order: j major, k minor
             ends = np.repeat(targets, n_in, axis=0)
-            distances = _distances_to_segments(point, starts, ends)
+            distances = distances_to_segments(point, starts, ends)
             distances[~self._links_shown[block]] = np.inf  # what is not drawn is not hovered
             nearest = float(distances.min())
             if nearest <= HIT_DISTANCE:
                 # where links cross, the one drawn on top (the strongest) is the one seen
                 close = np.flatnonzero(distances <= nearest + 1.0)
                 index = int(close[np.argmax(self._link_keys[block][close] % LEVELS)])
-                return _Target(block + 1, index // n_in, index % n_in)
+                return Target(block + 1, index // n_in, index % n_in)
         return None
 
-    def _describe(self, target: _Target) -> str:
+    def _describe(self, target: Target) -> str:
         """The tooltip of a link or a neuron, in the lecture's notation (numbered from 1)."""
+        if self._image is not None:
+            return self._image.describe(target)
         if target.k is not None:
             return self._describe_link(target.layer, target.j, target.k)
         return self._describe_neuron(target.layer, target.j)
@@ -829,43 +794,3 @@ def _image_of(rgb: np.ndarray) -> QImage:
     flipped = np.ascontiguousarray(rgb[::-1])
     rows, cols, _ = flipped.shape
     return QImage(flipped.data, cols, rows, 3 * cols, QImage.Format.Format_RGB888).copy()
-
-
-def _distances_to_segments(point: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Distance from ``point`` (2,) to each segment starts[i]–ends[i], both (n, 2)."""
-    direction = ends - starts
-    length_squared = np.maximum((direction**2).sum(axis=1), 1e-12)
-    t = np.clip(((point - starts) * direction).sum(axis=1) / length_squared, 0.0, 1.0)
-    nearest = starts + t[:, None] * direction
-    return np.hypot(*(nearest - point).T)
-
-
-def _strongest_in_each_row(W: np.ndarray, count: int) -> np.ndarray:
-    """A mask of W's shape: the ``count`` largest |w| of each row (all when a row is short)."""
-    if W.shape[1] <= count:
-        return np.ones(W.shape, dtype=bool)
-    mask = np.zeros(W.shape, dtype=bool)
-    strongest = np.argpartition(-np.abs(W), count - 1, axis=1)[:, :count]
-    np.put_along_axis(mask, strongest, True, axis=1)
-    return mask
-
-
-def _link_keys(weights: np.ndarray, scale: float) -> np.ndarray:
-    """Pen index of each weight: ``LEVELS`` negative strengths, then ``LEVELS`` positive ones."""
-    levels = np.minimum(np.rint(np.abs(weights) / scale * (LEVELS - 1)), LEVELS - 1)
-    return np.where(weights >= 0, LEVELS, 0) + levels.astype(np.int64)
-
-
-@functools.cache
-def _bias_brushes() -> tuple[QBrush, ...]:
-    """2·BIAS_LEVELS + 1 light fills from blue (b < 0) through white to red (b > 0), then
-    no fill at all (for a neuron whose map shows through)."""
-    colormap = style.diverging_colormap()
-    brushes = []
-    for key in range(2 * BIAS_LEVELS + 1):
-        color = colormap.map(key / (2 * BIAS_LEVELS), mode="qcolor")
-        # lightened so that the outline and the links stay the loudest things on screen
-        light = QColor.fromRgbF(*(0.45 + 0.55 * c for c in color.getRgbF()[:3]))
-        brushes.append(QBrush(light))
-    brushes.append(QBrush(Qt.BrushStyle.NoBrush))  # the last: a neuron showing its map
-    return tuple(brushes)

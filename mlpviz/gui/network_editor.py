@@ -37,6 +37,7 @@ from mlpviz.core.config import (
     TrainingConfig,
 )
 from mlpviz.core.network import parameter_count
+from mlpviz.gui.names import prefixed
 from mlpviz.gui.style import ACTIVATION_LABELS
 
 INIT_LABELS: dict[str, str] = {"xavier": "Xavier (Glorot)", "he": "He", "uniform": "Uniform ±0.5"}
@@ -198,16 +199,23 @@ class _RowList(QListWidget):
 class _LayerRow(QWidget):
     """One hidden layer: its number, its neurons and its activation."""
 
-    def __init__(self, number: int, layer: HiddenLayer, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        number: int,
+        layer: HiddenLayer,
+        max_neurons: int = MAX_NEURONS,
+        input_text: str = "x = (x₁, x₂)",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.size_input = _SpinBox(1, MAX_NEURONS)
+        self.size_input = _SpinBox(1, max_neurons)
         self.size_input.setValue(layer.size)
         self.size_input.setSuffix(" neurons" if layer.size != 1 else " neuron")
         self.size_input.valueChanged.connect(self._on_size_changed)
         self.size_input.setAccessibleName(f"Neurons in layer {number}")
         self.size_input.setToolTip(
             f"n<sup>[{number}]</sup>, the number of neurons of layer {number} "
-            f"(1 to {MAX_NEURONS}). Changing it re-initialises the network."
+            f"(1 to {max_neurons}). Changing it re-initialises the network."
         )
         self.activation_input = _ComboBox(ACTIVATION_LABELS)
         self.activation_input.select_data(layer.activation)
@@ -217,7 +225,7 @@ class _LayerRow(QWidget):
             "Changing it re-initialises the network."
         )
         label = QLabel(f"Layer {number}")
-        label.setToolTip(f"Hidden layer {number}; layer 0 is the input x = (x₁, x₂).")
+        label.setToolTip(f"Hidden layer {number}; layer 0 is the input {input_text}.")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 2, 2)
         layout.setSpacing(4)
@@ -240,8 +248,20 @@ class NetworkEditor(QWidget):
     network_config_changed = Signal(object)
     training_config_changed = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        config_type: type[NetworkConfig] = NetworkConfig,
+        name_prefix: str = "",
+    ) -> None:
+        """``config_type`` is the workspace's architecture type (its widest layer); the
+        names of the editor's fields carry ``name_prefix`` (see gui/names.py)."""
         super().__init__(parent)
+        self._config_type = config_type
+        self._name_prefix = name_prefix
+        self._n_inputs = 2
+        self._input_text = "x = (x₁, x₂)"
         self.setObjectName("networkEditor")
         self.setAccessibleName("Network editor")
         self._layers: list[HiddenLayer] = []
@@ -279,7 +299,8 @@ class NetworkEditor(QWidget):
         self._no_layer_hint.setObjectName("noHiddenLayerHint")
         self._no_layer_hint.setWordWrap(True)
         _show_as_note(self._no_layer_hint)
-        widest_row = _LayerRow(MAX_HIDDEN_LAYERS, HiddenLayer(MAX_NEURONS, "leaky_relu"))
+        widest = HiddenLayer(self._config_type.max_neurons, "leaky_relu")
+        widest_row = _LayerRow(MAX_HIDDEN_LAYERS, widest, self._config_type.max_neurons)
         self._layer_list.setMinimumWidth(
             widest_row.sizeHint().width() + 2 * self._layer_list.frameWidth()
         )
@@ -446,7 +467,7 @@ class NetworkEditor(QWidget):
     # --- public API -----------------------------------------------------------------
     def network_config(self) -> NetworkConfig:
         """The architecture shown."""
-        return NetworkConfig(
+        return self._config_type(
             tuple(self._layers), self._init_input.currentData(), self._seed_input.value()
         )
 
@@ -486,6 +507,12 @@ class NetworkEditor(QWidget):
         self._class_count = max(2, class_count)
         self._update_summary()
 
+    def set_input_count(self, n_inputs: int, text: str) -> None:
+        """The network's inputs: ``n_inputs`` of them, described by ``text`` in the layers'
+        tooltips ("x = (x₁, x₂)", "the 64 pixels of an 8×8 image")."""
+        self._n_inputs, self._input_text = n_inputs, text
+        self._rebuild_rows(selected=self._selected_index())
+
     def set_sample_count(self, sample_count: int) -> None:
         """Let the batch size range up to ``sample_count`` (the number of training samples).
 
@@ -504,10 +531,13 @@ class NetworkEditor(QWidget):
             old.activation_input.setObjectName("")
         self._layer_list.clear()
         for index, layer in enumerate(self._layers):
-            row = _LayerRow(index + 1, layer)
+            row = _LayerRow(
+                index + 1, layer, self._config_type.max_neurons, self._input_text
+            )
             # Named by position, so after a move the names follow the rows' new order.
-            row.size_input.setObjectName(f"hiddenLayerSize{index}")
-            row.activation_input.setObjectName(f"hiddenLayerActivation{index}")
+            prefix = self._name_prefix
+            row.size_input.setObjectName(prefixed(prefix, f"hiddenLayerSize{index}"))
+            row.activation_input.setObjectName(prefixed(prefix, f"hiddenLayerActivation{index}"))
             row.size_input.valueChanged.connect(partial(self._on_layer_size_changed, index))
             row.activation_input.currentIndexChanged.connect(
                 partial(self._on_layer_activation_changed, index, row.activation_input)
@@ -561,7 +591,7 @@ class NetworkEditor(QWidget):
             self._output_label.setText("Output: 1 sigmoid unit (2 classes)")
         else:
             self._output_label.setText(f"Output: {k} softmax units ({k} classes)")
-        sizes = self.network_config().layer_sizes(k)
+        sizes = self.network_config().layer_sizes(k, self._n_inputs)
         parameters = parameter_count(sizes)
         arrows = " → ".join(str(size) for size in sizes)
         noun = "parameter" if parameters == 1 else "parameters"

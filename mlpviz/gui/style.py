@@ -18,6 +18,21 @@ CLASS_COLORS: tuple[str, ...] = (
     "#7F7F7F",  # grey
 )
 
+# The digits workspace's ten classes (labels 0–9): matplotlib's tab10, ten hues that stay
+# apart on the white background (the 2-D workspace keeps its eight CLASS_COLORS).
+DIGIT_COLORS: tuple[str, ...] = (
+    "#1F77B4",  # 0 blue
+    "#FF7F0E",  # 1 orange
+    "#2CA02C",  # 2 green
+    "#D62728",  # 3 red
+    "#9467BD",  # 4 purple
+    "#8C564B",  # 5 brown
+    "#E377C2",  # 6 pink
+    "#7F7F7F",  # 7 grey
+    "#BCBD22",  # 8 olive
+    "#17BECF",  # 9 cyan
+)
+
 # How activations are named on screen (the lecture's spelling).
 ACTIVATION_LABELS: dict[str, str] = {
     "sigmoid": "sigmoid",
@@ -35,9 +50,15 @@ BACKGROUND = "w"
 FOREGROUND = "#222222"
 
 
-def class_rgb() -> np.ndarray:
-    """The class colours as an (8, 3) float array of RGB in 0…1."""
-    return np.array([pg.mkColor(c).getRgbF()[:3] for c in CLASS_COLORS], dtype=np.float32)
+def class_colors(dataset: object) -> tuple[str, ...]:
+    """The colours of ``dataset``'s classes: DIGIT_COLORS for the digits workspace's images
+    (``dataset.workspace == "digits"``), CLASS_COLORS for points of the plane."""
+    return DIGIT_COLORS if getattr(dataset, "workspace", None) == "digits" else CLASS_COLORS
+
+
+def class_rgb(colors: tuple[str, ...] = CLASS_COLORS) -> np.ndarray:
+    """The class colours ``colors`` as a (k, 3) float array of RGB in 0…1."""
+    return np.array([pg.mkColor(c).getRgbF()[:3] for c in colors], dtype=np.float32)
 
 
 def diverging_colormap() -> pg.ColorMap:

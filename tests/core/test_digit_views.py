@@ -6,14 +6,22 @@ import numpy as np
 import pytest
 
 from mlpviz.core.digit_views import (
+    DigitPredictions,
     Misclassified,
     confusion_cell,
     confusion_matrix,
+    fitting_grid,
+    gallery_entries,
     grid_shape,
     misclassified,
+    predict_test_set,
     row_percentages,
+    tile_mosaic,
     weight_tiles,
 )
+from mlpviz.core.digits import ImageDataset
+from mlpviz.core.network import MLP
+from mlpviz.core.trainer import evaluate
 
 
 def test_confusion_matrix_counts_true_rows_and_predicted_columns():
@@ -85,3 +93,88 @@ def test_grid_shape_is_about_square_with_no_empty_row(count, expected):
     rows, columns = grid_shape(count)
     assert (rows, columns) == expected
     assert count == 0 or (rows - 1) * columns < count <= rows * columns
+
+
+def test_fitting_grid_makes_the_tiles_largest_in_the_area():
+    assert fitting_grid(32, 800, 400) == (4, 8)  # 100-pixel tiles
+    assert fitting_grid(32, 400, 800) == (8, 4)
+    assert fitting_grid(10, 1000, 100) == (1, 10)
+    assert fitting_grid(512, 1600, 900)[0] * fitting_grid(512, 1600, 900)[1] >= 512
+    assert fitting_grid(0, 100, 100) == (0, 0)
+    for count, width, height in ((7, 300, 200), (512, 400, 300), (64, 1920, 1080)):
+        rows, columns = fitting_grid(count, width, height)
+        side = min(width / columns, height / rows)
+        others = [min(width / c, height / -(-count // c)) for c in range(1, count + 1)]
+        assert rows * columns >= count and side == max(others)
+
+
+def test_tile_mosaic_places_tiles_row_by_row_with_gaps():
+    tiles = np.arange(5 * 2 * 3, dtype=float).reshape(5, 2, 3)
+    mosaic = tile_mosaic(tiles, rows=2, columns=3, gap=1)
+    assert mosaic.shape == (2 * 3 - 1, 3 * 4 - 1)
+    assert np.array_equal(mosaic[0:2, 0:3], tiles[0])
+    assert np.array_equal(mosaic[0:2, 4:7], tiles[1])
+    assert np.array_equal(mosaic[3:5, 4:7], tiles[4])  # second row, second column
+    assert np.isnan(mosaic[2]).all() and np.isnan(mosaic[:, 3]).all()  # the gaps
+    assert np.isnan(mosaic[3:5, 8:11]).all()  # the empty place
+    assert np.array_equal(tile_mosaic(tiles[:2], 1, 2, 0), np.hstack([tiles[0], tiles[1]]))
+    with pytest.raises(ValueError):
+        tile_mosaic(tiles, 1, 4, 1)
+
+
+def _digit_data(m: int = 60, seed: int = 0) -> ImageDataset:
+    rng = np.random.default_rng(seed)
+    X = rng.random((m, 64), dtype=np.float32)
+    return ImageDataset(X, np.arange(m) % 10, np.arange(m) % 3 == 0)
+
+
+def test_predict_test_set_answers_on_the_test_images():
+    data = _digit_data()
+    net = MLP([64, 16, 10], "relu", seed=1, dtype=np.float32)
+    predictions = predict_test_set(net, data, data.test)
+    test = np.flatnonzero(data.test)
+    assert predictions.indices.tolist() == test.tolist()
+    assert predictions.true.tolist() == data.y[test].tolist()
+    assert predictions.predicted.tolist() == net.predict(data.X[test]).tolist()
+    assert np.allclose(predictions.probabilities, net.predict_proba(data.X[test]))
+    assert np.array_equal(predictions.confidence, predictions.probabilities.max(axis=1))
+    _, accuracy = evaluate(net, data.X[test], data.y[test])
+    assert np.mean(predictions.true == predictions.predicted) == accuracy
+    with pytest.raises(ValueError):
+        predictions.probabilities[0, 0] = 1.0  # shared between views: read-only
+
+
+def test_predict_test_set_runs_the_network_once_per_network(inference_calls):
+    data = _digit_data()
+    net = MLP([64, 16, 10], "relu", seed=1, dtype=np.float32)
+    calls = inference_calls
+    first = predict_test_set(net, data, data.test)
+    assert predict_test_set(net, data, data.test) is first and len(calls) == 1
+    copy = net.copy()  # another snapshot of the same weights: computed again
+    again = predict_test_set(copy, data, data.test)
+    assert again is not first and len(calls) == 2
+    assert np.array_equal(again.predicted, first.predicted)
+    other_mask = data.test.copy()
+    assert predict_test_set(copy, data, other_mask) is not again and len(calls) == 3
+
+
+def test_gallery_entries_of_all_mistakes_a_row_and_a_cell():
+    probabilities = np.array(
+        [
+            [0.9, 0.1, 0.0],  # true 0: right, 0.9
+            [0.2, 0.7, 0.1],  # true 0 → 1, 0.7
+            [0.05, 0.05, 0.9],  # true 1 → 2, 0.9
+            [0.3, 0.7, 0.0],  # true 2 → 1, 0.7
+            [0.6, 0.4, 0.0],  # true 0: right, 0.6
+        ]
+    )
+    true = np.array([0, 0, 1, 2, 0])
+    predicted = probabilities.argmax(axis=1)
+    predictions = DigitPredictions(np.arange(5) + 100, true, predicted, probabilities)
+    assert gallery_entries(predictions) == misclassified(probabilities, true)
+    assert [e.index for e in gallery_entries(predictions, predicted=1)] == [1, 3]
+    assert [e.index for e in gallery_entries(predictions, true=0)] == [1]
+    assert gallery_entries(predictions, 2, 1) == [Misclassified(3, 2, 1, 0.7)]
+    diagonal = gallery_entries(predictions, 0, 0)  # the correct ones, close calls first
+    assert [e.index for e in diagonal] == [4, 0]
+    assert sorted(e.index for e in diagonal) == confusion_cell(true, predicted, 0, 0).tolist()

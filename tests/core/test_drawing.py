@@ -56,3 +56,21 @@ def test_an_empty_drawing_is_blank_and_bad_input_is_refused():
         preprocess_drawing(np.zeros((5, 5)), 16)
     with pytest.raises(ValueError):
         preprocess_drawing(np.zeros(25), 8)
+
+
+def test_a_dataset_image_loaded_as_ink_is_centred_in_blocks_and_preprocesses_back():
+    from mlpviz.core.drawing import image_to_ink
+
+    image = np.zeros((8, 8), dtype=np.float32)
+    image[:, 2:6] = np.linspace(0.25, 1.0, 8)[:, None]  # fills the box's height, as 8×8 digits do
+    ink = image_to_ink(image.ravel(), 280)
+    assert ink.shape == (280, 280) and ink.dtype == np.float32
+    assert np.array_equal(ink[28:252, 28:252][::28, ::28], image)  # 28-pixel blocks, centred
+    assert not ink[:28].any() and not ink[:, 252:].any()
+    assert np.allclose(preprocess_drawing(ink, 8), image, atol=1e-6)
+    with pytest.raises(ValueError):
+        image_to_ink(np.zeros(10), 280)
+    with pytest.raises(ValueError):
+        image_to_ink(np.zeros((4, 16)), 280)
+    with pytest.raises(ValueError):
+        image_to_ink(np.zeros((28, 28)), 20)

@@ -7,6 +7,7 @@ import pytest
 
 from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import Dataset, make_preset
+from mlpviz.core.digits import ImageDataset
 from mlpviz.core.feature_space import (
     INPUT,
     JITTER,
@@ -22,6 +23,7 @@ from mlpviz.core.feature_space import (
     feature_space,
     neuron_range,
     principal_plane,
+    stratified_sample,
 )
 from mlpviz.core.network import MLP
 from mlpviz.core.session import Session
@@ -216,3 +218,46 @@ def test_a_diverged_network_keeps_the_previous_axes(spiral):
     np.testing.assert_array_equal(axes.basis, previous.basis)
     space = feature_space(net, spiral, axes)
     assert np.isnan(space.points).all() and decision_line(space) is None
+
+
+# --- images (the digits workspace) ---------------------------------------------------------------
+def images(m: int, seed: int = 0) -> ImageDataset:
+    """m random 8×8 "images" with unbalanced labels, the last fifth for testing."""
+    rng = np.random.default_rng(seed)
+    y = np.minimum(rng.geometric(0.3, m) - 1, 9)
+    return ImageDataset(rng.random((m, 64), dtype=np.float32), y, np.arange(m) >= 0.8 * m)
+
+
+def test_a_stratified_sample_keeps_each_digits_share_and_is_the_same_every_time():
+    y = images(20_000).y
+    sample = stratified_sample(y, 3000)
+    assert len(sample) == 3000 and len(np.unique(sample)) == 3000
+    assert np.all(np.diff(sample) > 0)
+    expected = np.bincount(y, minlength=10) * 3000 / len(y)
+    assert np.abs(np.bincount(y[sample], minlength=10) - expected).max() < 1
+    np.testing.assert_array_equal(stratified_sample(y.copy(), 3000), sample)
+    assert not np.array_equal(stratified_sample(y, 3000, seed=1), sample)
+    np.testing.assert_array_equal(stratified_sample(y[:500], 3000), np.arange(500))
+
+
+def test_images_are_drawn_on_the_pca_plane_of_their_sample_without_input_grid():
+    data = images(400)
+    net = MLP([64, 12, 10], "relu", seed=0)
+    axes = derive_axes(net, data.X, None)
+    sample = stratified_sample(data.y, 100)
+    space = feature_space(net, data, axes, samples=sample)
+    assert space.kind == PCA and len(space.grid_lines) == 0
+    np.testing.assert_array_equal(space.samples, sample)
+    expected = (net.hidden_features(data.X[sample]) - axes.centre) @ axes.basis
+    np.testing.assert_allclose(space.points, expected, atol=1e-5)
+    assert space.weights.shape == (10, 2)
+    neurons = feature_space(net, data, axes, neurons=(3, 7), samples=sample)
+    assert neurons.kind == NEURONS and len(neurons.grid_lines) == 0
+
+
+def test_images_without_hidden_layer_are_the_pixels_pca_plane_and_the_note_says_so():
+    data = images(300)
+    net = MLP([64, 10], seed=0)
+    space = feature_space(net, data, derive_axes(net, data.X, None), neurons=(0, 1))
+    assert space.kind == PCA and "No hidden layer" in space.note and "64 inputs" in space.note
+    assert len(space.points) == 300 and len(space.grid_lines) == 0

@@ -653,3 +653,22 @@ def test_fuzz_damaged_bytes_of_a_good_file(small, fuzz_dir, flips):
     path = fuzz_dir / "damaged.mlpviz"
     path.write_bytes(bytes(damaged))
     loads_or_refuses(path)
+
+
+def test_a_float32_session_without_optimiser_buffers_round_trips(tmp_path):
+    """Plain SGD keeps no buffer: the empty rows are written in the parameters' dtype, which
+    the reader of a digits session requires (float32)."""
+    from mlpviz.core.config import DigitsNetworkConfig, HiddenLayer
+    from mlpviz.core.digits import ImageDataset
+
+    rng = np.random.default_rng(0)
+    data = ImageDataset(
+        rng.random((40, 64), dtype=np.float32), np.arange(40) % 10, np.arange(40) % 5 == 0
+    )
+    network = DigitsNetworkConfig((HiddenLayer(8, "tanh"),))
+    session = Session(data, network, TrainingConfig("sgd", 0.1, 8))
+    session.step(5)
+    session.save(tmp_path / "sgd.mlpviz")
+    loaded = Session.load(tmp_path / "sgd.mlpviz", workspace="digits")
+    assert loaded.iteration == 5
+    assert np.array_equal(loaded.net.params, session.net.params)

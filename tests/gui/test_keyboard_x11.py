@@ -86,6 +86,27 @@ CHILD = textwrap.dedent(
     QTest.keyClick(window, Qt.Key_F11)
     results["f11 again leaves"] = until(lambda: not window.isFullScreen() and data_dock.isVisible())
 
+    QTest.keyClick(window, Qt.Key_2, Qt.ControlModifier)
+    digits = window.digits_workspace
+    results["ctrl+2 shows the digits"] = until(
+        lambda: window.workspace == "digits" and digits.frame is not None
+    )
+    points_iteration = window.last_snapshot.iteration
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key_Space)
+    results["space plays the digits"] = until(lambda: digits.frame.snapshot.running)
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key_Space)
+    results["space pauses the digits"] = until(lambda: not digits.frame.snapshot.running)
+    before = digits.frame.snapshot.iteration
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key_Right)
+    results["right steps the digits"] = until(
+        lambda: digits.frame.snapshot.iteration == before + 1
+    )
+    results["the points stayed"] = window.last_snapshot.iteration == points_iteration
+    QTest.keyClick(window, Qt.Key_1, Qt.ControlModifier)
+    results["ctrl+1 shows the points"] = until(
+        lambda: window.workspace == "2d" and window.data_plane.hasFocus()
+    )
+
     QTest.keyClick(window, Qt.Key_F1)
     box = window.findChild(QMessageBox, "shortcutsDialog")
     results["shortcuts listed"] = box is not None and all(
@@ -125,6 +146,12 @@ def test_keys_work_under_x11(tmp_path):
         "alpha kept": 0.5,
         "f11 presents": True,
         "f11 again leaves": True,
+        "ctrl+2 shows the digits": True,
+        "space plays the digits": True,
+        "space pauses the digits": True,
+        "right steps the digits": True,
+        "the points stayed": True,
+        "ctrl+1 shows the points": True,
         "shortcuts listed": True,
         "ambiguous": [],
     }
