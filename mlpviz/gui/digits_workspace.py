@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -62,8 +63,8 @@ from .worker import TrainingWorker, start_worker, stop_worker
 PREFIX = "digits"
 STARTING_NETWORK = DigitsNetworkConfig((HiddenLayer(32, "relu"),))
 STARTING_TRAINING = TrainingConfig("adam", 0.01, 32)
-LEFT_COLUMN_WIDTH = 300
-RIGHT_COLUMN_WIDTH = 420
+LEFT_COLUMN_WIDTH, LEFT_COLUMN_SHARE = 300, 0.24  # pixels, and at most this share of the width
+RIGHT_COLUMN_WIDTH, RIGHT_COLUMN_SHARE = 440, 0.30
 MNIST_FILTER = "MNIST (*.npz *-ubyte *-ubyte.gz);;All files (*)"
 
 
@@ -288,12 +289,22 @@ class DigitsWorkspace(QWidget):
         columns.addWidget(self._views)
         columns.addWidget(right)
         columns.setStretchFactor(1, 1)
-        columns.setSizes([LEFT_COLUMN_WIDTH, 800, RIGHT_COLUMN_WIDTH])
-        self._right = right
+        self._columns = columns
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(columns, 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """The views in the middle keep the largest share of a small window."""
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._share_width(event.size().width())
+
+    def _share_width(self, width: int) -> None:
+        left = min(LEFT_COLUMN_WIDTH, round(LEFT_COLUMN_SHARE * width))
+        right = min(RIGHT_COLUMN_WIDTH, round(RIGHT_COLUMN_SHARE * width))
+        self._columns.setSizes([left, width - left - right, right])
 
     def _left_column(self) -> QScrollArea:
         column = QWidget()
@@ -306,7 +317,7 @@ class DigitsWorkspace(QWidget):
         scroll.setWidget(column)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(column.minimumSizeHint().width() + 20)
+        scroll.setMinimumWidth(round(LEFT_COLUMN_SHARE * 800))  # a small screen
         return scroll
 
     def _set_controls_enabled(self, enabled: bool) -> None:

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -484,6 +484,15 @@ class DrawingPanel(QWidget):
         square = self.height() - margins.top() - margins.bottom() - below_pad
         width = self.width()
         self._pad_column.setFixedWidth(int(min(max(square, 0.4 * width), 0.6 * width)))
+
+    def minimumSizeHint(self) -> QSize:
+        """As small as the pad's and the bars' minimums: the pad's column, fixed to the
+        panel's size above, must not hold the panel (and a small window) wide."""
+        layout = self.layout()
+        margins = layout.contentsMargins()
+        width = self.pad.minimumWidth() + self.bars.minimumWidth() + layout.spacing()
+        height = super().minimumSizeHint().height()
+        return QSize(width + margins.left() + margins.right(), height)
 
     @property
     def processed(self) -> np.ndarray | None:

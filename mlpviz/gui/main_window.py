@@ -646,6 +646,8 @@ class MainWindow(QMainWindow):
         if digits:
             self.digits_workspace.start()
         self._cursor_label.setVisible(not digits)
+        if not digits:
+            self._share_width()  # the docks shown again fit the window as it is
         self._focus_workspace()  # not a field of the workspace left, nor one that eats Space
         frame = self.frame
         self._metrics_label.setText("" if frame is None else _metrics_text(frame.snapshot))

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QSizePolicy,
     QStackedWidget,
     QToolBar,
     QToolButton,
@@ -48,8 +49,10 @@ class WorkspaceSwitch(QObject):
         self._window, self._stack, self._pages = window, stack, pages
         self._points_bars = points_bars
         self._points_actions: list[QAction] = []
-        self._points_layout: QByteArray | None = None  # the 2-D docks while hidden
+        self._points_layout: QByteArray | None = None  # the 2-D docks' layout while hidden
         self._current = POINTS
+        self._policies = {name: page.sizePolicy() for name, page in pages.items()}
+        self._hold_size_of(POINTS)
         # In the menu bar's corner: always in view, and no toolbar row of its own.
         self.toolbar = QWidget(window)
         self.toolbar.setObjectName("workspaceBar")
@@ -91,6 +94,17 @@ class WorkspaceSwitch(QObject):
         """The window's layout of the 2-D docks and bars (as it was, when they are hidden)."""
         return self._window.saveState() if self._current == POINTS else self._points_layout
 
+    def _hold_size_of(self, name: str) -> None:
+        """Only the page shown sets how small the window may be: a stack otherwise asks for
+        the largest minimum of its pages, and the digits' columns would keep the window
+        wider than a small screen in the 2-D workspace."""
+        ignored = QSizePolicy.Policy.Ignored
+        for page_name, page in self._pages.items():
+            if page_name == name:
+                page.setSizePolicy(self._policies[page_name])
+            else:
+                page.setSizePolicy(ignored, ignored)
+
     def set_current(self, name: str) -> None:
         """Show workspace ``name``; ValueError for an unknown one."""
         if name not in WORKSPACES:
@@ -108,6 +122,7 @@ class WorkspaceSwitch(QObject):
                 widget.hide()
             self._stack.setCurrentWidget(self._pages[name])
         self._current = name
+        self._hold_size_of(name)
         for action in self._points_actions:
             action.setEnabled(name == POINTS)
         self.changed.emit(name)

@@ -308,3 +308,21 @@ def test_the_export_dialog_offers_the_active_workspace_s_views(qtbot, window):
     window.set_workspace("2d")
     offered = [name for name in figures.FIGURE_VIEWS if window._shows(name)]
     assert "dataPlane" in offered and not set(offered) & set(DIGITS_FIGURES)
+
+
+def test_the_window_stays_as_small_as_the_points_allow_and_shows_the_digits_small(
+    qtbot, window
+):
+    """The digits' columns must not hold the window wide in the 2-D workspace (800×500
+    screens), the digits fit such a window, and after going back it is as small again."""
+    window.resize(760, 560)
+    qtbot.waitUntil(lambda: window.width() == 760)
+    workspace = open_digits(qtbot, window)
+    window.resize(800, 500)
+    qtbot.waitUntil(lambda: window.size().toTuple() == (800, 500))
+    views = workspace.view_tabs
+    assert views.width() > workspace.width() / 3  # the views keep the largest share
+    window.set_workspace("2d")
+    qtbot.wait(200)  # the docks and bars shown again are laid out
+    window.resize(760, 560)
+    qtbot.waitUntil(lambda: window.width() == 760)
