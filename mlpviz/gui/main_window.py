@@ -944,7 +944,7 @@ class MainWindow(QMainWindow):
         if path:
             self.open_model(path)
 
-    def _adopt_session(self, session: Session, path: Path | None) -> None:
+    def _adopt_session(self, session: Session, path: Path | None = None) -> None:
         """Train ``session`` (from the file ``path``, None: restored) in its workspace from
         now on, and show that workspace with the session's data and settings."""
         if session.workspace == DIGITS:
