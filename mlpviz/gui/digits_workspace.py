@@ -149,9 +149,9 @@ class ProgressView(QWidget):
         self._label.setObjectName("etaLabel")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 0)
-        layout.addWidget(QLabel("Epoch"))
         layout.addWidget(self._bar, 1)
         layout.addWidget(self._label)
+        layout.addStretch(1)
 
     def show_frame(self, frame: Frame) -> None:
         """The frame's epoch and its progress; the ETA while it trains."""
