@@ -7,7 +7,9 @@ labels 0…9 with a bright pixel per digit so that there is something to learn),
 digits workspace with every view drawing (each tab of the views shown in turn), Play at each
 speed, while a 10 ms QTimer measures its lateness and the frames drawn are counted.
 
-    python3 bench/gui_bench_digits.py [--seconds 15] [--speeds max 100]
+    python3 bench/gui_bench_digits.py [--seconds 15] [--speeds max 100] [--mnist PATH]
+
+``--mnist PATH`` trains on real MNIST files instead (the four IDX files or mnist.npz).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from PySide6.QtCore import QElapsedTimer, QObject, QSettings, Qt, QTimer  # noqa
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from mlpviz.core.config import DigitsNetworkConfig, HiddenLayer, TrainingConfig  # noqa: E402
-from mlpviz.core.digits import ImageDataset, timeline_options  # noqa: E402
+from mlpviz.core.digits import ImageDataset, load_mnist, timeline_options  # noqa: E402
 from mlpviz.core.session import Session  # noqa: E402
 from mlpviz.gui.main_window import MainWindow  # noqa: E402
 
@@ -117,10 +119,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--speeds", nargs="+", default=["max", "100"])
+    parser.add_argument("--mnist", help="real MNIST files instead of synthetic images")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication(sys.argv)
-    data = synthetic_mnist()
+    data = synthetic_mnist() if args.mnist is None else load_mnist(args.mnist)
     network = DigitsNetworkConfig(tuple(HiddenLayer(n, "relu") for n in HIDDEN), init="he")
     session = Session(data, network, TRAINING, **timeline_options(data))
     with tempfile.TemporaryDirectory() as folder:
@@ -131,7 +134,8 @@ def main() -> None:
         window.digits_workspace.adopt_session(session, None)
         wait_until(lambda: window.frame is not None and window.frame.dataset is data, 60)
         print(f"# {cpu_model()}, {os.cpu_count()} cores, {app.platformName()}")
-        print("# [784,128,64,10] ReLU, Adam 0.001, batch 128, 60,000 + 10,000 synthetic images")
+        images = "synthetic images" if args.mnist is None else "MNIST images"
+        print(f"# [784,128,64,10] ReLU, Adam 0.001, batch 128, 60,000 + 10,000 {images}")
         print("speed | updates/s | s/epoch | frames/s | lateness p50 | p95 | max (ms)")
         for name in args.speeds:
             speed = None if name.lower() == "max" else int(name)

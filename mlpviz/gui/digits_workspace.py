@@ -56,6 +56,7 @@ from .loss_plot import LossPlot
 from .names import prefix_object_names
 from .network_diagram import NetworkDiagram
 from .network_editor import NetworkEditor
+from .run_wiring import connect_run
 from .timeline_bar import TimelineBar
 from .training_toolbar import TrainingToolbar
 from .worker import TrainingWorker, start_worker, stop_worker
@@ -148,9 +149,9 @@ class ProgressView(QWidget):
         self._label.setObjectName("etaLabel")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 0)
-        layout.addWidget(QLabel("Epoch"))
         layout.addWidget(self._bar, 1)
         layout.addWidget(self._label)
+        layout.addStretch(1)
 
     def show_frame(self, frame: Frame) -> None:
         """The frame's epoch and its progress; the ETA while it trains."""
@@ -461,25 +462,10 @@ class DigitsWorkspace(QWidget):
 
     def _connect(self) -> None:
         state, worker, toolbar, editor = self.state, self.worker, self.toolbar, self.network_editor
-        direct = Qt.ConnectionType.DirectConnection
         editor.network_config_changed.connect(state.set_network_config)
-        editor.training_config_changed.connect(state.set_training_config)
-        toolbar.speed_changed.connect(state.set_speed)
-        toolbar.stop_at_changed.connect(state.set_stop_at)
-        toolbar.play_requested.connect(worker.play, direct)
-        toolbar.pause_requested.connect(worker.pause, direct)
-        toolbar.step_requested.connect(worker.step, direct)
-        toolbar.step_epoch_requested.connect(worker.step_epoch, direct)
         toolbar.reset_requested.connect(self._on_reset_requested)
+        connect_run(state, worker, self._frames, toolbar, self.timeline_bar, editor)
         state.dataset_changed.connect(self._on_dataset_changed)
-        state.network_config_changed.connect(editor.set_network_config)
-        state.training_config_changed.connect(editor.set_training_config)
-        state.speed_changed.connect(toolbar.set_speed)
-        state.stop_at_changed.connect(toolbar.set_stop_at)
-        state.network_config_changed.connect(lambda config: worker.apply(network=config), direct)
-        state.training_config_changed.connect(worker.set_training, direct)
-        state.speed_changed.connect(worker.set_speed, direct)
-        state.stop_at_changed.connect(worker.set_stop_at, direct)
         state.modified_changed.connect(self.title_changed)
         state.path_changed.connect(self.title_changed)
         for changed in (
@@ -489,13 +475,7 @@ class DigitsWorkspace(QWidget):
         ):
             changed.connect(self.autosave.note_edit)
             changed.connect(state.mark_modified)
-        timeline = self.timeline_bar
-        timeline.checkpoint_requested.connect(self._frames.show_checkpoint)
-        timeline.live_requested.connect(self._frames.show_live)
-        timeline.continue_requested.connect(worker.rewind)
-        worker.snapshot_ready.connect(self._frames.receive)
         worker.snapshot_ready.connect(self._on_snapshot_received)
-        worker.running_changed.connect(toolbar.set_running)
         worker.diverged.connect(self.diverged)
         worker.problem_occurred.connect(lambda text: self.message.emit(text, 8000))
         worker.rewound.connect(self._on_rewound)

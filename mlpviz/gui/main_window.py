@@ -94,6 +94,7 @@ from .network_diagram import NetworkDiagram
 from .network_editor import NetworkEditor
 from .presentation import PresentationMode
 from .recovery_bar import RecoveryBar
+from .run_wiring import connect_run
 from .single_neuron_panel import SingleNeuronPanel
 from .style import configure_pyqtgraph
 from .timeline_bar import TimelineBar
@@ -576,37 +577,15 @@ class MainWindow(QMainWindow):
         panel.test_ratio_changed.connect(state.set_test_ratio)
         panel.show_test_points_changed.connect(plane.set_show_test_points)
         editor.network_config_changed.connect(self._on_network_config_requested)
-        editor.training_config_changed.connect(state.set_training_config)
-        toolbar.speed_changed.connect(state.set_speed)
-        toolbar.stop_at_changed.connect(state.set_stop_at)
-        # The worker's commands only enqueue and are thread-safe: they are called directly,
-        # never queued to the training thread (whose loop runs no Qt event loop).
-        direct = Qt.DirectConnection
-        toolbar.play_requested.connect(self._worker.play, direct)
-        toolbar.pause_requested.connect(self._worker.pause, direct)
-        toolbar.step_requested.connect(self._worker.step, direct)
-        toolbar.step_epoch_requested.connect(self._worker.step_epoch, direct)
         toolbar.reset_requested.connect(self._on_reset_requested)
-        timeline = self.timeline_bar
-        timeline.checkpoint_requested.connect(self._frames.show_checkpoint)
-        timeline.live_requested.connect(self._frames.show_live)
-        timeline.continue_requested.connect(self._worker.rewind)
+        connect_run(state, self._worker, self._frames, toolbar, self.timeline_bar, editor)
         self.recovery_bar.restore_requested.connect(self._on_restore_requested)
         self.recovery_bar.dismissed.connect(_delete_file)
 
     def _connect_state(self) -> None:
-        state, worker = self.state, self._worker
+        state = self.state
         state.dataset_changed.connect(self._on_dataset_changed)
         state.test_ratio_changed.connect(self._on_test_ratio_changed)
-        state.network_config_changed.connect(self.network_editor.set_network_config)
-        state.training_config_changed.connect(self.network_editor.set_training_config)
-        state.speed_changed.connect(self.toolbar.set_speed)
-        state.stop_at_changed.connect(self.toolbar.set_stop_at)
-        direct = Qt.DirectConnection
-        state.network_config_changed.connect(lambda config: worker.apply(network=config), direct)
-        state.training_config_changed.connect(worker.set_training, direct)
-        state.speed_changed.connect(worker.set_speed, direct)
-        state.stop_at_changed.connect(worker.set_stop_at, direct)
         state.modified_changed.connect(self._show_title)
         state.path_changed.connect(self._show_title)
         for changed in (
@@ -619,9 +598,7 @@ class MainWindow(QMainWindow):
 
     def _connect_worker(self) -> None:
         worker = self._worker
-        worker.snapshot_ready.connect(self._frames.receive)
         worker.snapshot_ready.connect(self._on_snapshot_received)
-        worker.running_changed.connect(self.toolbar.set_running)
         worker.diverged.connect(self._on_diverged)
         worker.problem_occurred.connect(self._on_problem_occurred)
         worker.rewound.connect(self._on_rewound)
@@ -944,7 +921,7 @@ class MainWindow(QMainWindow):
         if path:
             self.open_model(path)
 
-    def _adopt_session(self, session: Session, path: Path | None) -> None:
+    def _adopt_session(self, session: Session, path: Path | None = None) -> None:
         """Train ``session`` (from the file ``path``, None: restored) in its workspace from
         now on, and show that workspace with the session's data and settings."""
         if session.workspace == DIGITS:

@@ -326,3 +326,28 @@ def test_the_window_stays_as_small_as_the_points_allow_and_shows_the_digits_smal
     qtbot.wait(200)  # the docks and bars shown again are laid out
     window.resize(760, 560)
     qtbot.waitUntil(lambda: window.width() == 760)
+
+
+def test_an_mnist_shaped_session_draws_28x28_everywhere(qtbot, window):
+    from mlpviz.core.config import DigitsNetworkConfig, TrainingConfig
+    from mlpviz.core.digits import ImageDataset, timeline_options
+
+    rng = np.random.default_rng(1)
+    m = 300
+    data = ImageDataset(
+        rng.random((m, 784), dtype=np.float32), np.arange(m) % 10, np.arange(m) >= 250
+    )
+    network = DigitsNetworkConfig((HiddenLayer(20, "relu"),))
+    session = Session(data, network, TrainingConfig("adam", 0.01, 25), **timeline_options(data))
+    session.step(10)
+    window._adopt_session(session)
+    workspace = window.digits_workspace
+    qtbot.waitUntil(lambda: workspace.frame is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: workspace.frame.snapshot.iteration == 10, timeout=10_000)
+    for index in range(workspace.view_tabs.count()):  # every view draws the frame shown
+        workspace.view_tabs.setCurrentIndex(index)
+        qtbot.wait(50)
+    assert workspace.weight_tiles.tiles.tiles.shape == (20, 28, 28)
+    assert "(28×28)" in named(window, "processedDrawingCaption").text()
+    assert workspace.confusion.matrix.sum() == 50
+    assert "784" in named(window, "digitsArchitectureLabel").text()
