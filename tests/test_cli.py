@@ -1146,9 +1146,7 @@ def test_main_py_passes_its_arguments_through():
     assert (result.returncode, result.stdout.strip()) == (0, "mlpviz 0.1.0")
 
 
-def test_a_stop_that_a_library_turns_into_another_error_is_still_a_stop(
-    old_results, monkeypatch
-):
+def test_a_stop_that_a_library_turns_into_another_error_is_still_a_stop(old_results, monkeypatch):
     """Ctrl-C inside np.savez's zip writing comes out of zipfile's clean-up as a ValueError:
     it is still an interruption (exit 130, the old results untouched), not a failure."""
     from mlpviz.core import model_io

@@ -531,9 +531,7 @@ class NetworkEditor(QWidget):
             old.activation_input.setObjectName("")
         self._layer_list.clear()
         for index, layer in enumerate(self._layers):
-            row = _LayerRow(
-                index + 1, layer, self._config_type.max_neurons, self._input_text
-            )
+            row = _LayerRow(index + 1, layer, self._config_type.max_neurons, self._input_text)
             # Named by position, so after a move the names follow the rows' new order.
             prefix = self._name_prefix
             row.size_input.setObjectName(prefixed(prefix, f"hiddenLayerSize{index}"))

@@ -310,9 +310,7 @@ def test_the_export_dialog_offers_the_active_workspace_s_views(qtbot, window):
     assert "dataPlane" in offered and not set(offered) & set(DIGITS_FIGURES)
 
 
-def test_the_window_stays_as_small_as_the_points_allow_and_shows_the_digits_small(
-    qtbot, window
-):
+def test_the_window_stays_as_small_as_the_points_allow_and_shows_the_digits_small(qtbot, window):
     """The digits' columns must not hold the window wide in the 2-D workspace (800×500
     screens), the digits fit such a window, and after going back it is as small again."""
     window.resize(760, 560)
