@@ -302,7 +302,9 @@ class TrainingWorker(QObject):
     def _run_command(self, command: Command, args: tuple) -> None:
         self._wait_for_gui()
         with self._session_lock:
-            self._end_burst()  # every command sees (and may change) the run where it is
+            # Every command sees (and may change) the run where it is; Pause stops it where
+            # the window is (see _end_burst).
+            self._end_burst(keep_last=command != self._apply_pause)
             command(*args)
 
     def _wait_until(self, deadline: float) -> None:
@@ -414,10 +416,16 @@ class TrainingWorker(QObject):
             with self._session_lock:
                 self._take(messages, publish=True)
 
-    def _end_burst(self) -> None:
-        """Stop the training process's burst, if one runs, and take its last checkpoints."""
+    def _end_burst(self, keep_last: bool = True) -> None:
+        """Stop the training process's burst, if one runs, and take its last checkpoints;
+        unless not ``keep_last`` (Pause): the run then stays at the last checkpoints taken,
+        those of the frame the window shows (or is about to), and the updates the process
+        did since are dropped, as if never made. The process runs ahead of the window by
+        the frame in flight: keeping them paused up to two frames past the click."""
         if self._process is not None and self._process.running:
-            self._take(self._process.finish(), publish=False)
+            messages = self._process.finish()
+            if keep_last:
+                self._take(messages, publish=False)
 
     def _take(self, messages: list, publish: bool) -> None:
         """Bring the session to where the training process is; then, if the burst ended by

@@ -471,3 +471,33 @@ def test_two_costly_views_are_drawn_in_two_frames_while_playing(qtbot, monkeypat
     assert all(len(names) == 1 for names in costly)
     assert all(names in (["regions"], ["diagram"]) for names in costly)
     assert {"regions", "diagram"} == {name for names in costly[:2] for name in names}
+
+
+def test_a_pause_at_max_stops_at_the_last_checkpoints_taken(qtbot, window, monkeypatch):
+    """The training process runs ahead of the window: Pause drops what it did after the last
+    checkpoints the worker took (the frame shown, or about to be), so the run pauses there
+    and not a frame or two later."""
+    playground_in_window(qtbot, window)
+    order = []  # ("pause",), ("absorbed", iteration), as they happen
+    absorb = Session.absorb
+
+    def absorb_and_press_pause(session, *args, **kwargs):
+        if len(order) == 20:
+            window._worker.pause()
+            order.append(("pause",))
+        result = absorb(session, *args, **kwargs)
+        order.append(("absorbed", session.iteration))
+        return result
+
+    monkeypatch.setattr(Session, "absorb", absorb_and_press_pause)
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(
+        lambda: ("pause",) in order and not window.last_snapshot.running, timeout=TIMEOUT_MS
+    )
+    pressed = order.index(("pause",))
+    taken = order[pressed + 1 :]
+    assert len(taken) == 1  # the batch being taken when Pause came, and nothing after it
+    assert window.last_snapshot.iteration == taken[0][1]
+    with window._worker.lock:
+        session = window._worker.session
+        assert session.iteration == taken[0][1] == session.timeline[-1].iteration
