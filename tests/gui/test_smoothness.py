@@ -478,26 +478,32 @@ def test_a_pause_at_max_stops_at_the_last_checkpoints_taken(qtbot, window, monke
     checkpoints the worker took (the frame shown, or about to be), so the run pauses there
     and not a frame or two later."""
     playground_in_window(qtbot, window)
-    order = []  # ("pause",), ("absorbed", iteration), as they happen
-    absorb = Session.absorb
+    order = []  # ("take",) per batch of messages taken, ("absorbed", i), ("pause",)
+    absorb, take = Session.absorb, TrainingWorker._take
 
     def absorb_and_press_pause(session, *args, **kwargs):
-        if len(order) == 20:
+        absorbed = sum(entry[0] == "absorbed" for entry in order)
+        if absorbed >= 10 and ("pause",) not in order:
             window._worker.pause()
             order.append(("pause",))
         result = absorb(session, *args, **kwargs)
         order.append(("absorbed", session.iteration))
         return result
 
+    def take_noted(worker, *args, **kwargs):
+        order.append(("take",))
+        return take(worker, *args, **kwargs)
+
     monkeypatch.setattr(Session, "absorb", absorb_and_press_pause)
+    monkeypatch.setattr(TrainingWorker, "_take", take_noted)
     qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
     qtbot.waitUntil(
         lambda: ("pause",) in order and not window.last_snapshot.running, timeout=TIMEOUT_MS
     )
-    pressed = order.index(("pause",))
-    taken = order[pressed + 1 :]
-    assert len(taken) == 1  # the batch being taken when Pause came, and nothing after it
-    assert window.last_snapshot.iteration == taken[0][1]
+    after_pause = order[order.index(("pause",)) :]
+    assert ("take",) not in after_pause  # the batch being taken ends; no later one is taken
+    last = [entry for entry in order if entry[0] == "absorbed"][-1][1]
+    assert window.last_snapshot.iteration == last
     with window._worker.lock:
         session = window._worker.session
-        assert session.iteration == taken[0][1] == session.timeline[-1].iteration
+        assert session.iteration == last == session.timeline[-1].iteration
