@@ -81,7 +81,6 @@ from .animation import AnimationDialog, AnimationExport, AnimationSettings
 from .app_state import SPLIT_SEED, AppState
 from .autosave import Autosave, left_by_a_crash
 from .backprop_inspector import BackpropInspector
-from .collector import GuiThreadCollector
 from .data_plane import DataPlane
 from .dataset_panel import DatasetPanel
 from .digits_workspace import DigitsWorkspace
@@ -192,8 +191,6 @@ class MainWindow(QMainWindow):
         self._create_workspace_switch()
         self._restore_settings()
         self.state = self._starting_state()
-        self._collector = GuiThreadCollector(self)  # never in the worker's thread: see there
-        self._collector.start()
         self._thread, self._worker = start_worker(self, self._starting_session())
         self._frames = FrameDirector(
             self.state,
@@ -1517,7 +1514,6 @@ class MainWindow(QMainWindow):
             self._animation.stop()
         stop_worker(self._thread, self._worker)
         self.digits_workspace.stop()
-        self._collector.stop()
         self._autosave.discard()
         super().closeEvent(event)
 

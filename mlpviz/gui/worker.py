@@ -56,6 +56,7 @@ from mlpviz.core.errors import DivergenceError, MlpvizError
 from mlpviz.core.network import MLP, Interrupted
 from mlpviz.core.session import Session
 from mlpviz.core.training_process import Stopped, TrainingProcess
+from mlpviz.gui.collector import GuiThreadCollector
 
 log = logging.getLogger(__name__)
 
@@ -728,10 +729,12 @@ def start_worker(
     separate process unless ``separate_process`` is False (default: PLAY_IN_SEPARATE_PROCESS).
 
     Keep both: stop them with ``stop_worker`` before ``parent`` is destroyed. The worker is not
-    moved to the thread (see the module docstring); ``run`` is called directly in it.
+    moved to the thread (see the module docstring); ``run`` is called directly in it. While it
+    runs, garbage is collected in the GUI thread only (``GuiThreadCollector``, see there).
     """
     thread = QThread(parent)
     thread.setObjectName("trainingThread")
+    GuiThreadCollector(thread).start()
     if separate_process is None:
         separate_process = PLAY_IN_SEPARATE_PROCESS
     worker = TrainingWorker(session, separate_process=separate_process)
@@ -746,4 +749,7 @@ def stop_worker(thread: QThread, worker: TrainingWorker) -> bool:
     evaluation, or the command being applied."""
     worker.stop()
     thread.quit()
-    return thread.wait()
+    stopped = thread.wait()
+    for collector in thread.findChildren(GuiThreadCollector):
+        collector.stop()
+    return stopped

@@ -16,6 +16,7 @@ from mlpviz.core.datasets import Dataset, make_preset
 from mlpviz.core.session import Session
 from mlpviz.core.trainer import Trainer
 from mlpviz.gui import worker as worker_module
+from mlpviz.gui.collector import GuiThreadCollector
 from mlpviz.gui.worker import GuiTurns, TrainingWorker, stop_worker
 
 TIMEOUT_MS = 10_000
@@ -56,6 +57,7 @@ def bare_worker(qtbot):
     """A worker looping in its QThread with no GuiTurns: the test plays the GUI's part."""
     parent = QObject()
     thread = QThread(parent)
+    GuiThreadCollector(thread).start()  # as start_worker does: see gui/collector.py
     worker = TrainingWorker(playground_session())
     worker.snapshots = []
     worker.snapshot_ready.connect(worker.snapshots.append)

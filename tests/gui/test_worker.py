@@ -310,3 +310,18 @@ def test_playing_trains_in_the_worker_thread_when_the_training_process_cannot_st
 
 def _dies_at_once(connection, halt):
     raise SystemExit(3)
+
+
+def test_garbage_is_collected_in_the_gui_thread_only_while_a_worker_runs(thread_parent):
+    """Every started worker, with a window or without (scripts, these tests), turns automatic
+    collection off until it stops: a collection in its thread froze the GUI (collector.py)."""
+    import gc
+
+    session = Session(line_data(50), NETWORK, TrainingConfig(), test_ratio=0.2)
+    assert gc.isenabled()
+    thread, worker = start_worker(thread_parent, session)
+    try:
+        assert not gc.isenabled()
+    finally:
+        assert stop_worker(thread, worker)
+    assert gc.isenabled()
