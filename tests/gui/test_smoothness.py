@@ -60,7 +60,9 @@ def bare_worker(qtbot):
     GuiThreadCollector(thread).start()  # as start_worker does: see gui/collector.py
     worker = TrainingWorker(playground_session())
     worker.snapshots = []
-    worker.snapshot_ready.connect(worker.snapshots.append)
+    # Appended as they are published (in the worker's thread), not when the GUI thread gets
+    # to a queued delivery: the tests count what the worker did, whenever the GUI looks.
+    worker.snapshot_ready.connect(worker.snapshots.append, Qt.ConnectionType.DirectConnection)
     thread.started.connect(worker.run, Qt.ConnectionType.DirectConnection)
     thread.start()
     try:
