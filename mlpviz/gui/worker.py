@@ -693,7 +693,10 @@ class GuiTurns(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Count the GUI thread's events; the first after a quiet spell starts its turn."""
-        if not isinstance(watched, GuiTurns):  # markers (of every window) are not work
+        # Markers (of every window) are not work. Told by the event's type: asking what
+        # ``watched`` is reads the type of an object that may be half destroyed (a window
+        # closing), which crashed the interpreter once.
+        if event.type() != self._MARKER:
             self._events_since_marker += 1
             if not self._busy:
                 self._busy = True
