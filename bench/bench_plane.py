@@ -27,7 +27,16 @@ import numpy as np
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QSettings, Qt, qInstallMessageHandler
+from PySide6.QtCore import (
+    QEvent,
+    QEventLoop,
+    QObject,
+    QPointF,
+    QSettings,
+    Qt,
+    QTimer,
+    qInstallMessageHandler,
+)
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -77,6 +86,14 @@ class PaintCounter(QObject):
         if event.type() == QEvent.Type.Paint:
             self.paints += 1
         return False
+
+
+def run_events(ms: int) -> None:
+    """Run the event loop for ``ms`` ms as the application does (PySide6's QTest.qWait holds
+    the GIL meanwhile: the training thread would stand still)."""
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
 
 
 def snapshot_of(net: MLP) -> Snapshot:
@@ -153,7 +170,7 @@ def click_latency(app: QApplication, plot_widget: pg.PlotWidget, repeats: int) -
         near = np.abs(drawn_positions(plot_widget) - [target.x(), target.y()]).max(axis=1)
         if near.min() > 3 * max(view_box.viewPixelSize()):
             raise SystemExit("the clicked point was not drawn")
-        QTest.qWait(5)
+        run_events(5)
     return stopwatch
 
 
@@ -176,7 +193,7 @@ def plane_alone_click(app: QApplication, net: MLP, repeats: int) -> Stopwatch:
     plane.points_requested.connect(on_points)
     data = state["data"]
     plane.show_frame(Frame(snapshot, data, data.test_mask(TEST_RATIO)))
-    QTest.qWait(200)
+    run_events(200)
     try:
         return click_latency(app, plane, repeats)
     finally:
@@ -190,11 +207,11 @@ def main_window_click(app: QApplication, repeats: int) -> Stopwatch:
         window = MainWindow(QSettings(os.path.join(folder, "s.ini"), QSettings.IniFormat))
         window.resize(*WINDOW)
         window.show()
-        QTest.qWait(500)
+        run_events(500)
         window.state.set_test_ratio(TEST_RATIO)
         window._edit_dataset(big_dataset(), "bench", new_run=True)
         window.data_plane.fit_view()
-        QTest.qWait(1500)
+        run_events(1500)
         try:
             return click_latency(app, window.data_plane, repeats)
         finally:
@@ -225,7 +242,7 @@ def main() -> None:
         plane = DataPlane()
         plane.resize(*WINDOW)
         plane.show()
-        QTest.qWait(200)
+        run_events(200)
         for name, (net, data) in cases.items():
             plane.fit_view()
             cost = frame_cost(app, plane, net, data, args.repeats)

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPointF, QSettings
+from PySide6.QtCore import QEventLoop, QPointF, QSettings, QTimer
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -54,3 +54,12 @@ def shown(qtbot, widget, width: int, height: int):
     widget.show()
     qtbot.waitExposed(widget)
     return widget
+
+
+def run_events(ms: int) -> None:
+    """Run the event loop for ``ms`` milliseconds as the application does. (PySide6's
+    ``QTest.qWait`` holds the GIL while it waits: the training and loading threads stand still
+    meanwhile.)"""
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()

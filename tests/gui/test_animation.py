@@ -55,10 +55,16 @@ def export_from_the_menu(qtbot, window, seconds=2.0):
 
 @pytest.fixture
 def gated_frames(monkeypatch):
-    """Frames after the second wait until the test opens the gate (or 20 s pass)."""
+    """Frames after the second wait until the test opens the gate, the export is cancelled
+    (the frame being rendered then ends) or 20 s pass."""
     gate = threading.Event()
     drawn = []
     real = mlpviz.render_animation.render_frame
+    real_cancel = mlpviz.gui.animation.AnimationExport.cancel
+
+    def cancel_opening_the_gate(export):
+        real_cancel(export)
+        gate.set()
 
     def render_when_allowed(*args, **kwargs):
         if len(drawn) >= 2:
@@ -67,6 +73,7 @@ def gated_frames(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(mlpviz.render_animation, "render_frame", render_when_allowed)
+    monkeypatch.setattr(mlpviz.gui.animation.AnimationExport, "cancel", cancel_opening_the_gate)
     yield gate, drawn
     gate.set()
 

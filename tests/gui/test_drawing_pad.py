@@ -22,7 +22,7 @@ from mlpviz.gui.drawing_pad import (
     ProbabilityBars,
 )
 
-from .conftest import save_screenshot, shown
+from .conftest import run_events, save_screenshot, shown
 
 # A "7" as fractions of the pad: the bar, then the long diagonal.
 SEVEN = [(0.3, 0.22), (0.45, 0.22), (0.6, 0.21), (0.7, 0.22), (0.66, 0.35), (0.6, 0.5),
@@ -81,7 +81,7 @@ def drag(pad: DrawingPad, points, wait_ms: int = 0) -> None:
     for point in points[1:]:
         QTest.mouseMove(viewport, pad_point(pad, *point))
         if wait_ms:
-            QTest.qWait(wait_ms)
+            run_events(wait_ms)
     QTest.mouseRelease(viewport, Qt.LeftButton, Qt.NoModifier, pad_point(pad, *points[-1]))
 
 

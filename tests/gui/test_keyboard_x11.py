@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(
 CHILD = textwrap.dedent(
     """
     import json, sys, time
-    from PySide6.QtCore import QSettings, Qt, qInstallMessageHandler
+    from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer, qInstallMessageHandler
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QDockWidget, QMessageBox
     from mlpviz.gui import MainWindow
@@ -39,9 +39,13 @@ CHILD = textwrap.dedent(
     QTest.qWaitForWindowActive(window, 5000)
 
     def until(condition, seconds=20.0):
+        # An event loop, not QTest.qWait: PySide6's qWait holds the GIL, and the digits'
+        # loading thread then took 45 s to import scikit-learn.
         deadline = time.monotonic() + seconds
         while not condition() and time.monotonic() < deadline:
-            QTest.qWait(20)
+            loop = QEventLoop()
+            QTimer.singleShot(20, loop.quit)
+            loop.exec()
         return condition()
 
     until(lambda: window.last_snapshot is not None)
@@ -90,7 +94,7 @@ CHILD = textwrap.dedent(
     digits = window.digits_workspace
     results["ctrl+2 shows the digits"] = until(
         lambda: window.workspace == "digits" and digits.frame is not None, 90.0
-    )  # (scikit-learn is imported and the 8×8 digits loaded first: slow on a busy machine)
+    )  # (scikit-learn is imported and the 8×8 digits loaded first)
     points_iteration = window.last_snapshot.iteration
     QTest.keyClick(QApplication.focusWidget(), Qt.Key_Space)
     results["space plays the digits"] = until(lambda: digits.frame.snapshot.running)
