@@ -182,7 +182,7 @@ class FrameDirector(QObject):
         first_pending = self._pending is None
         self._pending = snapshot
         if first_pending:
-            QTimer.singleShot(0, self._draw_pending)
+            QTimer.singleShot(0, self, self._draw_pending)  # never after self is gone
 
     def _draw_pending(self) -> None:
         snapshot, self._pending = self._pending, None

@@ -405,7 +405,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if self._balance_right_column:
             self._balance_right_column = False
-            QTimer.singleShot(0, self._share_right_column)
+            QTimer.singleShot(0, self, self._share_right_column)
 
     def _share_right_column(self) -> None:
         docks = [dock for dock in self._right_column if not dock.isFloating()]
@@ -1029,7 +1029,7 @@ class MainWindow(QMainWindow):
             and isinstance(watched, (QLineEdit, QAbstractSpinBox))
             and watched.window() is self
         ):
-            QTimer.singleShot(0, self._focus_workspace)
+            QTimer.singleShot(0, self, self._focus_workspace)
         return self._escape_neuron_map(watched, event)
 
     def _escape_neuron_map(self, watched: QObject, event: QEvent) -> bool:

@@ -15,6 +15,15 @@ def settings(tmp_path):
 
 
 @pytest.fixture
+def fast_autosave(monkeypatch):
+    """Autosave edits within a few tenths of a second (the app waits 3 s for more edits)."""
+    import mlpviz.gui.autosave
+
+    monkeypatch.setattr(mlpviz.gui.autosave, "EDIT_DELAY_SECONDS", 0.3)
+    monkeypatch.setattr(mlpviz.gui.autosave, "CHECK_INTERVAL_MS", 100)
+
+
+@pytest.fixture
 def window(qtbot, settings):
     """A shown MainWindow whose training thread is stopped at the end of the test."""
     from mlpviz.gui import MainWindow

@@ -214,7 +214,7 @@ def test_without_scikit_learn_the_workspace_says_how_to_get_the_digits(qtbot, wi
 
 
 def test_the_digits_autosave_and_a_crash_left_digits_file_restores_in_the_digits(
-    qtbot, window, settings
+    qtbot, fast_autosave, window, settings
 ):
     from mlpviz.gui import MainWindow
     from mlpviz.gui.autosave import autosave_folder

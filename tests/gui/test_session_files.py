@@ -155,9 +155,12 @@ CHILD = textwrap.dedent(
     import sys, time
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
+    import mlpviz.gui.autosave
     from mlpviz.core.datasets import load_csv
     from mlpviz.gui import MainWindow
 
+    mlpviz.gui.autosave.EDIT_DELAY_SECONDS = 0.3  # the app's 3 s, shortened for the test
+    mlpviz.gui.autosave.CHECK_INTERVAL_MS = 100
     app = QApplication([])
     window = MainWindow(QSettings(sys.argv[1], QSettings.IniFormat))
     window.show()
@@ -206,7 +209,7 @@ def test_the_work_comes_back_after_a_kill(qtbot, settings, tmp_path):
     window.close()
 
 
-def test_a_clean_quit_leaves_nothing_to_restore(qtbot, settings):
+def test_a_clean_quit_leaves_nothing_to_restore(qtbot, settings, fast_autosave):
     window = new_window(qtbot, settings)
     window._edit_dataset(make_preset("xor", n=30, seed=0), "Generate xor", new_run=True)
     qtbot.waitUntil(window._autosave.path.exists, timeout=TIMEOUT_MS)
