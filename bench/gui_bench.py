@@ -284,16 +284,15 @@ class PaintClock(QObject):
         self.painted_at = time.perf_counter()
 
 
-def click_latencies(window: MainWindow, clicks: int, rng: np.random.Generator) -> list[float]:
+def click_latencies(
+    window: MainWindow, clock: PaintClock, clicks: int, rng: np.random.Generator
+) -> list[float]:
     """Milliseconds from a click on the data plane (at a random moment while playing at Max)
     to the plane painted with the new point."""
-    clock = PaintClock(window)
-    latencies = [
+    return [
         one_click(window, clock, rng.uniform(0.15, 0.35), *rng.uniform(-4.0, 4.0, size=2))
         for _ in range(clicks)
     ]
-    clock.deleteLater()
-    return latencies
 
 
 def one_click(window: MainWindow, clock: PaintClock, delay: float, x: float, y: float) -> float:
@@ -316,21 +315,28 @@ def one_click(window: MainWindow, clock: PaintClock, delay: float, x: float, y: 
 
 @dataclass(frozen=True)
 class PauseTiming:
-    milliseconds: float  # from a click on Pause to the paused frame drawn
+    milliseconds: float  # from a click on Pause to the paused frame painted
     updates: int  # between the frame on screen at the click and the paused frame
 
 
-def pause_timing(window: MainWindow, delay: float) -> PauseTiming:
+def pause_timing(window: MainWindow, clock: PaintClock, delay: float) -> PauseTiming:
     """A click on Pause sent by a timer ``delay`` s from now while playing at Max."""
     clicked: list[tuple[float, int]] = []  # when, and the iteration on screen then
+    shown: list[float] = []  # when the paused frame was handed to the views
 
     def click() -> None:
         clicked.append((time.perf_counter(), window.frame.snapshot.iteration))
         set_playing(window, False)
 
+    def note_paused(frame: Frame) -> None:
+        if clicked and not shown and not frame.snapshot.running:
+            shown.append(time.perf_counter())
+
+    window._frames.frame_shown.connect(note_paused)
     single_shot(window, delay, click)
-    wait_until(lambda: bool(clicked) and not window.frame.snapshot.running)
-    elapsed = time.perf_counter() - clicked[0][0]
+    wait_until(lambda: bool(shown) and clock.painted_at > shown[0])
+    window._frames.frame_shown.disconnect(note_paused)
+    elapsed = clock.painted_at - clicked[0][0]
     return PauseTiming(1000 * elapsed, window.frame.snapshot.iteration - clicked[0][1])
 
 
@@ -462,8 +468,10 @@ def main() -> None:
             per_frame = row.updates / row.frames  # at Max, the last speed
             choose_speed(window, None)
             set_playing(window, True)
-            clicks = click_latencies(window, max(3, int(args.seconds * 3)), rng)
-            pause = pause_timing(window, rng.uniform(0.15, 0.35))
+            clock = PaintClock(window)
+            clicks = click_latencies(window, clock, max(3, int(args.seconds * 3)), rng)
+            pause = pause_timing(window, clock, rng.uniform(0.15, 0.35))
+            clock.deleteLater()
             latencies[case.label] = (clicks, pause, per_frame)
         for case in large_cases:
             load_case(window, case)
@@ -471,7 +479,7 @@ def main() -> None:
                 row = measure_speed(window, probe, speed, args.seconds)
                 print_row(case, speed, row, args.view_costs)
         print(f"\n{load()}\n\nAt Max: a click on the plane until it is painted with the point;")
-        print("a click on Pause until the paused frame is drawn, and the updates it shows more")
+        print("a click on Pause until the paused frame is painted, and the updates it shows more")
         print("than the frame on screen at the click (one frame holds about N)")
         for label, (clicks, pause, per_frame) in latencies.items():
             print(

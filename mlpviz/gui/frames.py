@@ -199,10 +199,12 @@ class FrameDirector(QObject):
         return Frame(self._live, state.dataset, state.test_mask, state.selection)
 
     def show_live(self) -> None:
-        """Follow the live run again (and draw it now)."""
+        """Follow the live run again (and draw it now). While the run plays (a point added
+        at Max, say), the slow views draw it at their next turn, not in this pass: a click
+        is on screen within a frame."""
         self._following = True
         if self._live is not None:
-            self._draw(self._live_frame())
+            self._draw(self._live_frame(), slow_when_due=self._live.running)
 
     # --- the timeline -------------------------------------------------------------------
     def show_checkpoint(self, index: int) -> None:
@@ -233,14 +235,16 @@ class FrameDirector(QObject):
             self._draw(replace(frame, selection=self._selection_in(frame.dataset)))
 
     # --- drawing ---------------------------------------------------------------------------
-    def _draw(self, frame: Frame, throttle: bool = False) -> None:
-        """Hand ``frame`` to the views; ``throttle`` (a running frame) only to those due."""
+    def _draw(self, frame: Frame, throttle: bool = False, slow_when_due: bool = False) -> None:
+        """Hand ``frame`` to the views; ``throttle`` (a running frame) only to those due;
+        ``slow_when_due``, to the views of every frame, the slow ones when due."""
         self._frame = frame
         if throttle:
             self._draw_due(frame)
         else:
             for view in self._views:
-                view.draw(frame)
+                if not (slow_when_due and view.slow):
+                    view.draw(frame)
         self.frame_shown.emit(frame)
 
     def _draw_due(self, frame: Frame) -> None:

@@ -107,6 +107,7 @@ class TrainingWorker(QObject):
         self._frame_out_since: float | None = None  # a published frame is not drawn yet
         self._gui_draws_frames = False  # published frames are the GUI's turn (``GuiTurns``)
         self._absorbing = False  # taking the training process's checkpoints: no GUI turn
+        self._held: list = []  # the process's messages that came while a command waited
         self._session_lock = threading.RLock()
         self.lock = SessionLock(self._session_lock, self._turn)
         self._session = session if session is not None else Session()
@@ -412,7 +413,9 @@ class TrainingWorker(QObject):
                     self._process = None
                     return
         messages = self._process.receive(REMOTE_POLL_SECONDS)
-        if messages:
+        if messages and not self._commands.empty():
+            self._held += messages  # the command decides what becomes of them (_end_burst)
+        elif messages:
             self._wait_for_gui()  # the GUI may have begun a turn while this thread waited
             with self._session_lock:
                 self._take(messages, publish=True)
@@ -420,13 +423,15 @@ class TrainingWorker(QObject):
     def _end_burst(self, keep_last: bool = True) -> None:
         """Stop the training process's burst, if one runs, and take its last checkpoints;
         unless not ``keep_last`` (Pause): the run then stays at the last checkpoints taken,
-        those of the frame the window shows (or is about to), and the updates the process
-        did since are dropped, as if never made. The process runs ahead of the window by
-        the frame in flight: keeping them paused up to two frames past the click."""
+        those of the frame the window shows (or is about to: one published before the
+        click), and the updates the process did since are dropped, as if never made. The
+        process runs ahead of the window by the frame in flight: keeping them paused one
+        frame past the click. (Messages that came while the Pause waited are dropped too.)"""
+        messages, self._held = self._held, []
         if self._process is not None and self._process.running:
-            messages = self._process.finish()
-            if keep_last:
-                self._take(messages, publish=False)
+            messages += self._process.finish()
+        if keep_last and messages:
+            self._take(messages, publish=False)
 
     def _take(self, messages: list, publish: bool) -> None:
         """Bring the session to where the training process is; then, if the burst ended by

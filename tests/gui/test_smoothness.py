@@ -15,9 +15,12 @@ from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import Dataset, make_preset
 from mlpviz.core.session import Session
 from mlpviz.core.trainer import Trainer
+from mlpviz.core.training_process import TrainingProcess
 from mlpviz.gui import worker as worker_module
 from mlpviz.gui.collector import GuiThreadCollector
 from mlpviz.gui.worker import GuiTurns, TrainingWorker, stop_worker
+
+from .conftest import data_to_pixel
 
 TIMEOUT_MS = 10_000
 PLAYGROUND = TrainingConfig("sgd", 0.03, 10)
@@ -511,3 +514,59 @@ def test_a_pause_at_max_stops_at_the_last_checkpoints_taken(qtbot, window, monke
     with window._worker.lock:
         session = window._worker.session
         assert session.iteration == last == session.timeline[-1].iteration
+
+
+def test_a_pause_waiting_when_the_process_reports_drops_that_report(qtbot, window, monkeypatch):
+    """What the training process sends while a Pause waits is past the frame on screen: the
+    run pauses at the last frame published, not one later."""
+    playground_in_window(qtbot, window)
+    published = []  # (iteration, running), as published
+    window._worker.snapshot_ready.connect(
+        lambda s: published.append((s.iteration, s.running)), Qt.DirectConnection
+    )
+    receive = TrainingProcess.receive
+    pressed = []
+
+    def receive_then_press_pause(process, *args, **kwargs):
+        messages = receive(process, *args, **kwargs)
+        if messages and len(published) >= 5 and not pressed:
+            window._worker.pause()  # the click, while the worker waited for the report
+            pressed.append(published[-1])
+        return messages
+
+    monkeypatch.setattr(TrainingProcess, "receive", receive_then_press_pause)
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: bool(pressed) and not published[-1][1], timeout=TIMEOUT_MS)
+    shown_at_click, _running = pressed[0]
+    assert published[-1] == (shown_at_click, False)
+    assert published.index(pressed[0]) == len(published) - 2  # nothing published between
+    with window._worker.lock:
+        assert window._worker.session.iteration == shown_at_click
+
+
+def test_a_point_added_while_playing_is_drawn_at_once_and_the_slow_views_wait(
+    qtbot, window, monkeypatch
+):
+    """A click while playing at Max: the plane shows the point in the click's own pass; the
+    curves and heat maps (slow views) draw the new data at their next turn, not in that pass,
+    so the click reaches the screen within a frame."""
+    playground_in_window(qtbot, window)
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.last_snapshot.iteration > 500, timeout=TIMEOUT_MS)
+    drawn = []  # dataset sizes the loss plot was handed
+    show = window.loss_plot.show_frame
+
+    def show_noted(frame):
+        drawn.append(len(frame.dataset))
+        show(frame)
+
+    monkeypatch.setattr(window.loss_plot, "show_frame", show_noted)
+    plane = window.data_plane
+    before = len(window.dataset)
+    qtbot.mouseClick(plane.viewport(), Qt.LeftButton, pos=data_to_pixel(plane, 0.3, -0.2))
+    assert len(window.dataset) == before + 1
+    positions, _styles = plane._points.points()
+    assert len(positions) == before + 1  # on the plane, in the click's pass
+    assert before + 1 not in drawn  # the loss plot has not drawn the new data yet
+    qtbot.waitUntil(lambda: before + 1 in drawn, timeout=TIMEOUT_MS)  # at its next turn
+    assert window.last_snapshot.running
