@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint
 from PySide6.QtGui import QColor, QHelpEvent
-from PySide6.QtWidgets import QApplication, QGraphicsEllipseItem, QGraphicsLineItem, QToolTip
+from PySide6.QtWidgets import (
+    QApplication,
+    QGraphicsEllipseItem,
+    QGraphicsItem,
+    QGraphicsLineItem,
+    QToolTip,
+)
 
 from mlpviz.core.history import TrainingHistory
 from mlpviz.core.network import MLP
@@ -209,3 +215,48 @@ def test_a_wide_layer_draws_only_each_neurons_strongest_links(qtbot):
     net.weights[1][0, 5] = 3.0  # now the strongest link into neuron 1 of layer 2
     diagram.show_network(net)  # drawn at once or, the diagram being large, a little later
     qtbot.waitUntil(lambda: diagram.link_shown(2, 1, 6))
+
+
+def crossing_colour(diagram: NetworkDiagram, net: MLP) -> np.ndarray:
+    """The colour painted where the links x₁→h₂ and x₂→h₁ cross (half-way, by symmetry)."""
+    diagram.show_network(net)
+    centres = [
+        diagram.node_item(layer, j).sceneBoundingRect().center()
+        for layer, j in ((0, 1), (0, 2), (1, 1), (1, 2))
+    ]
+    middle = sum(centres[1:], centres[0]) / 4
+    image = diagram.grab().toImage()
+    return rgb(image.pixelColor(diagram.mapFromScene(middle)))
+
+
+def colour_distance(seen: np.ndarray, colour: str) -> float:
+    return float(np.abs(seen - rgb(QColor(colour))).sum())
+
+
+def test_a_stronger_link_is_painted_over_a_weaker_one_whatever_its_colour(diagram):
+    """Links are painted by strength, as one item each was stacked: the stronger of two
+    crossing links is the one seen where they cross, be it positive or negative."""
+    net = MLP([2, 2, 1], seed=0)
+    for strong, weak in ((2.0, -0.3), (-2.0, 0.3)):
+        net.weights[0] = np.array([[0.01, weak], [strong, 0.01]])  # x₂→h₁ weak, x₁→h₂ strong
+        seen = crossing_colour(diagram, net)
+        strong_colour, weak_colour = (style.POSITIVE_COLOR, style.NEGATIVE_COLOR)[
+            :: int(np.sign(strong))
+        ]
+        assert colour_distance(seen, strong_colour) < colour_distance(seen, weak_colour)
+
+
+def test_the_link_items_paint_nothing_but_a_hovered_one_paints_over_the_rest(diagram, qtbot):
+    """One item paints every link (thousands of line items painted one by one were slow);
+    the hovered link, highlighted, paints itself above them."""
+    net = MLP([2, 3, 1], seed=0)
+    diagram.show_network(net)
+    flag = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
+    links = [diagram.link_item(1, j, k) for j in (1, 2, 3) for k in (1, 2)]
+    assert all(link.flags() & flag for link in links)
+    link = diagram.link_item(1, 2, 1)
+    qtbot.mouseMove(diagram.viewport(), view_point(diagram, link, 0.5))
+    qtbot.waitUntil(lambda: not link.flags() & flag)
+    assert link.pen().widthF() > max(other.pen().widthF() for other in links if other is not link)
+    qtbot.mouseMove(diagram.viewport(), QPoint(2, 2))  # away: its look comes back
+    qtbot.waitUntil(lambda: bool(link.flags() & flag))
