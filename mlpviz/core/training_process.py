@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -35,6 +36,7 @@ from .trainer import TrainerState
 Records = list[tuple[Checkpoint, bool]]
 START_SECONDS = 30.0  # the child imports NumPy: a slow disk may take seconds
 EXIT_SECONDS = 2.0  # then a child that does not exit is terminated
+TRAINING_NICENESS = 10  # the window first: a busy machine slows training, not the window
 HALT_POLL_SECONDS = 0.001  # a paced burst waiting for its next frame looks at halt this often
 
 
@@ -182,6 +184,7 @@ def _said_ready(connection: Connection) -> bool:
 def serve(connection: Connection, halt) -> None:
     """The child's loop: train each burst it is sent until told to exit, or until the app
     is gone (its end of the pipe closed: nobody is left to tell)."""
+    _yield_to_the_window()
     # As in the app's worker: one BLAS thread, so that the numbers are the same bits.
     with threadpool_limits(limits=1, user_api="blas"), contextlib.suppress(EOFError, OSError):
         connection.send("ready")
@@ -191,6 +194,15 @@ def serve(connection: Connection, halt) -> None:
                 return
             _, state, limit, pace = message
             _train_burst(connection, halt, Session.resuming(state), limit, pace)
+
+
+def _yield_to_the_window() -> None:
+    """Lower this process's priority: when the machine is busy (other programs, fewer free
+    cores than the app's two busy processes), the window keeps its share and training gets
+    what is left. On an idle machine each has its core and nothing changes."""
+    if hasattr(os, "nice"):  # POSIX; elsewhere training keeps the normal priority
+        with contextlib.suppress(OSError):
+            os.nice(TRAINING_NICENESS)
 
 
 def _train_burst(connection: Connection, halt, session: Session, limit: int, pace: Pace) -> None:

@@ -1,5 +1,7 @@
 """Training in a separate process computes exactly what the session would have computed."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -8,7 +10,7 @@ from mlpviz.core.config import HiddenLayer, NetworkConfig, TrainingConfig
 from mlpviz.core.datasets import make_preset
 from mlpviz.core.errors import DivergenceError
 from mlpviz.core.session import Session
-from mlpviz.core.training_process import Stopped, TrainingProcess
+from mlpviz.core.training_process import TRAINING_NICENESS, Stopped, TrainingProcess
 
 FRAME = 1 / 60
 
@@ -173,3 +175,12 @@ def test_a_session_with_nothing_to_train_on_is_refused_before_the_process_starts
     with pytest.raises(Exception, match="Add some points"):
         training.start(session, 10, FRAME)
     assert training._process is None and not training.running
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="process priorities are POSIX")
+def test_the_process_trains_at_a_lower_priority_than_the_window(process):
+    """On a busy machine the window keeps its share of the CPU and training gets the rest."""
+    train_remotely(process, spiral_session(), 5)
+    child = os.getpriority(os.PRIO_PROCESS, process._process.pid)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    assert child == min(ours + TRAINING_NICENESS, 19)
