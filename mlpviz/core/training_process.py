@@ -35,6 +35,7 @@ from .trainer import TrainerState
 
 Records = list[tuple[Checkpoint, bool]]
 START_SECONDS = 30.0  # the child imports NumPy: a slow disk may take seconds
+BOOT_POLL_SECONDS = 0.05  # waiting for a child to start, look at the clock this often
 EXIT_SECONDS = 2.0  # then a child that does not exit is terminated
 TRAINING_NICENESS = 10  # the window first: a busy machine slows training, not the window
 HALT_POLL_SECONDS = 0.001  # a paced burst waiting for its next frame looks at halt this often
@@ -80,6 +81,7 @@ class TrainingProcess:
         self._connection: Connection | None = None
         self._halt = self._context.RawValue("b", 0)  # read by the child between updates
         self._running = False
+        self._booting: tuple | None = None  # (process, connection, since) until it is ready
 
     @property
     def running(self) -> bool:
@@ -135,8 +137,46 @@ class TrainingProcess:
                 raise MlpvizError("the training process ended unexpectedly")
         return messages
 
+    def launch(self) -> None:
+        """Start the child process if there is none, without waiting for it (it imports
+        NumPy: most of a second); ``ready`` says when it is."""
+        if self._booting is not None or (self._process is not None and self._process.is_alive()):
+            return
+        if self._process is not None:  # it died: its end of the pipe goes with it
+            self._connection.close()
+            self._process = self._connection = None
+        parent_end, child_end = self._context.Pipe()
+        process = self._context.Process(
+            target=serve, args=(child_end, self._halt), name="mlpviz-training", daemon=True
+        )
+        process.start()
+        child_end.close()
+        self._booting = (process, parent_end, time.monotonic())
+
+    def ready(self) -> bool:
+        """Whether the child is ready to train, launching it if needed; never waits. Raises
+        MlpvizError when it died or said nothing within START_SECONDS."""
+        if self._booting is None and self._process is not None and self._process.is_alive():
+            return True
+        self.launch()
+        process, connection, since = self._booting
+        said = _said_ready(connection, 0.0)
+        if said:
+            self._booting = None
+            self._process, self._connection = process, connection
+            return True
+        if said is None or not process.is_alive() or time.monotonic() - since > START_SECONDS:
+            self._booting = None
+            process.terminate()
+            connection.close()
+            raise MlpvizError("the training process did not start")
+        return False
+
     def close(self) -> None:
-        """End the child process (halting a burst first)."""
+        """End the child process (halting a burst first; one still starting, once started)."""
+        if self._booting is not None:
+            self._process, self._connection, _ = self._booting
+            self._booting = None
         if self._process is None:
             return
         self.halt()
@@ -151,19 +191,9 @@ class TrainingProcess:
         self._running = False
 
     def _ensure_started(self) -> None:
-        if self._process is not None and self._process.is_alive():
-            return
-        parent_end, child_end = self._context.Pipe()
-        process = self._context.Process(
-            target=serve, args=(child_end, self._halt), name="mlpviz-training", daemon=True
-        )
-        process.start()
-        child_end.close()
-        if not _said_ready(parent_end):
-            process.terminate()
-            parent_end.close()
-            raise MlpvizError("the training process did not start")
-        self._process, self._connection = process, parent_end
+        """Launch the child if needed and wait until it is ready."""
+        while not self.ready():
+            self._booting[1].poll(BOOT_POLL_SECONDS)  # waits without holding the interpreter
 
     def _read(self, connection: Connection) -> Progress | Stopped:
         try:
@@ -173,12 +203,15 @@ class TrainingProcess:
             raise MlpvizError("the training process ended unexpectedly") from error
 
 
-def _said_ready(connection: Connection) -> bool:
-    """Whether a new child says it is ready within START_SECONDS (not if it died first)."""
+def _said_ready(connection: Connection, timeout: float) -> bool | None:
+    """Whether a new child said it is ready (waiting up to ``timeout`` s); None if it never
+    will (its end closed, or it said something else)."""
     try:
-        return connection.poll(START_SECONDS) and connection.recv() == "ready"
+        if not connection.poll(timeout):
+            return False
+        return True if connection.recv() == "ready" else None
     except (EOFError, OSError):
-        return False
+        return None
 
 
 def serve(connection: Connection, halt) -> None:

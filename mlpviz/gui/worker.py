@@ -32,7 +32,8 @@ separate process on the other core (``mlpviz.core.training_process``): this thre
 the run's live state and the speed, takes the checkpoints it sends back every 1/60 s between
 two frames (``Session.absorb``) and publishes. Any command first ends the child's burst, so
 the session never changes under it. Step and Step epoch train in this thread, taking turns;
-so does playing when the process cannot start (or ``separate_process`` is False).
+so does playing while the process starts (the first Play), and when it cannot start (or
+``separate_process`` is False).
 """
 
 from __future__ import annotations
@@ -370,9 +371,10 @@ class TrainingWorker(QObject):
         """Train within the current frame's budget and quota; publish it when it is done.
 
         A command that arrives meanwhile (pause, a new α) is applied first: nothing is
-        published from before it.
+        published from before it. While the training process starts (the first Play, most
+        of a second), the frames train in this thread: the run moves at once.
         """
-        if self._process is not None:
+        if self._training_process_ready():
             self._play_remote_frame()
             return
         self._wait_for_gui()
@@ -398,6 +400,18 @@ class TrainingWorker(QObject):
         self._start_frame()
 
     # --- playing in the training process ------------------------------------------------------
+    def _training_process_ready(self) -> bool:
+        """Whether the training process can train now (it is launched if need be); if it
+        cannot start, playing stays in this thread from then on."""
+        if self._process is None:
+            return False
+        try:
+            return self._process.ready()
+        except MlpvizError:
+            log.exception("no training process: training in this thread instead")
+            self._process = None
+            return False
+
     def _play_remote_frame(self) -> None:
         """Take what the training process sent since the last frame and publish it, starting
         a burst first if none runs. This thread only waits meanwhile: the window has the

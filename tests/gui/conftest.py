@@ -72,3 +72,10 @@ def run_events(ms: int) -> None:
     loop = QEventLoop()
     QTimer.singleShot(ms, loop.quit)
     loop.exec()
+
+
+def start_training_process(qtbot, worker) -> None:
+    """Start the worker's training process, if it has one, and wait until it is ready: the
+    first Play otherwise trains in the worker's thread while the process starts."""
+    if worker._process is not None:
+        qtbot.waitUntil(worker._process.ready, timeout=30_000)

@@ -14,6 +14,7 @@ from mlpviz.core.session import Session
 from mlpviz.gui import worker as worker_module
 from mlpviz.gui.worker import start_worker, stop_worker
 
+from .conftest import start_training_process
 from .test_worker import line_data
 
 TIMEOUT_MS = 20000
@@ -131,6 +132,7 @@ def test_stopping_the_worker_during_a_long_step_in_the_training_process_ends_the
     update (about a second on 200,000 points) halts and ends the process, and the session
     stays where it was."""
     thread, worker = start_worker(thread_parent, deep_session(200_000), separate_process=True)
+    start_training_process(qtbot, worker)
     worker.set_speed(None)
     worker.play()
     qtbot.waitUntil(lambda: worker._process.running, timeout=TIMEOUT_MS)

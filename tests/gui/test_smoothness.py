@@ -20,7 +20,7 @@ from mlpviz.gui import worker as worker_module
 from mlpviz.gui.collector import GuiThreadCollector
 from mlpviz.gui.worker import GuiTurns, TrainingWorker, stop_worker
 
-from .conftest import data_to_pixel
+from .conftest import data_to_pixel, start_training_process
 
 TIMEOUT_MS = 10_000
 PLAYGROUND = TrainingConfig("sgd", 0.03, 10)
@@ -186,6 +186,7 @@ def playground_in_window(qtbot, window) -> None:
     window.state.set_training_config(PLAYGROUND)
     qtbot.waitUntil(lambda: window.last_snapshot.iteration == 0, timeout=TIMEOUT_MS)
     window.toolbar.findChild(QComboBox, "speedCombo").setCurrentIndex(3)  # Max
+    start_training_process(qtbot, window._worker)
 
 
 def watch_frames(window, monkeypatch, on_draw=lambda: None) -> threading.Event:

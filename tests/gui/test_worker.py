@@ -2,6 +2,7 @@
 
 import logging
 import math
+import threading
 import time
 
 import numpy as np
@@ -13,6 +14,8 @@ from mlpviz.core.datasets import Dataset
 from mlpviz.core.session import EMPTY_TRAINING_SET, Session
 from mlpviz.core.trainer import Trainer
 from mlpviz.gui.worker import start_worker, stop_worker
+
+from .conftest import start_training_process
 
 TIMEOUT_MS = 5000
 NETWORK = NetworkConfig((HiddenLayer(4, "tanh"),), seed=3)
@@ -276,9 +279,10 @@ def test_a_training_process_that_dies_is_reported_and_the_next_play_starts_anoth
     problems, running = [], []
     worker.problem_occurred.connect(problems.append)
     worker.running_changed.connect(running.append)
+    start_training_process(qtbot, worker)
     worker.set_speed(None)
     worker.play()
-    wait_for_latest(qtbot, worker, lambda snapshot: snapshot.running and snapshot.iteration > 0)
+    qtbot.waitUntil(lambda: worker._process.running, timeout=TIMEOUT_MS)
     child = worker._process._process
     child.kill()
     qtbot.waitUntil(lambda: bool(problems), timeout=TIMEOUT_MS)
@@ -289,7 +293,34 @@ def test_a_training_process_that_dies_is_reported_and_the_next_play_starts_anoth
         assert worker.session.timeline.iterations[-1] == reached  # consistent where it stopped
     worker.play()
     wait_for_latest(qtbot, worker, lambda snapshot: snapshot.iteration > reached + 100)
+    qtbot.waitUntil(lambda: worker._process.running, timeout=30_000)  # another process
     assert worker._process._process is not child
+
+
+def test_the_first_play_trains_at_once_while_the_training_process_starts(
+    qtbot, worker, monkeypatch
+):
+    """The process takes most of a second to start: meanwhile the worker's thread trains,
+    and once it is ready the process takes over, the run going on where it was."""
+    from mlpviz.core.training_process import TrainingProcess
+
+    process_started = threading.Event()
+    ready = TrainingProcess.ready
+    monkeypatch.setattr(TrainingProcess, "ready", lambda p: process_started.is_set() and ready(p))
+    worker.set_speed(None)
+    worker.play()
+    wait_for_latest(qtbot, worker, lambda snapshot: snapshot.running and snapshot.iteration > 100)
+    assert not worker._process.running  # trained here
+    process_started.set()
+    qtbot.waitUntil(lambda: worker._process.running, timeout=30_000)
+    reached = worker.snapshots[-1].iteration
+    wait_for_latest(qtbot, worker, lambda snapshot: snapshot.iteration > reached + 100)
+    worker.pause()
+    paused = wait_for_latest(qtbot, worker, lambda snapshot: not snapshot.running)
+    with worker.lock:
+        assert (
+            worker.session.timeline.iterations[-1] == paused.iteration == worker.session.iteration
+        )
 
 
 def test_playing_trains_in_the_worker_thread_when_the_training_process_cannot_start(
@@ -302,8 +333,9 @@ def test_playing_trains_in_the_worker_thread_when_the_training_process_cannot_st
     monkeypatch.setattr(training_process, "serve", _dies_at_once)
     worker.set_speed(None)
     worker.play()
-    wait_for_latest(qtbot, worker, lambda snapshot: snapshot.running and snapshot.iteration > 50)
-    assert worker._process is None  # given up: the thread trains
+    qtbot.waitUntil(lambda: worker._process is None, timeout=30_000)  # given up
+    reached = worker.snapshots[-1].iteration
+    wait_for_latest(qtbot, worker, lambda snapshot: snapshot.iteration > reached + 50)
     worker.pause()
     wait_for_latest(qtbot, worker, lambda snapshot: not snapshot.running)
 
