@@ -425,10 +425,10 @@ class MainWindow(QMainWindow):
         scale = self._presentation.scale if self._presentation is not None else 1.0
         left = round(min(LEFT_COLUMN_WIDTH * scale, LEFT_COLUMN_SHARE * width))
         right = round(min(RIGHT_COLUMN_WIDTH * scale, RIGHT_COLUMN_SHARE * width))
-        docks = [dock for dock in self._columns if not dock.isFloating()]
-        sizes = [
-            left if self.dockWidgetArea(dock) == Qt.LeftDockWidgetArea else right for dock in docks
-        ]
+        areas = {dock: self.dockWidgetArea(dock) for dock in self._columns}
+        # (a dock being put back by restoreState is in no area yet: nothing to resize)
+        docks = [d for d in self._columns if not d.isFloating() and areas[d] != Qt.NoDockWidgetArea]
+        sizes = [left if areas[dock] == Qt.LeftDockWidgetArea else right for dock in docks]
         self.resizeDocks(docks, sizes, Qt.Horizontal)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:

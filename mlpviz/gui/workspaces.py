@@ -7,7 +7,7 @@ back as it was) and disables the menu entries that only apply to points.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QObject, Qt, Signal
+from PySide6.QtCore import QByteArray, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -105,6 +105,11 @@ class WorkspaceSwitch(QObject):
             else:
                 page.setSizePolicy(ignored, ignored)
 
+    def _take_size_back(self, size: QSize) -> None:
+        """Resize the window to ``size`` once the layout allows it again."""
+        self._window.layout().activate()  # its minimum, from the bars as they are now
+        self._window.resize(size)
+
     def set_current(self, name: str) -> None:
         """Show workspace ``name``; ValueError for an unknown one."""
         if name not in WORKSPACES:
@@ -113,9 +118,13 @@ class WorkspaceSwitch(QObject):
         if name == self._current:
             return
         if name == POINTS:
+            size = self._window.size()
             self._stack.setCurrentWidget(self._pages[name])
             if self._points_layout is not None:
                 self._window.restoreState(self._points_layout)
+            # The bars shown again ask for their full width until laid out, widening a small
+            # window: once they are, it takes its size back.
+            QTimer.singleShot(0, self._window, lambda: self._take_size_back(size))
         else:
             self._points_layout = self._window.saveState()
             for widget in (*self._window.findChildren(QDockWidget), *self._points_bars):

@@ -312,7 +312,8 @@ def test_the_export_dialog_offers_the_active_workspace_s_views(qtbot, window):
 
 def test_the_window_stays_as_small_as_the_points_allow_and_shows_the_digits_small(qtbot, window):
     """The digits' columns must not hold the window wide in the 2-D workspace (800×500
-    screens), the digits fit such a window, and after going back it is as small again."""
+    screens), the digits fit such a window, and going back keeps the window's size (the 2-D
+    bars shown again first widened it) and lets it be as small again."""
     window.resize(760, 560)
     qtbot.waitUntil(lambda: window.width() == 760)
     workspace = open_digits(qtbot, window)
@@ -321,7 +322,9 @@ def test_the_window_stays_as_small_as_the_points_allow_and_shows_the_digits_smal
     views = workspace.view_tabs
     assert views.width() > workspace.width() / 3  # the views keep the largest share
     window.set_workspace("2d")
-    qtbot.wait(200)  # the docks and bars shown again are laid out
+    qtbot.waitUntil(lambda: window.size().toTuple() == (800, 500))
+    qtbot.wait(200)  # and it stays so once the docks and bars shown again are laid out
+    assert window.size().toTuple() == (800, 500)
     window.resize(760, 560)
     qtbot.waitUntil(lambda: window.width() == 760)
 
