@@ -27,16 +27,8 @@ import numpy as np
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pyqtgraph as pg
-from PySide6.QtCore import (
-    QEvent,
-    QEventLoop,
-    QObject,
-    QPointF,
-    QSettings,
-    Qt,
-    QTimer,
-    qInstallMessageHandler,
-)
+from gui_bench import pump  # the event loop run as the application runs it
+from PySide6.QtCore import QEvent, QObject, QPointF, QSettings, Qt, qInstallMessageHandler
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -86,14 +78,6 @@ class PaintCounter(QObject):
         if event.type() == QEvent.Type.Paint:
             self.paints += 1
         return False
-
-
-def run_events(ms: int) -> None:
-    """Run the event loop for ``ms`` ms as the application does (PySide6's QTest.qWait holds
-    the GIL meanwhile: the training thread would stand still)."""
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
 
 
 def snapshot_of(net: MLP) -> Snapshot:
@@ -170,7 +154,7 @@ def click_latency(app: QApplication, plot_widget: pg.PlotWidget, repeats: int) -
         near = np.abs(drawn_positions(plot_widget) - [target.x(), target.y()]).max(axis=1)
         if near.min() > 3 * max(view_box.viewPixelSize()):
             raise SystemExit("the clicked point was not drawn")
-        run_events(5)
+        pump(0.005)
     return stopwatch
 
 
@@ -193,7 +177,7 @@ def plane_alone_click(app: QApplication, net: MLP, repeats: int) -> Stopwatch:
     plane.points_requested.connect(on_points)
     data = state["data"]
     plane.show_frame(Frame(snapshot, data, data.test_mask(TEST_RATIO)))
-    run_events(200)
+    pump(0.2)
     try:
         return click_latency(app, plane, repeats)
     finally:
@@ -207,11 +191,11 @@ def main_window_click(app: QApplication, repeats: int) -> Stopwatch:
         window = MainWindow(QSettings(os.path.join(folder, "s.ini"), QSettings.IniFormat))
         window.resize(*WINDOW)
         window.show()
-        run_events(500)
+        pump(0.5)
         window.state.set_test_ratio(TEST_RATIO)
         window._edit_dataset(big_dataset(), "bench", new_run=True)
         window.data_plane.fit_view()
-        run_events(1500)
+        pump(1.5)
         try:
             return click_latency(app, window.data_plane, repeats)
         finally:
@@ -242,7 +226,7 @@ def main() -> None:
         plane = DataPlane()
         plane.resize(*WINDOW)
         plane.show()
-        run_events(200)
+        pump(0.2)
         for name, (net, data) in cases.items():
             plane.fit_view()
             cost = frame_cost(app, plane, net, data, args.repeats)

@@ -8,7 +8,7 @@ updates/s (and × TF Playground), live frames drawn per second (each with a new 
 decision regions drawn per second, the 95th percentile of a 10 ms timer's lateness and what
 drawing a frame costs the GUI thread (the worker's measure). Then,
 at Max, the time from a click on the data plane to the plane painted with the new point, and
-from a click on Pause to the paused frame drawn; then larger cases (8 × 64 tanh on 1,000
+from a click on Pause to the paused frame painted; then larger cases (8 × 64 tanh on 1,000
 training points, full batch; xor [8,8] on 200,000 points, batch 10), the headless rates of
 the same nets, and the cost of a frame drawn from the timeline against a live one.
 
