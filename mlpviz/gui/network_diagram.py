@@ -166,7 +166,7 @@ class _MapsItem(QGraphicsItem):
 
 
 class _LinksItem(QGraphicsItem):
-    """Every link of the diagram, painted in one call per pen and block, weakest first.
+    """Every link of the diagram, weakest first, each run of links with one pen in one call.
 
     The QGraphicsLineItems stay the links' model (pen, visibility, line: what the tests and
     the hover read) but paint nothing: painted one by one, the 3,720 links shown for 8 × 64
@@ -685,9 +685,7 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         return bool(self._links_shown[layer - 1][(j - 1) * n_in + (k - 1)])
 
     def _set_link_look(self, block: int, index: int, key: int) -> None:
-        item = self._links[block][index]
-        item.setPen(self._link_pens[block][key])
-        item.setZValue(LINK_Z + (key % LEVELS) / LEVELS)
+        self._links[block][index].setPen(self._link_pens[block][key])
 
     def _update_node_brushes(self) -> None:
         largest = max((float(np.abs(b).max()) for b in self._biases if b.size), default=0.0)
@@ -793,7 +791,9 @@ class NetworkDiagram(PaintTimed, QGraphicsView):
         block = target.layer - 1
         index = target.j * self._architecture[0][block] + target.k
         self._set_link_look(block, index, int(self._link_keys[block][index]))
-        self._links[block][index].setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+        item = self._links[block][index]
+        item.setZValue(LINK_Z)
+        item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)  # _LinksItem paints it
 
     def _target_at(self, position: QPointF) -> Target | None:
         """The neuron or, failing that, the nearest link within HIT_DISTANCE of ``position``."""
